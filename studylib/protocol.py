@@ -1,0 +1,533 @@
+"""The protocol of NCT01416831 as frozen data, read from ``protocol.toml``.
+
+The TOML file beside this module is the only place where the trial's rules and numbers are
+written. :func:`load_protocol` parses it once, turns every quantity into a pint Quantity from
+:mod:`studylib.units`, checks that the numbers are in range, and returns a :class:`Protocol`
+of frozen dataclasses. Engines read ``PROTOCOL`` (or a protocol passed to them) and never
+hard-code a dose, a threshold or a day count.
+
+References
+----------
+ClinicalTrials.gov NCT01416831, legacy XML processed 29 May 2018 (interventions, eligibility,
+outcomes); Eisenhauer et al. 2009 (RECIST 1.1); Proleukin label.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pint
+
+from studylib.units import parse_quantity
+
+__all__ = [
+    "Arm",
+    "Fractionation",
+    "IL2Rules",
+    "SBRTRules",
+    "CrossoverRules",
+    "Timepoint",
+    "AssessmentRules",
+    "Criterion",
+    "EligibilityRules",
+    "Ruleset",
+    "ResponseRules",
+    "Plausibility",
+    "Protocol",
+    "ProtocolError",
+    "load_protocol",
+    "PROTOCOL",
+    "WEEKDAYS",
+]
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class ProtocolError(ValueError):
+    """The protocol file is malformed: a missing entry, a bad unit or a number out of range."""
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A randomised arm (registry: arm groups)."""
+
+    code: str
+    name: str
+    receives_sbrt: bool
+    quote: str
+
+
+@dataclass(frozen=True)
+class Fractionation:
+    """How many SBRT fractions an enrollment-number range receives, and on which weekdays."""
+
+    first_enrollment_number: int
+    last_enrollment_number: int | None
+    fractions: int
+    weekdays: tuple[str, ...]
+    quote: str
+
+    def covers(self, enrollment_number: int) -> bool:
+        """Whether this rule applies to ``enrollment_number``."""
+        upper = self.last_enrollment_number
+        return enrollment_number >= self.first_enrollment_number and (
+            upper is None or enrollment_number <= upper
+        )
+
+
+@dataclass(frozen=True)
+class IL2Rules:
+    """High-dose IL-2 (aldesleukin) dosing and cycle timing."""
+
+    dose_per_kg: pint.Quantity
+    dose_interval: pint.Quantity
+    start_weekday: str
+    max_doses_per_cycle: int
+    max_doses_first_course: int
+    cycles_in_first_course: int
+    additional_cycles_for_responders: int
+    cycle_interval: pint.Quantity
+    allowed_delay: pint.Quantity
+    vial_content: pint.Quantity
+    activity_per_mass_iu: pint.Quantity
+    activity_per_mass_mg: pint.Quantity
+    quote: str
+    reading: str
+
+
+@dataclass(frozen=True)
+class SBRTRules:
+    """Stereotactic body radiation: dose, fractionation and the sites that may be treated."""
+
+    dose_per_fraction: pint.Quantity
+    max_treated_sites: int
+    max_site_diameter: pint.Quantity
+    last_fraction_weekday: str
+    fractionation: tuple[Fractionation, ...]
+    amenable_sites: tuple[str, ...]
+    not_amenable_sites: tuple[str, ...]
+    quote: str
+    sites_quote: str
+
+    def fractionation_for(self, enrollment_number: int) -> Fractionation:
+        """The fractionation rule for an enrollment number (1-20: one, 21 on: two)."""
+        for rule in self.fractionation:
+            if rule.covers(enrollment_number):
+                return rule
+        first = min(rule.first_enrollment_number for rule in self.fractionation)
+        raise ValueError(
+            f"enrollment number {enrollment_number} is not valid; numbers start at {first}"
+        )
+
+
+@dataclass(frozen=True)
+class CrossoverRules:
+    """SBRT and two more IL-2 cycles for arm A patients who progress after cycle 2."""
+
+    from_arm: str
+    after_cycle: int
+    first_cycle: int
+    cycles: int
+    response_assessment_after: pint.Quantity
+    quote: str
+    reading: str
+
+
+@dataclass(frozen=True)
+class Timepoint:
+    """A planned tumour assessment, in weeks from the first IL-2 dose."""
+
+    name: str
+    week: int
+    purpose: str
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class AssessmentRules:
+    """Imaging schedule: baseline window, timepoints and their allowed delay."""
+
+    baseline_within: pint.Quantity
+    window: pint.Quantity
+    timepoints: tuple[Timepoint, ...]
+    quote: str
+    reading: str
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One eligibility criterion in the registry's order, with its words."""
+
+    id: str
+    kind: str
+    rule: str
+    quote: str
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class EligibilityRules:
+    """The eligibility criteria and their thresholds (registry: Eligibility)."""
+
+    criteria: tuple[Criterion, ...]
+    minimum_age: pint.Quantity
+    max_ecog: int
+    pregnancy_test_window: pint.Quantity
+    pft_exclusion_below: pint.Quantity
+    pft_review_below: pint.Quantity
+    wbc_min: pint.Quantity
+    hgb_min: pint.Quantity
+    transaminase_max_x_uln: float
+    bilirubin_max: pint.Quantity
+    creatinine_max: pint.Quantity
+    reading_units: str
+    reading_comparisons: str
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        """The criterion with this id (``"EXCL08"``)."""
+        for item in self.criteria:
+            if item.id == criterion_id:
+                return item
+        raise KeyError(criterion_id)
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """A named set of response rules: ``recist1.1``, ``recist1.0`` or ``protocol``."""
+
+    name: str
+    source: str
+    max_targets: int
+    max_targets_per_organ: int
+    measurable_min: pint.Quantity
+    node_measurable_min: pint.Quantity
+    node_pathological_min: pint.Quantity
+    too_small_default: pint.Quantity
+    pr_change_from_baseline: float
+    pd_change_from_nadir: float
+    pd_min_increase: pint.Quantity
+    pd_reference: str
+    cr_requires_negative_pet: bool
+    quotes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResponseRules:
+    """How tumour response is judged, and when."""
+
+    default_ruleset: str
+    primary_ruleset: str
+    exclude_irradiated: bool
+    primary_timepoint_week: int
+    crossover_timepoint_week: int
+    sd_min_interval: pint.Quantity
+    confirmation_interval: pint.Quantity
+    max_ne_between: int
+    rulesets: dict[str, Ruleset]
+    quote: str
+    reading: str
+
+    def ruleset(self, name: str | None = None) -> Ruleset:
+        """The ruleset called ``name`` (default: the protocol's default ruleset)."""
+        key = name or self.default_ruleset
+        if key not in self.rulesets:
+            raise ValueError(f"unknown ruleset {key!r}; choose one of {sorted(self.rulesets)}")
+        return self.rulesets[key]
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """Limits outside which an entered value is a typing error, not a patient."""
+
+    weight_min: pint.Quantity
+    weight_max: pint.Quantity
+    ecog_max: int
+    max_age: pint.Quantity
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The whole protocol: trial facts, arms, treatment, assessments, eligibility, response."""
+
+    trial: dict[str, Any]
+    randomization_ratio: str
+    arms: tuple[Arm, ...]
+    il2: IL2Rules
+    sbrt: SBRTRules
+    crossover: CrossoverRules
+    assessments: AssessmentRules
+    eligibility: EligibilityRules
+    response: ResponseRules
+    plausibility: Plausibility
+    path: str
+
+    def arm(self, code: str) -> Arm:
+        """The arm with this code; a ``ValueError`` names the valid codes."""
+        for arm in self.arms:
+            if arm.code == code:
+                return arm
+        valid = " or ".join(repr(a.code) for a in self.arms)
+        raise ValueError(f"arm {code!r} does not exist; use {valid}")
+
+
+class _Reader:
+    """Reads sections of the TOML mapping and remembers where each value came from."""
+
+    def __init__(self, data: dict[str, Any], path: str) -> None:
+        self.data = data
+        self.path = path
+
+    def get(self, section: dict[str, Any], key: str, where: str) -> Any:
+        if key not in section:
+            raise ProtocolError(f"{self.path}: [{where}] has no entry {key!r}")
+        return section[key]
+
+    def quantity(self, section: dict[str, Any], key: str, where: str, dim: str) -> pint.Quantity:
+        text = self.get(section, key, where)
+        try:
+            return parse_quantity(text, dim)
+        except ValueError as error:
+            raise ProtocolError(f"{self.path}: [{where}].{key}: {error}") from error
+
+    def count(self, section: dict[str, Any], key: str, where: str, low: int, high: int) -> int:
+        value = self.get(section, key, where)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ProtocolError(
+                f"{self.path}: [{where}].{key} = {value!r}: expected a whole number {low}-{high}"
+            )
+        return value
+
+    def weekday(self, section: dict[str, Any], key: str, where: str) -> str:
+        value = self.get(section, key, where)
+        if value not in WEEKDAYS:
+            raise ProtocolError(f"{self.path}: [{where}].{key} = {value!r}: not a weekday")
+        return value
+
+
+def _il2(r: _Reader) -> IL2Rules:
+    s = r.data["il2"]
+    p = r.get(s, "product", "il2")
+    q = r.quantity
+    rules = IL2Rules(
+        dose_per_kg=q(s, "dose_per_kg", "il2", "[biological_activity]/[mass]"),
+        dose_interval=q(s, "dose_interval", "il2", "[time]"),
+        start_weekday=r.weekday(s, "start_weekday", "il2"),
+        max_doses_per_cycle=r.count(s, "max_doses_per_cycle", "il2", 1, 100),
+        max_doses_first_course=r.count(s, "max_doses_first_course", "il2", 1, 200),
+        cycles_in_first_course=r.count(s, "cycles_in_first_course", "il2", 1, 10),
+        additional_cycles_for_responders=r.count(
+            s, "additional_cycles_for_responders", "il2", 0, 20
+        ),
+        cycle_interval=q(s, "cycle_interval", "il2", "[time]"),
+        allowed_delay=q(s, "allowed_delay", "il2", "[time]"),
+        vial_content=q(p, "vial_content", "il2.product", "[biological_activity]"),
+        activity_per_mass_iu=q(p, "activity_per_mass_iu", "il2.product", "[biological_activity]"),
+        activity_per_mass_mg=q(p, "activity_per_mass_mg", "il2.product", "[mass]"),
+        quote=r.get(s, "quote", "il2"),
+        reading=r.get(s, "reading", "il2").strip(),
+    )
+    if rules.max_doses_first_course > rules.max_doses_per_cycle * rules.cycles_in_first_course:
+        raise ProtocolError(f"{r.path}: [il2] allows more doses per course than its cycles hold")
+    if rules.cycle_interval.to("day").magnitude % 7:
+        raise ProtocolError(f"{r.path}: [il2].cycle_interval must keep cycles on the same weekday")
+    return rules
+
+
+def _sbrt(r: _Reader) -> SBRTRules:
+    s = r.data["sbrt"]
+    fractionation = []
+    for i, f in enumerate(r.get(s, "fractionation", "sbrt")):
+        where = f"sbrt.fractionation #{i + 1}"
+        weekdays = tuple(f.get("weekdays", ()))
+        count = r.count(f, "fractions", where, 1, 10)
+        if len(weekdays) != count or any(day not in WEEKDAYS for day in weekdays):
+            raise ProtocolError(f"{r.path}: [{where}] needs one weekday per fraction")
+        fractionation.append(
+            Fractionation(
+                first_enrollment_number=r.count(f, "first_enrollment_number", where, 1, 10_000),
+                last_enrollment_number=f.get("last_enrollment_number"),
+                fractions=count,
+                weekdays=weekdays,
+                quote=r.get(f, "quote", where),
+            )
+        )
+    sites = r.get(s, "sites", "sbrt")
+    return SBRTRules(
+        dose_per_fraction=r.quantity(s, "dose_per_fraction", "sbrt", "Gy"),
+        max_treated_sites=r.count(s, "max_treated_sites", "sbrt", 1, 20),
+        max_site_diameter=r.quantity(s, "max_site_diameter", "sbrt", "[length]"),
+        last_fraction_weekday=r.weekday(s, "last_fraction_weekday", "sbrt"),
+        fractionation=tuple(fractionation),
+        amenable_sites=tuple(r.get(sites, "amenable", "sbrt.sites")),
+        not_amenable_sites=tuple(r.get(sites, "not_amenable", "sbrt.sites")),
+        quote=r.get(s, "quote", "sbrt"),
+        sites_quote=r.get(sites, "quote", "sbrt.sites"),
+    )
+
+
+def _crossover(r: _Reader) -> CrossoverRules:
+    s = r.data["crossover"]
+    return CrossoverRules(
+        from_arm=r.get(s, "from_arm", "crossover"),
+        after_cycle=r.count(s, "after_cycle", "crossover", 1, 20),
+        first_cycle=r.count(s, "first_cycle", "crossover", 1, 20),
+        cycles=r.count(s, "cycles", "crossover", 1, 20),
+        response_assessment_after=r.quantity(s, "response_assessment_after", "crossover", "[time]"),
+        quote=r.get(s, "quote", "crossover"),
+        reading=r.get(s, "reading", "crossover"),
+    )
+
+
+def _assessments(r: _Reader) -> AssessmentRules:
+    s = r.data["assessments"]
+    timepoints = tuple(
+        Timepoint(
+            name=t["name"], week=t["week"], purpose=t["purpose"], primary=t.get("primary", False)
+        )
+        for t in r.get(s, "timepoints", "assessments")
+    )
+    return AssessmentRules(
+        baseline_within=r.quantity(s, "baseline_within", "assessments", "[time]"),
+        window=r.quantity(s, "window", "assessments", "[time]"),
+        timepoints=timepoints,
+        quote=r.get(s, "quote", "assessments"),
+        reading=r.get(s, "reading", "assessments"),
+    )
+
+
+def _eligibility(r: _Reader) -> EligibilityRules:
+    s = r.data["eligibility"]
+    criteria = tuple(
+        Criterion(
+            id=c["id"], kind=c["kind"], rule=c["rule"], quote=c["quote"], reading=c.get("reading", "")
+        )
+        for c in r.get(s, "criteria", "eligibility")
+    )
+    expected = [f"INCL{i:02d}" for i in range(1, 7)] + [f"EXCL{i:02d}" for i in range(1, 14)]
+    if [c.id for c in criteria] != expected:
+        raise ProtocolError(f"{r.path}: eligibility criteria must be {expected} in that order")
+    q = r.quantity
+    return EligibilityRules(
+        criteria=criteria,
+        minimum_age=q(s, "minimum_age", "eligibility", "[time]"),
+        max_ecog=r.count(s, "max_ecog", "eligibility", 0, 5),
+        pregnancy_test_window=q(s, "pregnancy_test_window", "eligibility", "[time]"),
+        pft_exclusion_below=q(s, "pft_exclusion_below", "eligibility", "percent"),
+        pft_review_below=q(s, "pft_review_below", "eligibility", "percent"),
+        wbc_min=q(s, "wbc_min", "eligibility", "G_per_L"),
+        hgb_min=q(s, "hgb_min", "eligibility", "g/dL"),
+        transaminase_max_x_uln=float(r.get(s, "transaminase_max_x_uln", "eligibility")),
+        bilirubin_max=q(s, "bilirubin_max", "eligibility", "mg/dL"),
+        creatinine_max=q(s, "creatinine_max", "eligibility", "mg/dL"),
+        reading_units=r.get(s, "reading_units", "eligibility").strip(),
+        reading_comparisons=r.get(s, "reading_comparisons", "eligibility").strip(),
+    )
+
+
+def _ruleset(r: _Reader, name: str, s: dict[str, Any]) -> Ruleset:
+    where = f'response.rulesets."{name}"'
+    q = r.quantity
+    reference = r.get(s, "pd_reference", where)
+    if reference not in ("nadir", "baseline"):
+        raise ProtocolError(f"{r.path}: [{where}].pd_reference must be 'nadir' or 'baseline'")
+    pr = float(r.get(s, "pr_change_from_baseline", where))
+    pd = float(r.get(s, "pd_change_from_nadir", where))
+    if not -100 < pr < 0 or pd <= 0:
+        raise ProtocolError(f"{r.path}: [{where}] PR must be a decrease and PD an increase")
+    return Ruleset(
+        name=name,
+        source=r.get(s, "source", where),
+        max_targets=r.count(s, "max_targets", where, 1, 50),
+        max_targets_per_organ=r.count(s, "max_targets_per_organ", where, 1, 50),
+        measurable_min=q(s, "measurable_min", where, "mm"),
+        node_measurable_min=q(s, "node_measurable_min", where, "mm"),
+        node_pathological_min=q(s, "node_pathological_min", where, "mm"),
+        too_small_default=q(s, "too_small_default", where, "mm"),
+        pr_change_from_baseline=pr,
+        pd_change_from_nadir=pd,
+        pd_min_increase=q(s, "pd_min_increase", where, "mm"),
+        pd_reference=reference,
+        cr_requires_negative_pet=bool(r.get(s, "cr_requires_negative_pet", where)),
+        quotes={k: v.strip() for k, v in s.items() if k.startswith(("quote", "reading"))},
+    )
+
+
+def _response(r: _Reader) -> ResponseRules:
+    s = r.data["response"]
+    rulesets = {name: _ruleset(r, name, body) for name, body in s["rulesets"].items()}
+    rules = ResponseRules(
+        default_ruleset=r.get(s, "default_ruleset", "response"),
+        primary_ruleset=r.get(s, "primary_ruleset", "response"),
+        exclude_irradiated=bool(r.get(s, "exclude_irradiated", "response")),
+        primary_timepoint_week=r.count(s, "primary_timepoint_week", "response", 1, 200),
+        crossover_timepoint_week=r.count(s, "crossover_timepoint_week", "response", 1, 200),
+        sd_min_interval=r.quantity(s, "sd_min_interval", "response", "[time]"),
+        confirmation_interval=r.quantity(s, "confirmation_interval", "response", "[time]"),
+        max_ne_between=r.count(s, "max_ne_between", "response", 0, 10),
+        rulesets=rulesets,
+        quote=r.get(s, "quote", "response"),
+        reading=r.get(s, "reading", "response").strip(),
+    )
+    for name in (rules.default_ruleset, rules.primary_ruleset):
+        rules.ruleset(name)
+    return rules
+
+
+def load_protocol(path: str | Path | None = None) -> Protocol:
+    """Read and validate a protocol file (default: the one shipped with studylib).
+
+    Parameters
+    ----------
+    path
+        A TOML file in the shape of ``studylib/protocol.toml``.
+
+    Raises
+    ------
+    ProtocolError
+        Naming the file, the section and the entry that is missing or invalid.
+    """
+    if path is None:
+        source = resources.files("studylib") / "protocol.toml"
+        shown = "studylib/protocol.toml"
+    else:
+        source = Path(path)
+        shown = str(path)
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ProtocolError(f"{shown}: not valid TOML: {error}") from error
+    r = _Reader(data, shown)
+    try:
+        arms = tuple(
+            Arm(code=a["code"], name=a["name"], receives_sbrt=a["receives_sbrt"], quote=a["quote"])
+            for a in data["arms"]
+        )
+        plaus = data["plausibility"]
+        return Protocol(
+            trial=dict(data["trial"]),
+            randomization_ratio=data["randomization"]["ratio"],
+            arms=arms,
+            il2=_il2(r),
+            sbrt=_sbrt(r),
+            crossover=_crossover(r),
+            assessments=_assessments(r),
+            eligibility=_eligibility(r),
+            response=_response(r),
+            plausibility=Plausibility(
+                weight_min=r.quantity(plaus, "weight_min", "plausibility", "kg"),
+                weight_max=r.quantity(plaus, "weight_max", "plausibility", "kg"),
+                ecog_max=r.count(plaus, "ecog_max", "plausibility", 0, 10),
+                max_age=r.quantity(plaus, "max_age", "plausibility", "[time]"),
+            ),
+            path=shown,
+        )
+    except KeyError as error:
+        raise ProtocolError(f"{shown}: missing section or entry {error}") from error
+
+
+#: The protocol shipped with studylib, loaded once at import.
+PROTOCOL: Protocol = load_protocol()

@@ -1,0 +1,251 @@
+"""The one unit registry of the workbook, and parsing of what clinicians write.
+
+Every clinical quantity in studylib is a :class:`pint.Quantity` built from :data:`ureg`.
+Laboratories report the same analyte in different units ("2.9 x10^9/L", "2900/µL",
+"2.9 K/uL"); :func:`parse_quantity` reads those spellings and :func:`convert` moves between
+them, including mass and molar concentrations, which need the analyte's molar mass.
+
+The international unit (IU) of aldesleukin has its own dimension, ``[biological_activity]``,
+so that a dose in IU can never be converted to milligrams by accident; the product's
+conversion is the explicit :func:`studylib.dosing.iu_to_mg`.
+
+References
+----------
+ClinicalTrials.gov NCT01416831, exclusion criteria ("WBC < 3.0 x 109/L", "Hgb < 9.0 g/dL").
+Proleukin label: 18 million IU = 1.1 mg; 22 million IU per vial.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from numbers import Real
+
+import pint
+
+__all__ = ["ureg", "Q_", "parse_quantity", "convert", "ANALYTES", "format_quantity"]
+
+ureg = pint.UnitRegistry(on_redefinition="ignore", cache_folder=":auto:")
+# "L" first, so that concentrations print as mg/dL rather than mg/dl.
+ureg.define("liter = decimeter ** 3 = L = l = litre")
+ureg.define("international_unit = [biological_activity] = IU")
+ureg.define("million_international_unit = 1e6 * international_unit = MIU")
+# Haematology counts: "10^9/L" cannot be a pint unit (a scaling factor), so it is named.
+ureg.define("giga_per_liter = 1e9 / liter = G_per_L")
+ureg.define("thousand_per_microliter = 1e3 / microliter = K_per_uL")
+ureg.define("cell = 1 = cells")
+ureg.formatter.default_format = "~P"
+pint.set_application_registry(ureg)
+Q_ = ureg.Quantity
+
+#: Molar masses used for mass <-> molar concentration (g/mol).
+#: Haemoglobin uses the monomer (one haem), the convention behind 1 g/dL = 0.6206 mmol/L.
+ANALYTES: dict[str, str] = {
+    "creatinine": "113.12 g/mol",
+    "bilirubin": "584.66 g/mol",
+    "hemoglobin": "16114.5 g/mol",
+}
+
+
+def _molar_context(name: str, molar_mass: str) -> pint.Context:
+    mw = Q_(molar_mass)
+    context = pint.Context(name)
+    context.add_transformation(
+        "[mass] / [length] ** 3", "[substance] / [length] ** 3", lambda _, x: x / mw
+    )
+    context.add_transformation(
+        "[substance] / [length] ** 3", "[mass] / [length] ** 3", lambda _, x: x * mw
+    )
+    return context
+
+
+for _name, _mass in ANALYTES.items():
+    ureg.add_context(_molar_context(_name, _mass))
+
+_ANALYTE_ALIASES = {"haemoglobin": "hemoglobin", "hgb": "hemoglobin", "hb": "hemoglobin"}
+
+# Clinical spellings rewritten into pint syntax, in order.
+_REWRITES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?<=\d),(?=\d{3}\b)"), ""),  # "2,900" -> "2900"
+    (re.compile(r"[μ]"), "µ"),
+    # "x10^9/L", "x 10⁹/L", "10^9/L", "10*9/L", "E9/L" -> G_per_L
+    (
+        re.compile(
+            r"(?:[x×*]\s*)?(?:10\s*(?:\^|\*\*)\s*9|10⁹|10\s*e\s*9|E9)\s*/\s*l\b", re.IGNORECASE
+        ),
+        " G_per_L",
+    ),
+    (re.compile(r"(?:[x×*]\s*)?(?:10\s*(?:\^|\*\*)\s*3|10³)\s*/\s*(?:µ|u)l\b", re.I), " K_per_uL"),
+    (re.compile(r"\bK\s*/\s*(?:µ|u)l\b", re.IGNORECASE), " K_per_uL"),
+    (re.compile(r"\bcells?\s*/\s*", re.IGNORECASE), "/"),
+    (re.compile(r"\b(mm|cm|dm|m)(3)\b"), r"\1**3"),
+    (re.compile(r"\b(u|µ)l\b", re.IGNORECASE), "µL"),
+    (re.compile(r"\b(mg|g|µg|ug|ng|mmol|µmol|umol|mol|U|IU|MIU)\s*/\s*(dl|ml|l)\b"), r"\1/\2"),
+    (re.compile(r"/\s*dl\b"), "/dL"),
+    (re.compile(r"/\s*ml\b"), "/mL"),
+    (re.compile(r"/\s*l\b"), "/L"),
+    (re.compile(r"\blbs?\b", re.IGNORECASE), "lb"),
+    (re.compile(r"\bkgs?\b", re.IGNORECASE), "kg"),
+]
+
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def _normalise(text: str) -> str:
+    out = text.strip()
+    for pattern, replacement in _REWRITES:
+        out = pattern.sub(replacement, out)
+    return out.strip()
+
+
+def parse_quantity(
+    text: str | pint.Quantity,
+    expected: str | pint.Unit | None = None,
+    *,
+    allow_negative: bool = False,
+) -> pint.Quantity:
+    """Read a clinical quantity such as ``"2.9 x10^9/L"`` or ``"176 lb"``.
+
+    Parameters
+    ----------
+    text
+        What the clinician or laboratory wrote: a number followed by its unit. A
+        :class:`pint.Quantity` of this registry is accepted and checked as is.
+    expected
+        A unit (``"g/dL"``) or dimension (``"[mass]"``) the result must convert to. Mass and
+        molar concentrations are accepted for each other, since :func:`convert` can move
+        between them given the analyte.
+    allow_negative
+        Clinical measurements (counts, concentrations, weights) cannot be negative, so a
+        negative value is refused unless this is set.
+
+    Returns
+    -------
+    pint.Quantity
+        In the unit written, from :data:`ureg`.
+
+    Raises
+    ------
+    ValueError
+        Quoting the text, when there is no number, no unit, an unknown unit, a value that is
+        not finite or is negative, or a unit that does not match ``expected``.
+
+    Examples
+    --------
+    >>> parse_quantity("2900/uL").to("G_per_L").magnitude
+    2.9
+    """
+    if isinstance(text, pint.Quantity):
+        quantity = text
+        if quantity._REGISTRY is not ureg:
+            raise ValueError(f"{text!r}: quantity comes from another unit registry")
+        shown = f"{quantity:~P}"
+    else:
+        if not isinstance(text, str):
+            raise ValueError(
+                f"{text!r}: expected text with a number and a unit, such as '80 kg'"
+                f" (got a {type(text).__name__})"
+            )
+        shown = text
+        match = _NUMBER.match(_normalise(text))
+        if not match or not text.strip():
+            raise ValueError(f"{text!r}: expected a number followed by a unit, such as '80 kg'")
+        number, unit = match.groups()
+        if not unit:
+            example = f"'{number} {expected}'" if expected and not str(expected).startswith("[") else (
+                f"'{number} kg' or '{number} mg/dL'"
+            )
+            raise ValueError(f"{text!r}: the unit is missing; write it with the number, as {example}")
+        if unit.startswith("/"):
+            unit = "1" + unit  # "2900/uL": a count per volume
+        try:
+            parsed_unit = ureg.Unit(unit)
+        except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
+                AttributeError, TypeError, AssertionError) as error:
+            raise ValueError(f"{text!r}: unknown unit {unit!r}") from error
+        quantity = Q_(float(number), parsed_unit)
+    magnitude = quantity.magnitude
+    if not isinstance(magnitude, Real) or not math.isfinite(magnitude):
+        raise ValueError(f"{shown!r}: the value is not a finite number")
+    if magnitude < 0 and not allow_negative:
+        raise ValueError(f"{shown!r}: a negative value is not a possible measurement")
+    if expected is not None and not _compatible(quantity, expected):
+        raise ValueError(
+            f"{shown!r}: expected a quantity in {_describe(expected)}, got {quantity.units:~P}"
+        )
+    return quantity
+
+
+def _describe(expected: str | pint.Unit) -> str:
+    if isinstance(expected, str) and expected.startswith("["):
+        return f"dimension {expected}"
+    return f"units of {ureg.Unit(expected):~P} (or convertible)"
+
+
+def _compatible(quantity: pint.Quantity, expected: str | pint.Unit) -> bool:
+    if isinstance(expected, str) and expected.startswith("["):
+        target = ureg.get_dimensionality(expected)
+    else:
+        target = ureg.Unit(expected).dimensionality
+    have = quantity.dimensionality
+    if have == target:
+        return True
+    concentrations = {
+        ureg.get_dimensionality("[mass] / [length] ** 3"),
+        ureg.get_dimensionality("[substance] / [length] ** 3"),
+    }
+    return have in concentrations and target in concentrations
+
+
+def convert(
+    quantity: pint.Quantity | str, unit: str | pint.Unit, analyte: str | None = None
+) -> pint.Quantity:
+    """Convert a quantity to ``unit``, through the analyte's molar mass where needed.
+
+    Parameters
+    ----------
+    quantity
+        A quantity of :data:`ureg`, or text that :func:`parse_quantity` reads.
+    unit
+        The target unit, for example ``"mg/dL"``.
+    analyte
+        ``"creatinine"`` (113.12 g/mol), ``"bilirubin"`` (584.66 g/mol) or ``"hemoglobin"``
+        (16114.5 g/mol, per haem): required to move between mass (mg/dL) and molar
+        (µmol/L) concentrations.
+
+    Raises
+    ------
+    ValueError
+        When the units cannot be converted, naming both, and saying when an analyte is needed.
+
+    Examples
+    --------
+    >>> round(convert("170 umol/L", "mg/dL", "creatinine").magnitude, 3)
+    1.923
+    """
+    if isinstance(quantity, str):
+        quantity = parse_quantity(quantity)
+    name = None
+    if analyte is not None:
+        name = _ANALYTE_ALIASES.get(analyte.lower(), analyte.lower())
+        if name not in ANALYTES:
+            raise ValueError(
+                f"unknown analyte {analyte!r}; molar masses are known for {sorted(ANALYTES)}"
+            )
+    try:
+        return quantity.to(unit, name) if name else quantity.to(unit)
+    except pint.errors.DimensionalityError as error:
+        both_concentrations = _compatible(quantity, unit) and not name
+        needs = "; mass <-> molar concentration needs the analyte" if both_concentrations else ""
+        raise ValueError(
+            f"cannot convert {quantity:~P} to {ureg.Unit(unit):~P}{needs}"
+        ) from error
+    except pint.errors.UndefinedUnitError as error:
+        raise ValueError(f"unknown unit {unit!r}") from error
+
+
+def format_quantity(quantity: pint.Quantity, digits: int = 3) -> str:
+    """Show a quantity rounded for people: ``"43.2 MIU"`` rather than ``43.199999999999996``."""
+    value = float(quantity.magnitude)
+    text = f"{value:.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
+    return f"{text} {quantity.units:~P}"
