@@ -1,0 +1,1 @@
+"""Figures of the workbook, one module per subject; each function returns a matplotlib Figure."""
