@@ -73,7 +73,7 @@ def _yn(name: str, description: str, sdtm: str = "", required: bool = False) -> 
 
 _SCREENING = Table(
     name="screening",
-    description="One row per screened candidate: demographics, eligibility findings, labs, outcome.",
+    description="One row per screened candidate: demographics, eligibility, labs, outcome.",
     sdtm_domain="DM, IE, LB, VS, QS",
     key=("patient_id",),
     columns=(

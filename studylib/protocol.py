@@ -403,7 +403,11 @@ def _eligibility(r: _Reader) -> EligibilityRules:
     s = r.data["eligibility"]
     criteria = tuple(
         Criterion(
-            id=c["id"], kind=c["kind"], rule=c["rule"], quote=c["quote"], reading=c.get("reading", "")
+            id=c["id"],
+            kind=c["kind"],
+            rule=c["rule"],
+            quote=c["quote"],
+            reading=c.get("reading", ""),
         )
         for c in r.get(s, "criteria", "eligibility")
     )

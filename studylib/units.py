@@ -23,7 +23,15 @@ from numbers import Real
 
 import pint
 
-__all__ = ["ureg", "Q_", "parse_quantity", "convert", "ANALYTES", "format_quantity"]
+__all__ = [
+    "ureg",
+    "Q_",
+    "parse_quantity",
+    "parse_quantities",
+    "convert",
+    "ANALYTES",
+    "format_quantity",
+]
 
 ureg = pint.UnitRegistry(on_redefinition="ignore", cache_folder=":auto:")
 # "L" first, so that concentrations print as mg/dL rather than mg/dl.
@@ -152,16 +160,26 @@ def parse_quantity(
             raise ValueError(f"{text!r}: expected a number followed by a unit, such as '80 kg'")
         number, unit = match.groups()
         if not unit:
-            example = f"'{number} {expected}'" if expected and not str(expected).startswith("[") else (
-                f"'{number} kg' or '{number} mg/dL'"
+            example = (
+                f"'{number} {expected}'"
+                if expected and not str(expected).startswith("[")
+                else (f"'{number} kg' or '{number} mg/dL'")
             )
-            raise ValueError(f"{text!r}: the unit is missing; write it with the number, as {example}")
+            raise ValueError(
+                f"{text!r}: the unit is missing; write it with the number, as {example}"
+            )
         if unit.startswith("/"):
             unit = "1" + unit  # "2900/uL": a count per volume
         try:
             parsed_unit = ureg.Unit(unit)
-        except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
-                AttributeError, TypeError, AssertionError) as error:
+        except (
+            pint.errors.UndefinedUnitError,
+            pint.errors.DefinitionSyntaxError,
+            ValueError,
+            AttributeError,
+            TypeError,
+            AssertionError,
+        ) as error:
             raise ValueError(f"{text!r}: unknown unit {unit!r}") from error
         quantity = Q_(float(number), parsed_unit)
     magnitude = quantity.magnitude
@@ -237,9 +255,7 @@ def convert(
     except pint.errors.DimensionalityError as error:
         both_concentrations = _compatible(quantity, unit) and not name
         needs = "; mass <-> molar concentration needs the analyte" if both_concentrations else ""
-        raise ValueError(
-            f"cannot convert {quantity:~P} to {ureg.Unit(unit):~P}{needs}"
-        ) from error
+        raise ValueError(f"cannot convert {quantity:~P} to {ureg.Unit(unit):~P}{needs}") from error
     except pint.errors.UndefinedUnitError as error:
         raise ValueError(f"unknown unit {unit!r}") from error
 
@@ -249,3 +265,51 @@ def format_quantity(quantity: pint.Quantity, digits: int = 3) -> str:
     value = float(quantity.magnitude)
     text = f"{value:.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
     return f"{text} {quantity.units:~P}"
+
+
+def parse_quantities(
+    values,
+    expected: str | pint.Unit | None = None,
+    *,
+    to: str | pint.Unit | None = None,
+    analyte: str | None = None,
+):
+    """Parse a column of quantity texts at once; each distinct spelling is parsed only once.
+
+    Parameters
+    ----------
+    values
+        An iterable of texts (a pandas Series keeps its index). Empty text, ``None`` and NaN
+        are missing, not errors.
+    expected
+        As in :func:`parse_quantity`.
+    to
+        When given, magnitudes are converted to this unit (through ``analyte`` if needed).
+    analyte
+        As in :func:`convert`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``magnitude`` (float, NaN when missing or invalid), ``unit`` (the unit of the magnitude)
+        and ``error`` (the message of a value that could not be read, else empty), on the
+        index of ``values``.
+    """
+    import pandas as pd
+
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    text = series.astype("string").str.strip()
+    parsed: dict[str, tuple[float, str, str]] = {}
+    for spelling in text.dropna().unique():
+        if spelling == "":
+            continue
+        try:
+            quantity = parse_quantity(spelling, expected)
+            if to is not None:
+                quantity = convert(quantity, to, analyte)
+            parsed[spelling] = (float(quantity.magnitude), f"{quantity.units:~P}", "")
+        except ValueError as error:
+            parsed[spelling] = (math.nan, "", str(error))
+    missing = (math.nan, "", "")
+    rows = [parsed.get(v, missing) if isinstance(v, str) else missing for v in text.tolist()]
+    return pd.DataFrame(rows, index=series.index, columns=["magnitude", "unit", "error"])

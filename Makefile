@@ -1,0 +1,51 @@
+# studylib: the two commands of the README are `make demo` and `make test`.
+# Both create .venv on first use and are quick when it is already set up.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.studylib-ready
+# Kernels are looked up in the venv first, so the notebooks' "python3" kernel is the venv's
+# Python even when a user-level "python3" kernelspec points elsewhere.
+export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: setup demo test lint teach lab bench clean
+
+setup: $(READY)
+
+$(READY): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# rfc3987-syntax builds parsers at import and costs every notebook 1.4 s; jsonschema works
+	# without it (../shared/research/platform.md, papermill pitfalls).
+	-$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
+		--display-name "Python 3 (studylib)" > /dev/null
+	touch $(READY)
+
+demo: $(READY)
+	$(BIN)/studylib batch --data data --out outputs
+
+test: $(READY)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider tests notebooks
+
+lint: $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+teach: $(READY)
+	$(BIN)/voila notebooks/00_protocol_tour.ipynb --no-browser --Voila.ip=127.0.0.1 \
+		--port=8866 --strip_sources=True
+
+lab: $(READY)
+	$(BIN)/jupyter lab --ip=127.0.0.1 notebooks/
+
+bench: $(READY)
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf outputs .pytest_cache
