@@ -31,7 +31,7 @@ demo: $(READY)
 
 test: $(READY)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider tests notebooks
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --ignore=tests/notebooks --ignore=tests/fixtures tests notebooks
 
 lint: $(READY)
 	$(BIN)/ruff check .
