@@ -167,6 +167,7 @@ class Criterion:
     rule: str
     quote: str
     reading: str = ""
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ class EligibilityRules:
     creatinine_max: pint.Quantity
     reading_units: str
     reading_comparisons: str
+    plausible_max: dict[str, pint.Quantity] = field(default_factory=dict)
 
     def criterion(self, criterion_id: str) -> Criterion:
         """The criterion with this id (``"EXCL08"``)."""
@@ -408,6 +410,7 @@ def _eligibility(r: _Reader) -> EligibilityRules:
             rule=c["rule"],
             quote=c["quote"],
             reading=c.get("reading", ""),
+            label=c.get("label", ""),
         )
         for c in r.get(s, "criteria", "eligibility")
     )
@@ -429,6 +432,10 @@ def _eligibility(r: _Reader) -> EligibilityRules:
         creatinine_max=q(s, "creatinine_max", "eligibility", "mg/dL"),
         reading_units=r.get(s, "reading_units", "eligibility").strip(),
         reading_comparisons=r.get(s, "reading_comparisons", "eligibility").strip(),
+        plausible_max={
+            name: q(s["plausible_max"], name, "eligibility.plausible_max", None)
+            for name in s.get("plausible_max", {})
+        },
     )
 
 
