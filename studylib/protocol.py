@@ -435,6 +435,7 @@ def _eligibility(r: _Reader) -> EligibilityRules:
         plausible_max={
             name: q(s["plausible_max"], name, "eligibility.plausible_max", None)
             for name in s.get("plausible_max", {})
+            if name != "source"
         },
     )
 
