@@ -37,6 +37,7 @@ __all__ = [
     "Ruleset",
     "ResponseRules",
     "Plausibility",
+    "AnalysisRules",
     "Protocol",
     "ProtocolError",
     "load_protocol",
@@ -252,6 +253,49 @@ class Plausibility:
 
 
 @dataclass(frozen=True)
+class AnalysisRules:
+    """How the cohort is analysed (``[analysis]``): the paper's methods were not available."""
+
+    confidence_level: float
+    rate_interval: str
+    comparison: str
+    comparison_alternative: str
+    secondary_alternative: str
+    responders: tuple[str, ...]
+    disease_control: tuple[str, ...]
+    counted_as_sd: tuple[str, ...]
+    not_evaluable: tuple[str, ...]
+    primary_excludes_crossover: bool
+    survival_origin: str
+    survival_time_unit: str
+    os_landmark: pint.Quantity
+    readings: dict[str, str] = field(default_factory=dict)
+
+
+def _analysis(r: _Reader) -> AnalysisRules:
+    s = r.data["analysis"]
+    level = float(r.get(s, "confidence_level", "analysis"))
+    if not 0 < level < 1:
+        raise ProtocolError(f"{r.path}: [analysis].confidence_level must lie between 0 and 1")
+    return AnalysisRules(
+        confidence_level=level,
+        rate_interval=r.get(s, "rate_interval", "analysis"),
+        comparison=r.get(s, "comparison", "analysis"),
+        comparison_alternative=r.get(s, "comparison_alternative", "analysis"),
+        secondary_alternative=r.get(s, "secondary_alternative", "analysis"),
+        responders=tuple(r.get(s, "responders", "analysis")),
+        disease_control=tuple(r.get(s, "disease_control", "analysis")),
+        counted_as_sd=tuple(r.get(s, "counted_as_sd", "analysis")),
+        not_evaluable=tuple(r.get(s, "not_evaluable", "analysis")),
+        primary_excludes_crossover=bool(r.get(s, "primary_excludes_crossover", "analysis")),
+        survival_origin=r.get(s, "survival_origin", "analysis"),
+        survival_time_unit=r.get(s, "survival_time_unit", "analysis"),
+        os_landmark=r.quantity(s, "os_landmark", "analysis", "[time]"),
+        readings={k: v.strip() for k, v in s.items() if k.endswith(("reading", "source"))},
+    )
+
+
+@dataclass(frozen=True)
 class Protocol:
     """The whole protocol: trial facts, arms, treatment, assessments, eligibility, response."""
 
@@ -265,6 +309,7 @@ class Protocol:
     eligibility: EligibilityRules
     response: ResponseRules
     plausibility: Plausibility
+    analysis: AnalysisRules
     path: str
 
     def arm(self, code: str) -> Arm:
@@ -535,6 +580,7 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
                 ecog_max=r.count(plaus, "ecog_max", "plausibility", 0, 10),
                 max_age=r.quantity(plaus, "max_age", "plausibility", "[time]"),
             ),
+            analysis=_analysis(r),
             path=shown,
         )
     except KeyError as error:
