@@ -233,6 +233,7 @@ class ResponseRules:
     rulesets: dict[str, Ruleset]
     quote: str
     reading: str
+    readings: dict[str, str] = field(default_factory=dict)
 
     def ruleset(self, name: str | None = None) -> Ruleset:
         """The ruleset called ``name`` (default: the protocol's default ruleset)."""
@@ -528,6 +529,7 @@ def _response(r: _Reader) -> ResponseRules:
         rulesets=rulesets,
         quote=r.get(s, "quote", "response"),
         reading=r.get(s, "reading", "response").strip(),
+        readings={k: v.strip() for k, v in s.items() if k.startswith("reading_")},
     )
     for name in (rules.default_ruleset, rules.primary_ruleset):
         rules.ruleset(name)

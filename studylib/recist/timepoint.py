@@ -1,0 +1,564 @@
+"""Layer 2 of the RECIST engine: the response at each timepoint.
+
+:func:`timepoint_responses` turns lesion assessments into, for each patient and assessment
+date after baseline, the sum of target diameters, its baseline and nadir, the changes, the
+target, non-target and new-lesion responses and the overall response (RECIST 1.1 §4.3-4.4,
+Tables 1 and 2). :func:`overall_response` is Tables 1 and 2 alone. Everything is computed for
+the whole cohort at once with array operations; thresholds come from the ruleset in
+``protocol.toml``.
+
+Response codes: ``CR``, ``PR``, ``SD``, ``PD``, ``NE`` (not evaluable), ``NON-CR/NON-PD``
+(non-target only) and ``ND`` (no disease of that kind at baseline: nothing to assess).
+New lesions: ``none``, ``equivocal`` (not progression) or ``unequivocal`` (progression).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from studylib.protocol import Ruleset
+from studylib.recist.lesions import _apply_irradiation, prepare_assessments, prepare_lesions
+from studylib.recist.rulesets import Thresholds, thresholds
+
+__all__ = [
+    "TARGET_CODES",
+    "NONTARGET_CODES",
+    "NEW_LESION_CODES",
+    "OVERALL_CODES",
+    "overall_response",
+    "timepoint_responses",
+    "best_percent_change",
+]
+
+TARGET_CODES = ("CR", "PR", "SD", "PD", "NE", "ND")
+NONTARGET_CODES = ("CR", "NON-CR/NON-PD", "PD", "NE", "ND")
+NEW_LESION_CODES = ("none", "equivocal", "unequivocal")
+OVERALL_CODES = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE", "ND")
+
+#: Spellings accepted for the new-lesion argument of :func:`overall_response`.
+_NEW_ALIASES = {
+    "none": "none",
+    "no": "none",
+    "n": "none",
+    "false": "none",
+    "equivocal": "equivocal",
+    "unequivocal": "unequivocal",
+    "yes": "unequivocal",
+    "y": "unequivocal",
+    "true": "unequivocal",
+}
+#: Relative tolerance for comparisons at a threshold: sums such as 0.7 x 30 or 25.2 - 21 are
+#: not exact in binary floating point, and "exactly -30%" must count as -30%.
+_EPS = 1e-9
+
+
+# --------------------------------------------------------------------------------------------
+# Tables 1 and 2
+
+
+def _codes(values, allowed, what: str, aliases: dict[str, str] | None = None) -> np.ndarray:
+    """Normalised codes as an object array; unknown or missing codes raise ``ValueError``."""
+    raw = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    if aliases is None:
+        text = raw.map(lambda v: v.strip().upper() if isinstance(v, str) else v)
+        norm = text
+    else:
+        text = raw.map(
+            lambda v: str(v).strip().lower() if isinstance(v, str | bool | np.bool_) else v
+        )
+        norm = text.map(aliases)
+    bad = norm.isna() | ~norm.isin(list(allowed))
+    if bad.any():
+        shown = sorted({repr(v) for v in raw[bad]})
+        raise ValueError(
+            f"unknown {what} code(s): {', '.join(shown)}; expected one of {list(allowed)}"
+            + (f" (also {sorted(set(aliases) - set(allowed))})" if aliases else "")
+        )
+    return norm.to_numpy(dtype=object)
+
+
+def overall_response(target, nontarget, new_lesions):
+    """The overall response at a timepoint (RECIST 1.1 Tables 1 and 2).
+
+    Parameters
+    ----------
+    target
+        Target-lesion response: CR, PR, SD, PD, NE, or ND when the patient has no target
+        lesion (then Table 2, non-target disease only, applies).
+    nontarget
+        Non-target response: CR, NON-CR/NON-PD, PD, NE, or ND when there is no non-target
+        lesion (which counts as CR in Table 1: nothing is left).
+    new_lesions
+        ``none``, ``equivocal`` or ``unequivocal`` (also ``True``/``False``, ``Y``/``N``).
+        An equivocal new lesion is not progression (RECIST 1.1 §4.3.2).
+
+    Each argument is a scalar or a Series (Series align on the index; scalars broadcast).
+    Codes are case-insensitive.
+
+    Returns
+    -------
+    str or Series
+        CR, PR, SD, NON-CR/NON-PD, PD, NE or ND (no disease to assess, no new lesion).
+
+    Raises
+    ------
+    ValueError
+        Listing every unknown or missing code.
+    """
+    series = [x for x in (target, nontarget, new_lesions) if isinstance(x, pd.Series)]
+    index = series[0].index if series else None
+    n = len(index) if index is not None else 1
+
+    def as_series(x):
+        if isinstance(x, pd.Series):
+            return x.reindex(index)
+        return pd.Series([x] * n, index=index, dtype=object)
+
+    t = _codes(as_series(target), TARGET_CODES, "target response")
+    nt = _codes(as_series(nontarget), NONTARGET_CODES, "non-target response")
+    new = _codes(as_series(new_lesions), NEW_LESION_CODES, "new lesion", _NEW_ALIASES)
+    result = _table(t, nt, new)
+    if index is None:
+        return str(result[0])
+    return pd.Series(result, index=index, name="overall_response", dtype=object)
+
+
+def _table(t: np.ndarray, nt: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Tables 1 and 2 on normalised code arrays."""
+    no_target = t == "ND"
+    nt_ok = (nt == "CR") | (nt == "ND")
+    return np.select(
+        [
+            (t == "PD") | (nt == "PD") | (new == "unequivocal"),
+            # Table 2: non-target disease only
+            no_target & (nt == "ND"),
+            no_target,
+            # Table 1: target disease
+            (t == "CR") & nt_ok,
+            t == "CR",
+            t == "PR",
+            t == "SD",
+        ],
+        ["PD", "ND", nt, "CR", "PR", "PR", "SD"],
+        "NE",
+    ).astype(object)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-timepoint arithmetic
+
+
+def _at_least(value: np.ndarray, limit: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return value >= limit - _EPS * max(1.0, abs(limit))
+
+
+def _at_most(value: np.ndarray, limit: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return value <= limit + _EPS * max(1.0, abs(limit))
+
+
+def _percent(value: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = (value - reference) / reference * 100.0
+    return np.where(reference > 0, pct, np.nan)
+
+
+def _fmt(values: np.ndarray, signed: bool = False) -> pd.Series:
+    """Numbers rounded to 0.1 as text ("+20.0" when signed); missing as "?"."""
+    s = pd.Series(np.round(values.astype(float), 1))
+    text = s.map(("{:+.1f}" if signed else "{:.1f}").format)
+    return text.where(s.notna(), "?")
+
+
+def _group_min_before(values: np.ndarray, group_start: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """For each row, the minimum of ``values`` over earlier rows of its group (NaN ignored)."""
+    running = pd.Series(values).groupby(group).cummin().groupby(group).ffill().to_numpy()
+    before = np.empty_like(running)
+    before[1:] = running[:-1]
+    before[group_start] = np.nan
+    return before
+
+
+def timepoint_responses(
+    lesions: pd.DataFrame,
+    assessments: pd.DataFrame,
+    *,
+    ruleset: str | Ruleset = "recist1.1",
+    exclude_irradiated: bool = True,
+    continued_pr: bool = False,
+    backdate_new_lesions: bool = True,
+) -> pd.DataFrame:
+    """Target, non-target, new-lesion and overall response at every timepoint after baseline.
+
+    A timepoint is a patient and an assessment date; the baseline is the patient's first
+    date. Rules (RECIST 1.1 §4.3; numbers from the ruleset in ``protocol.toml``):
+
+    - Sum of diameters: longest diameters of non-nodal targets plus short axes of nodal
+      targets; "too small to measure" counts as the ruleset's default (5 mm), a measured
+      value always wins.
+    - Nadir: the smallest sum over earlier timepoints at which every target was measured,
+      the baseline included.
+    - Target CR: every non-nodal target at 0 mm and every nodal target below the
+      pathological size (10 mm); the sum may be above 0. PR: the sum at or below -30% from
+      baseline. PD: the sum at least +20% and at least 5 mm above the nadir (from a nadir of
+      0 the 5 mm decides); it may be called with targets missing when the measured ones
+      already show it. NE: a target not evaluated and no PD. SD: otherwise.
+    - Non-target: PD on unequivocal progression; NE if one was not evaluated; CR when all
+      are absent (a node below 10 mm counts as absent); otherwise NON-CR/NON-PD.
+    - New lesions: an unequivocal new lesion is PD; an equivocal one is not. A new node is
+      only a lesion at the pathological size or above. With ``backdate_new_lesions`` (RECIST
+      1.1 §4.3.2) an equivocal lesion later confirmed is progression from its first scan.
+    - Overall: :func:`overall_response`.
+
+    Parameters
+    ----------
+    lesions, assessments
+        Frames in the shape of ``lesions.csv`` and ``assessments.csv``.
+    ruleset
+        ``"recist1.1"`` (default), ``"recist1.0"``, ``"protocol"`` or a
+        :class:`~studylib.protocol.Ruleset`. ``protocol`` measures progression from the
+        baseline sum and needs a negative PET (no lesion PET-avid, at least one PET result
+        on that date) for a complete response.
+    exclude_irradiated
+        Leave out irradiated lesions (see :func:`studylib.recist.lesions.irradiation_status`).
+    continued_pr
+        EORTC RECIST FAQ convention: once the targets were PR (or CR), a later SD stays PR
+        until PD. Off by default (strict per-timepoint classification).
+    backdate_new_lesions
+        Date progression from the first scan of a new lesion that was equivocal then.
+
+    Returns
+    -------
+    DataFrame
+        One row per patient and date after baseline, sorted, with ``patient_id, date,
+        sum_mm, baseline_sum_mm, nadir_sum_mm, pct_change_baseline, pct_change_nadir,
+        target_response, nontarget_response, new_lesions, overall_response`` and also
+        ``baseline_date, change_baseline_mm, change_nadir_mm, targets_measured,
+        targets_expected, pet_negative, reason`` (and ``visit`` when the assessments have
+        one). ``sum_mm`` adds the targets measured that day; ``pct_change_nadir`` is
+        missing when the nadir is 0 mm.
+
+    Raises
+    ------
+    studylib.errors.DataError
+        (a ``ValueError``) listing every unknown code or invalid value in the input.
+    """
+    t = thresholds(ruleset)
+    les = prepare_lesions(lesions)
+    asm = prepare_assessments(assessments, les)
+    return _timepoints(les, asm, t, exclude_irradiated, continued_pr, backdate_new_lesions)
+
+
+def _timepoints(
+    les: pd.DataFrame,
+    asm: pd.DataFrame,
+    t: Thresholds,
+    exclude_irradiated: bool,
+    continued_pr: bool,
+    backdate_new_lesions: bool,
+) -> pd.DataFrame:
+    # Timepoints come from every assessment, so a scan that saw only irradiated lesions is
+    # still a timepoint (with nothing to assess: ND).
+    keys = asm[["patient_id", "date"]]
+    tp_of_row = keys.groupby(["patient_id", "date"], sort=True).ngroup().to_numpy()
+    tp = keys.drop_duplicates().sort_values(["patient_id", "date"]).reset_index(drop=True)
+    visit = "visit" in asm.columns
+    if visit:
+        tp["visit"] = asm.groupby(tp_of_row)["visit"].first().to_numpy()
+    n_tp = len(tp)
+    patient_codes, patients = pd.factorize(tp["patient_id"], sort=True)
+    group_start = (
+        np.r_[True, patient_codes[1:] != patient_codes[:-1]] if n_tp else np.zeros(0, bool)
+    )
+    first_of_patient = np.flatnonzero(group_start)
+
+    if exclude_irradiated:
+        les, kept = _apply_irradiation(les, asm)
+        tp_of_kept = pd.MultiIndex.from_frame(tp[["patient_id", "date"]]).get_indexer(
+            pd.MultiIndex.from_frame(kept[["patient_id", "date"]])
+        )
+    else:
+        kept, tp_of_kept = asm, tp_of_row
+    role = kept["role"].to_numpy(dtype=object)
+    state = kept["state"].to_numpy(dtype=object)
+    nodal = kept["nodal"].to_numpy(dtype=bool)
+    diameter = kept["diameter_mm"].to_numpy(dtype=float)
+
+    def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(
+            tp_of_kept[mask], weights=None if weights is None else weights[mask], minlength=n_tp
+        )
+
+    expected_by_patient = (
+        les.groupby(["patient_id", "role"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(patients, fill_value=0)
+    )
+
+    def expected(role_name: str) -> np.ndarray:
+        if role_name not in expected_by_patient.columns:
+            return np.zeros(n_tp, dtype=int)
+        return expected_by_patient[role_name].to_numpy()[patient_codes]
+
+    # --- target lesions ---------------------------------------------------------------------
+    is_target = role == "target"
+    value = np.where(np.isnan(diameter) & (state == "too_small"), t.too_small_default_mm, diameter)
+    measured_row = is_target & ~np.isnan(value)
+    targets_expected = expected("target")
+    targets_measured = count(measured_row).astype(int)
+    sum_mm = np.where(targets_measured > 0, count(measured_row, value), np.nan)
+    left_nonnodal = count(measured_row & ~nodal & (value > 0))
+    left_nodes = count(measured_row & nodal & _at_least(value, t.node_pathological_min_mm))
+    complete = (targets_measured == targets_expected) & (targets_expected > 0)
+
+    baseline_complete = complete[first_of_patient][patient_codes]
+    baseline_sum = np.where(baseline_complete, sum_mm[first_of_patient][patient_codes], np.nan)
+    nadir = _group_min_before(np.where(complete, sum_mm, np.nan), group_start, patient_codes)
+    reference = baseline_sum if t.pd_reference == "baseline" else nadir
+    change_baseline = sum_mm - baseline_sum
+    change_nadir = sum_mm - nadir
+    change_reference = sum_mm - reference
+    pct_baseline = _percent(sum_mm, baseline_sum)
+    pct_nadir = _percent(sum_mm, nadir)
+    pct_reference = _percent(sum_mm, reference)
+
+    pet_avid = kept["pet_avid"]
+    pet_known = count(pet_avid.notna().to_numpy())
+    pet_positive = count(pet_avid.fillna(False).to_numpy(dtype=bool))
+    pet_negative = (pet_known > 0) & (pet_positive == 0)
+    pet_ok = pet_negative if t.cr_requires_negative_pet else np.ones(n_tp, dtype=bool)
+
+    is_cr = complete & (left_nonnodal == 0) & (left_nodes == 0)
+    is_pd = (
+        (targets_measured > 0)
+        & _at_least(change_reference, t.pd_min_increase_mm)
+        & (change_reference > _EPS)
+        & ((reference == 0) | _at_least(pct_reference, t.pd_change_pct))
+    )
+    is_pr = complete & _at_most(pct_baseline, t.pr_change_from_baseline_pct)
+    target = np.select(
+        [
+            targets_expected == 0,
+            ~baseline_complete,
+            is_cr & pet_ok,
+            is_pd,
+            ~complete,
+            is_pr,
+        ],
+        ["ND", "NE", "CR", "PD", "NE", "PR"],
+        "SD",
+    ).astype(object)
+    if continued_pr:
+        target = _continue_pr(target, patient_codes, group_start)
+
+    # --- non-target lesions -----------------------------------------------------------------
+    is_nt = role == "non_target"
+    nt_gone = is_nt & (
+        (state == "absent")
+        | ((state == "present") & nodal & (diameter < t.node_pathological_min_mm))
+    )
+    nt_expected = expected("non_target")
+    nt_evaluated = count(is_nt & (state != ""))
+    nt_progressed = count(is_nt & (state == "unequivocal_progression"))
+    nt_absent = count(nt_gone)
+    nontarget = np.select(
+        [
+            nt_expected == 0,
+            nt_progressed > 0,
+            nt_evaluated < nt_expected,
+            (nt_absent == nt_expected) & pet_ok,
+        ],
+        ["ND", "PD", "NE", "CR"],
+        "NON-CR/NON-PD",
+    ).astype(object)
+
+    # --- new lesions ------------------------------------------------------------------------
+    is_new = role == "new"
+    too_small_node = nodal & (diameter < t.node_pathological_min_mm)
+    unequivocal = is_new & (state == "unequivocal") & ~too_small_node
+    equivocal = is_new & (state == "equivocal") & ~too_small_node
+    if backdate_new_lesions and unequivocal.any():
+        equivocal, confirmed = _confirmed_later(kept, equivocal, unequivocal)
+        unequivocal = unequivocal | confirmed
+    else:
+        confirmed = np.zeros(len(kept), dtype=bool)
+    new_count = count(unequivocal)
+    new_lesions = np.select(
+        [new_count > 0, count(equivocal) > 0], ["unequivocal", "equivocal"], "none"
+    ).astype(object)
+    backdated = count(confirmed) > 0
+
+    overall = _table(target, nontarget, new_lesions)
+
+    out = pd.DataFrame(
+        {
+            "patient_id": tp["patient_id"].to_numpy(),
+            "date": tp["date"].to_numpy(),
+            "sum_mm": sum_mm,
+            "baseline_sum_mm": baseline_sum,
+            "nadir_sum_mm": nadir,
+            "pct_change_baseline": pct_baseline,
+            "pct_change_nadir": pct_nadir,
+            "target_response": target,
+            "nontarget_response": nontarget,
+            "new_lesions": new_lesions,
+            "overall_response": overall,
+            "baseline_date": tp["date"].to_numpy()[first_of_patient][patient_codes],
+            "change_baseline_mm": change_baseline,
+            "change_nadir_mm": change_nadir,
+            "targets_measured": targets_measured,
+            "targets_expected": targets_expected,
+            "pet_negative": pet_negative,
+        }
+    )
+    out["reason"] = _reasons(
+        out, t, baseline_complete, is_cr, pet_ok, change_reference, pct_reference, backdated
+    )
+    if visit:
+        out.insert(2, "visit", tp["visit"].to_numpy())
+    return out[~group_start].reset_index(drop=True)
+
+
+def _continue_pr(
+    target: np.ndarray, patient_codes: np.ndarray, group_start: np.ndarray
+) -> np.ndarray:
+    """SD after a PR or CR, with no PD since, stays PR (EORTC RECIST FAQ, continued PR)."""
+    frame = pd.DataFrame({"p": patient_codes, "t": target})
+    # A new segment starts at each PD: the convention ends with progression.
+    segment = (frame["t"] == "PD").groupby(frame["p"]).cumsum()
+    responded = frame["t"].isin(["PR", "CR"]).groupby([frame["p"], segment]).cummax()
+    return np.where((target == "SD") & responded.to_numpy(), "PR", target).astype(object)
+
+
+def _confirmed_later(
+    kept: pd.DataFrame, equivocal: np.ndarray, unequivocal: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split equivocal new-lesion rows into still equivocal and confirmed at a later scan."""
+    lesion_key = kept["patient_id"].astype(str) + "\x1f" + kept["lesion_id"].astype(str)
+    first_unequivocal = kept["date"].where(unequivocal).groupby(lesion_key).transform("min")
+    confirmed = equivocal & (kept["date"] < first_unequivocal).to_numpy()
+    return equivocal & ~confirmed, confirmed
+
+
+def _reasons(
+    out: pd.DataFrame,
+    t: Thresholds,
+    baseline_complete: np.ndarray,
+    is_cr: np.ndarray,
+    pet_ok: np.ndarray,
+    change_reference: np.ndarray,
+    pct_reference: np.ndarray,
+    backdated: np.ndarray,
+) -> pd.Series:
+    """A sentence per timepoint saying how each part of the response was reached."""
+    target = out["target_response"].to_numpy()
+    ref_name = "baseline" if t.pd_reference == "baseline" else "nadir"
+    ref = out["baseline_sum_mm"] if t.pd_reference == "baseline" else out["nadir_sum_mm"]
+    sum_text = "sum " + _fmt(out["sum_mm"].to_numpy()) + " mm"
+    base_text = (
+        _fmt(out["pct_change_baseline"].to_numpy(), signed=True)
+        + "% from baseline "
+        + _fmt(out["baseline_sum_mm"].to_numpy())
+        + " mm"
+    )
+    ref_text = (
+        _fmt(change_reference, signed=True)
+        + " mm, "
+        + _fmt(pct_reference, signed=True)
+        + f"% from {ref_name} "
+        + _fmt(ref.to_numpy())
+        + " mm"
+    )
+    pd_rule = f"PD needs >= {t.pd_change_pct:+g}% and >= {t.pd_min_increase_mm:g} mm"
+    pr_rule = f"PR at <= {t.pr_change_from_baseline_pct:g}%"
+    missing = (
+        (out["targets_expected"] - out["targets_measured"]).astype(str)
+        + " of "
+        + out["targets_expected"].astype(str)
+        + " target lesions not evaluated"
+    )
+    no_pet = (~pet_ok) & is_cr
+    text = pd.Series(
+        np.select(
+            [
+                target == "ND",
+                (target == "NE") & ~baseline_complete,
+                target == "CR",
+                target == "PD",
+                target == "NE",
+                target == "PR",
+            ],
+            [
+                "targets ND: no target lesion",
+                "targets NE: a target lesion was not measured at baseline",
+                "targets CR: " + sum_text + f", non-nodal targets 0 mm, nodes < "
+                f"{t.node_pathological_min_mm:g} mm",
+                "targets PD: " + sum_text + ", " + ref_text + " (" + pd_rule + ")",
+                "targets NE: "
+                + missing
+                + "; the measured ones do not show PD ("
+                + sum_text
+                + ", "
+                + ref_text
+                + ")",
+                "targets PR: " + sum_text + ", " + base_text + " (" + pr_rule + ")",
+            ],
+            "targets SD: " + sum_text + ", " + base_text + ", " + ref_text,
+        ),
+        dtype=object,
+    )
+    text = text.where(~no_pet, text + " (CR on CT but no negative PET, which this ruleset needs)")
+    if t.name and (target == "PR").any():
+        continued = (target == "PR") & ~_at_most(
+            out["pct_change_baseline"].to_numpy(), t.pr_change_from_baseline_pct
+        )
+        text = text.where(~continued, text + " (continued PR: PR earlier and no PD since)")
+    new = out["new_lesions"].to_numpy()
+    new_text = np.select(
+        [new == "unequivocal", new == "equivocal"],
+        ["unequivocal new lesion", "equivocal new lesion (not PD until confirmed)"],
+        "no new lesion",
+    )
+    new_text = np.where(
+        backdated,
+        "new lesion equivocal here, confirmed at a later scan: PD from this date",
+        new_text,
+    )
+    return (
+        text
+        + "; non-target "
+        + out["nontarget_response"]
+        + "; "
+        + new_text
+        + " -> "
+        + out["overall_response"]
+    )
+
+
+def best_percent_change(responses: pd.DataFrame) -> pd.DataFrame:
+    """Each patient's largest shrinkage (or smallest growth) of the sum from baseline.
+
+    Only timepoints at which every target lesion was measured count, as in a waterfall
+    plot. ``responses`` is the output of :func:`timepoint_responses`.
+
+    Returns
+    -------
+    DataFrame
+        ``patient_id, best_pct_change_baseline, date`` (earliest date of the best value),
+        one row per patient with a complete follow-up of target lesions.
+    """
+    full = responses[
+        (responses["targets_measured"] == responses["targets_expected"])
+        & responses["pct_change_baseline"].notna()
+    ]
+    best = full.sort_values(["patient_id", "pct_change_baseline", "date"]).drop_duplicates(
+        "patient_id"
+    )
+    return (
+        best[["patient_id", "pct_change_baseline", "date"]]
+        .rename(columns={"pct_change_baseline": "best_pct_change_baseline"})
+        .reset_index(drop=True)
+    )
