@@ -189,6 +189,7 @@ def timepoint_responses(
     exclude_irradiated: bool = True,
     continued_pr: bool = False,
     backdate_new_lesions: bool = True,
+    include_baseline: bool = False,
 ) -> pd.DataFrame:
     """Target, non-target, new-lesion and overall response at every timepoint after baseline.
 
@@ -228,6 +229,9 @@ def timepoint_responses(
         until PD. Off by default (strict per-timepoint classification).
     backdate_new_lesions
         Date progression from the first scan of a new lesion that was equivocal then.
+    include_baseline
+        Also return each patient's baseline row (its sum; no response, as nothing is
+        compared at baseline), e.g. for a table or plot that starts at baseline.
 
     Returns
     -------
@@ -248,7 +252,10 @@ def timepoint_responses(
     t = thresholds(ruleset)
     les = prepare_lesions(lesions)
     asm = prepare_assessments(assessments, les)
-    return _timepoints(les, asm, t, exclude_irradiated, continued_pr, backdate_new_lesions)
+    out = _timepoints(les, asm, t, exclude_irradiated, continued_pr, backdate_new_lesions)
+    if include_baseline:
+        return out
+    return out[out["date"] != out["baseline_date"]].reset_index(drop=True)
 
 
 def _timepoints(
@@ -419,7 +426,10 @@ def _timepoints(
     )
     if visit:
         out.insert(2, "visit", tp["visit"].to_numpy())
-    return out[~group_start].reset_index(drop=True)
+    for column in ("target_response", "nontarget_response", "new_lesions", "overall_response"):
+        out.loc[group_start, column] = None
+    out.loc[group_start, "reason"] = "baseline: sum " + _fmt(sum_mm[group_start]).to_numpy() + " mm"
+    return out
 
 
 def _continue_pr(
