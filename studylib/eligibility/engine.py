@@ -1,0 +1,272 @@
+"""Screening a candidate, or a whole cohort, against every criterion of the protocol.
+
+:func:`screen_cohort` is the engine: it reads every record, judges every criterion of
+``PROTOCOL.eligibility`` in the registry's order (INCL01-INCL06, EXCL01-EXCL13) for all
+patients at once, and returns one row per patient and criterion. :func:`screen` screens one
+record (a dict or a pandas row) through the same engine and returns a
+:class:`ScreeningResult` to read, show or record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from studylib.eligibility.foci import FOCUS_COLUMNS, judge_foci, read_foci
+from studylib.eligibility.labs import LAB_RULES
+from studylib.eligibility.rules import PATIENT_RULES
+from studylib.eligibility.site_rules import SITE_RULES, summarise_foci
+from studylib.eligibility.values import FILE, Problems, is_blank, read_records
+from studylib.eligibility.verdicts import explain, overall_status
+from studylib.errors import DataError, Problem
+from studylib.protocol import PROTOCOL
+
+__all__ = ["CriterionResult", "ScreeningResult", "screen", "screen_cohort", "RESULT_COLUMNS"]
+
+#: Evaluators by the ``rule`` name of each criterion in protocol.toml.
+RULES = {**PATIENT_RULES, **SITE_RULES, **LAB_RULES}
+_unknown = [c.rule for c in PROTOCOL.eligibility.criteria if c.rule not in RULES]
+if _unknown:
+    raise ImportError(f"protocol.toml names eligibility rules with no evaluator: {_unknown}")
+
+#: Columns of :func:`screen_cohort`'s result, one row per patient and criterion.
+RESULT_COLUMNS = [
+    "patient_id",
+    "id",
+    "kind",
+    "label",
+    "status",
+    "reason",
+    "resolve",
+    "quote",
+    "overall_status",
+]
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    """One criterion judged for one patient."""
+
+    id: str
+    kind: str
+    label: str
+    status: str
+    reason: str
+    resolve: str
+    quote: str
+
+
+@dataclass(frozen=True, eq=False)
+class ScreeningResult:
+    """A patient's screening: the verdict, every criterion, and the SBRT foci proposed.
+
+    Attributes
+    ----------
+    patient_id
+        As given in the record (empty when it had none).
+    status
+        ``eligible``, ``ineligible``, ``needs_review`` or ``incomplete``.
+    criteria
+        Every criterion in the registry's order.
+    explanation
+        One sentence saying why.
+    foci
+        Every focus recorded, judged (``amenable``, ``within_size_limit``, ``proposed``,
+        ``note``).
+    """
+
+    patient_id: str
+    status: str
+    criteria: tuple[CriterionResult, ...]
+    explanation: str
+    foci: pd.DataFrame = field(repr=False)
+
+    @property
+    def proposed_sites(self) -> list[dict[str, object]]:
+        """The foci proposed for SBRT (largest first): ``site_id``, ``site``, size in cm."""
+        chosen = self.foci[self.foci["proposed"]].sort_values(
+            "longest_diameter_cm", ascending=False, kind="stable"
+        )
+        return [
+            {"site_id": i, "site": s, "longest_diameter_cm": round(float(c), 3)}
+            for i, s, c in zip(
+                chosen["site_id"], chosen["site"], chosen["longest_diameter_cm"], strict=True
+            )
+        ]
+
+    def _ids(self, status: str) -> list[str]:
+        return [c.id for c in self.criteria if c.status == status]
+
+    @property
+    def failed(self) -> list[str]:
+        """Ids of the criteria that fail."""
+        return self._ids("fail")
+
+    @property
+    def missing(self) -> list[str]:
+        """Ids of the criteria that lack data."""
+        return self._ids("missing")
+
+    @property
+    def review(self) -> list[str]:
+        """Ids of the criteria that a person must review."""
+        return self._ids("review")
+
+    def criterion(self, criterion_id: str) -> CriterionResult:
+        """The result of one criterion (``"EXCL08"``)."""
+        for item in self.criteria:
+            if item.id == criterion_id:
+                return item
+        raise KeyError(f"no criterion {criterion_id!r}; ids are INCL01-INCL06, EXCL01-EXCL13")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per criterion: id, kind, label, status, reason, resolve, quote."""
+        return pd.DataFrame(
+            [vars(c) for c in self.criteria], columns=list(CriterionResult.__dataclass_fields__)
+        )
+
+    def to_do(self) -> pd.DataFrame:
+        """What would resolve each ``review`` or ``missing`` criterion."""
+        frame = self.to_frame()
+        open_items = frame[frame["status"].isin(["missing", "review"])]
+        return open_items[["id", "label", "status", "resolve"]].reset_index(drop=True)
+
+    def __str__(self) -> str:
+        return f"{self.patient_id or 'patient'}: {self.status}. {self.explanation}"
+
+
+def _foci_of_record(value: object, patient_id: str) -> pd.DataFrame | None:
+    if value is None or (not isinstance(value, list | tuple | pd.DataFrame) and is_blank(value)):
+        return None
+    if isinstance(value, pd.DataFrame):
+        return value.assign(patient_id=patient_id)
+    if not isinstance(value, list | tuple) or not all(isinstance(x, Mapping) for x in value):
+        raise ValueError("sbrt_sites is not a list of foci")
+    return pd.DataFrame([dict(x) for x in value], columns=None).assign(patient_id=patient_id)
+
+
+def _foci_of_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
+    if "sbrt_sites" not in frame.columns:
+        return None
+    parts = [
+        _foci_of_record(value, str(pid))
+        for pid, value in zip(frame["patient_id"], frame["sbrt_sites"], strict=True)
+    ]
+    parts = [p for p in parts if p is not None and len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _judge(frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bool):
+    """Read, check and judge; returns the long result and the judged foci (with ``_row``)."""
+    frame = frame.reset_index(drop=True)
+    ids = frame["patient_id"] if "patient_id" in frame.columns else pd.Series([""] * len(frame))
+    ids = pd.Series(["" if is_blank(x) else str(x).strip() for x in ids])
+    problems = Problems(ids)
+    if not one:
+        for position in np.flatnonzero(ids.eq("").to_numpy()):
+            problems.add(int(position), "patient_id", None, "a patient id", -1)
+        for position in np.flatnonzero((ids.duplicated() & ids.ne("")).to_numpy()):
+            problems.add(int(position), "patient_id", ids[position], "each patient once", -1)
+    values = read_records(frame, problems)
+    values["patient_id"] = ids
+    rows = {pid: position for position, pid in enumerate(ids)}
+    empty = pd.DataFrame(columns=["patient_id", "site", "longest_diameter"])
+    typed = read_foci(empty if foci is None else foci, problems, rows)
+    problems.raise_any(context)
+    judged = judge_foci(typed).assign(_row=typed["patient_id"].map(rows))
+    values = values.join(summarise_foci(judged, len(values)))
+    pieces = []
+    for order, criterion in enumerate(PROTOCOL.eligibility.criteria):
+        result = RULES[criterion.rule](values)
+        pieces.append(
+            result.assign(
+                patient_id=ids,
+                id=criterion.id,
+                kind=criterion.kind,
+                label=criterion.label,
+                quote=criterion.quote,
+                _row=np.arange(len(values)),
+                _order=order,
+            )
+        )
+    long = pd.concat(pieces, ignore_index=True).sort_values(["_row", "_order"], kind="stable")
+    overall = overall_status(long["status"], long["_row"])
+    long["overall_status"] = long["_row"].map(overall)
+    return long[RESULT_COLUMNS].reset_index(drop=True), judged
+
+
+def screen_cohort(frame: pd.DataFrame, sbrt_sites: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Screen every patient of a cohort against every criterion.
+
+    Parameters
+    ----------
+    frame
+        One screening record per row (``data/screening.csv``, or
+        ``load_cohort(...).screening``), with a unique ``patient_id``.
+    sbrt_sites
+        The foci considered for SBRT: ``patient_id``, ``site``, ``longest_diameter``
+        (``data/sbrt_sites.csv``). Without it, a ``sbrt_sites`` column of lists in ``frame``
+        is used; a patient with no focus has INCL03 and EXCL01 ``missing``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RESULT_COLUMNS`: one row per patient and criterion, patients in the order given
+        and criteria in the registry's order; ``overall_status`` repeats the patient's status.
+
+    Raises
+    ------
+    studylib.errors.DataError
+        Listing every value of every record that cannot be read (field, value, patient).
+    """
+    foci = sbrt_sites if sbrt_sites is not None else _foci_of_frame(frame)
+    long, _ = _judge(frame, foci, "the screening records", one=False)
+    return long
+
+
+def screen(record: Mapping[str, object] | pd.Series) -> ScreeningResult:
+    """Screen one candidate against every eligibility criterion.
+
+    Parameters
+    ----------
+    record
+        A dict with the fields of a screening record (shared/DESIGN.md), or one row of the
+        screening table. ``sbrt_sites`` is a list of ``{"site": ..., "longest_diameter":
+        ...}``; missing fields are missing values.
+
+    Returns
+    -------
+    ScreeningResult
+
+    Raises
+    ------
+    studylib.errors.DataError
+        (a ``ValueError``) naming every field whose value cannot be read.
+    """
+    fields = dict(record.items())
+    patient_id = "" if is_blank(fields.get("patient_id")) else str(fields["patient_id"]).strip()
+    context = f"the screening record of {patient_id}" if patient_id else "the screening record"
+    foci_value = fields.pop("sbrt_sites", None)
+    try:
+        foci = _foci_of_record(foci_value, patient_id)
+    except ValueError:
+        expected = "a list of foci such as [{'site': 'lung', 'longest_diameter': '2.5 cm'}]"
+        problem = Problem(FILE, None, "sbrt_sites", foci_value, expected, patient_id or None)
+        raise DataError([problem], context) from None
+    frame = pd.DataFrame([fields], dtype=object)
+    long, judged = _judge(frame, foci, context, one=True)
+    criteria = tuple(
+        CriterionResult(**{k: row[k] for k in CriterionResult.__dataclass_fields__})
+        for row in long.to_dict("records")
+    )
+    status = long["overall_status"].iloc[0]
+    return ScreeningResult(
+        patient_id=patient_id,
+        status=status,
+        criteria=criteria,
+        explanation=explain(status, long),
+        foci=judged[FOCUS_COLUMNS].reset_index(drop=True),
+    )

@@ -1,0 +1,230 @@
+"""Criteria on test results: blood counts, liver and kidney tests, pulmonary function.
+
+Laboratory values arrive in whatever unit the laboratory used and are compared in the unit of
+the protocol's threshold (converted by :mod:`studylib.eligibility.values`); the reason shows
+the converted value, the threshold and, when it differs, what the laboratory wrote
+("WBC 2.9 x10^9/L (reported as 2,900/µL) is below 3.0 x10^9/L"). Comparisons are exactly as
+printed in the registry ([eligibility].reading_comparisons).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pint
+
+from studylib.eligibility import text
+from studylib.eligibility.values import LAB_FIELDS, PFT_FIELDS
+from studylib.eligibility.verdicts import is_false, is_true, outcome, rowwise
+from studylib.protocol import PROTOCOL
+
+__all__ = ["LAB_RULES"]
+
+_RULES = PROTOCOL.eligibility
+
+
+def _as_reported(field: str, reported: str | None, unit: str | None) -> str:
+    if reported is None or unit == LAB_FIELDS[field][0]:
+        return ""
+    return f" (reported as {reported})"
+
+
+def _limit_rule(
+    field: str, name: str, limit: pint.Quantity, fails: str, called: str
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """A criterion that fails when ``field`` is ``"below"`` or ``"above"`` ``limit``."""
+    unit = LAB_FIELDS[field][0]
+    bound = float(limit.to(unit).magnitude)
+    shown_limit = text.threshold(limit)
+    compare = text.below if fails == "below" else text.above
+    holds = "at least" if fails == "below" else "at most"
+
+    def rule(v: pd.DataFrame) -> pd.DataFrame:
+        values = v[field]
+        status = np.select([values.isna(), compare(values, bound)], ["missing", "fail"], "pass")
+
+        def reason(s: str, x: float, reported: str | None, shown_unit: str | None) -> str:
+            if s == "missing":
+                return f"{name} is not recorded."
+            said = (
+                f"{name} {text.amount(x, unit, bound)}{_as_reported(field, reported, shown_unit)}"
+            )
+            return f"{said} is {fails if s == 'fail' else holds} {shown_limit}."
+
+        ask = f"Enter the {called} of the screening labs with its unit ({field})."
+        return outcome(
+            v.index,
+            status,
+            rowwise(reason, status, values, v[f"{field}_reported"], v[f"{field}_unit"]),
+            [ask if s == "missing" else "" for s in status],
+        )
+
+    rule.__doc__ = f"{name} {fails} {shown_limit} excludes."
+    return rule
+
+
+wbc = _limit_rule("wbc", "WBC", _RULES.wbc_min, "below", "white blood cell count")
+hemoglobin = _limit_rule("hgb", "Haemoglobin", _RULES.hgb_min, "below", "haemoglobin")
+bilirubin = _limit_rule(
+    "bilirubin", "Total bilirubin", _RULES.bilirubin_max, "above", "total bilirubin"
+)
+creatinine = _limit_rule("creatinine", "Creatinine", _RULES.creatinine_max, "above", "creatinine")
+
+_ENZYMES = (("AST", "ast"), ("ALT", "alt"))
+
+
+def transaminases(v: pd.DataFrame) -> pd.DataFrame:
+    """AST or ALT above ``transaminase_max_x_uln`` times its upper limit of normal excludes.
+
+    Each is divided by the upper limit of normal (ULN) the laboratory gave with it; exactly
+    3 x ULN passes.
+    """
+    factor = float(_RULES.transaminase_max_x_uln)
+    shown_factor = text.number(factor, decimal=False)
+    ratios = {field: v[field] / v[f"{field}_uln"] for _, field in _ENZYMES}
+    high = text.above(ratios["ast"], factor) | text.above(ratios["alt"], factor)
+    known = pd.concat([v[f] for _, field in _ENZYMES for f in (field, f"{field}_uln")], axis=1)
+    missing = known.isna().any(axis=1)
+    status = np.select([high, missing], ["fail", "missing"], "pass")
+
+    def describe(label: str, field: str, row: int) -> str | None:
+        value, uln = v[field].iloc[row], v[f"{field}_uln"].iloc[row]
+        if np.isnan(value) or np.isnan(uln):
+            return None
+        reported = _as_reported(
+            field, v[f"{field}_reported"].iloc[row], v[f"{field}_unit"].iloc[row]
+        )
+        ratio = text.number(value / uln, factor)
+        return (
+            f"{label} {text.amount(value, 'U/L')}{reported} is {ratio} x ULN"
+            f" ({text.amount(uln, 'U/L')})"
+        )
+
+    def reason(row: int, s: str) -> str:
+        parts = [describe(label, field, row) for label, field in _ENZYMES]
+        said = "; ".join(p for p in parts if p)
+        if s == "fail":
+            return f"{said}: above {shown_factor} x the upper limit of normal."
+        if s == "pass":
+            return f"{said}: neither is above {shown_factor} x the upper limit of normal."
+        absent = [
+            f"{label}{' upper limit of normal' if f.endswith('_uln') else ''}"
+            for label, field in _ENZYMES
+            for f in (field, f"{field}_uln")
+            if np.isnan(v[f].iloc[row])
+        ]
+        known_part = f" ({said})" if said else ""
+        return f"Not recorded: {text.listing(absent)}{known_part}."
+
+    ask = (
+        "Enter AST and ALT with the upper limit of normal the laboratory gives for each"
+        " (ast, ast_uln, alt, alt_uln)."
+    )
+    return outcome(
+        v.index,
+        status,
+        [reason(row, s) for row, s in enumerate(status)],
+        [ask if s == "missing" else "" for s in status],
+    )
+
+
+_PFT_NAMES = dict(zip(PFT_FIELDS, ("DLCO", "FEV1", "FEV1/FVC"), strict=True))
+
+
+def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
+    """DLCO, FEV1 or FEV1/FVC below 70% of predicted with significant lung disease excludes.
+
+    Registry (EXCL07): "For any pulmonary function test values less than predicted values, the
+    PI will review, and document the patient's suitability for high dose IL-2 therapy." Any
+    value below ``pft_review_below`` otherwise (including below 70% without clinically
+    significant lung disease) asks for the principal investigator's review. A missing value
+    keeps the criterion ``missing`` unless another value already excludes.
+    """
+    excluding = float(_RULES.pft_exclusion_below.to("percent").magnitude)
+    predicted = float(_RULES.pft_review_below.to("percent").magnitude)
+    values = v[list(PFT_FIELDS)]
+    very_low = pd.concat([text.below(values[f], excluding) for f in PFT_FIELDS], axis=1).any(axis=1)
+    low = pd.concat([text.below(values[f], predicted) for f in PFT_FIELDS], axis=1).any(axis=1)
+    disease = v["pulmonary_disease_significant"]
+    absent = values.isna().any(axis=1)
+    undecided = very_low & disease.isna()
+    status = np.select(
+        [very_low & is_true(disease), absent | undecided, low],
+        ["fail", "missing", "review"],
+        "pass",
+    )
+    shown_excluding = text.amount(excluding, "%", decimal=False)
+    shown_predicted = text.amount(predicted, "%", decimal=False)
+
+    def reason(row: int, s: str) -> str:
+        known = [
+            (name, values[f].iloc[row])
+            for f, name in _PFT_NAMES.items()
+            if not np.isnan(values[f].iloc[row])
+        ]
+        listed = ", ".join(f"{n} {text.amount(x, '%', decimal=False)}" for n, x in known)
+        listed = f"{listed} of predicted" if listed else ""
+        below = lambda limit: [n for n, x in known if x < limit]  # noqa: E731
+        has_disease = disease.iloc[row]
+        if s == "fail":
+            return (
+                f"{listed}: {text.listing(below(excluding), 'and')} below {shown_excluding} of"
+                " predicted, with clinically significant underlying lung disease."
+            )
+        if s == "missing":
+            lacking = [n for f, n in _PFT_NAMES.items() if np.isnan(values[f].iloc[row])]
+            if lacking:
+                shown = f" ({listed})" if listed else ""
+                return f"Not recorded: {text.listing(lacking)}{shown}."
+            return (
+                f"{listed}: {text.listing(below(excluding))} below {shown_excluding}; whether the"
+                " patient has clinically significant underlying lung disease is not recorded."
+            )
+        if s == "review":
+            lows = text.listing(below(predicted))
+            if below(excluding) and is_false(pd.Series([has_disease])).iloc[0]:
+                return (
+                    f"{listed}: {lows} below predicted ({text.listing(below(excluding))} below"
+                    f" {shown_excluding}, without clinically significant lung disease)."
+                )
+            return f"{listed}: {lows} below predicted ({shown_predicted})."
+        return f"{listed}: none below predicted ({shown_predicted})."
+
+    def resolve(row: int, s: str) -> str:
+        if s == "review":
+            return (
+                "The principal investigator reviews the pulmonary function tests and documents"
+                " the patient's suitability for high-dose IL-2."
+            )
+        if s != "missing":
+            return ""
+        if values.iloc[row].isna().any():
+            return (
+                "Enter DLCO, FEV1 and FEV1/FVC as percent of predicted (pft_dlco_pct,"
+                " pft_fev1_pct, pft_fev1_fvc_pct)."
+            )
+        return (
+            "Record whether the patient has clinically significant underlying lung disease"
+            f" (pulmonary_disease_significant): with it, a value below {shown_excluding} of"
+            " predicted excludes; without it, the principal investigator reviews."
+        )
+
+    return outcome(
+        v.index,
+        status,
+        [reason(row, s) for row, s in enumerate(status)],
+        [resolve(row, s) for row, s in enumerate(status)],
+    )
+
+
+#: Evaluators of the test-result criteria, by the ``rule`` name in protocol.toml.
+LAB_RULES: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
+    "pulmonary_function": pulmonary_function,
+    "wbc": wbc,
+    "hemoglobin": hemoglobin,
+    "transaminases": transaminases,
+    "bilirubin": bilirubin,
+    "creatinine": creatinine,
+}

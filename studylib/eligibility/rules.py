@@ -1,0 +1,359 @@
+"""Criteria about the patient: diagnosis, age, performance status, pregnancy, consent, history.
+
+Each rule takes the typed records (:func:`studylib.eligibility.values.read_records`) and
+returns, for every record, a status, a reason with the values compared, and what would resolve
+a ``review`` or ``missing``. Thresholds come from ``PROTOCOL.eligibility``; the quotes are the
+registry's (protocol.toml, ``[[eligibility.criteria]]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from studylib.eligibility import text
+from studylib.eligibility.verdicts import is_false, is_true, outcome, rowwise
+from studylib.protocol import PROTOCOL
+
+__all__ = ["PATIENT_RULES"]
+
+_RULES = PROTOCOL.eligibility
+_MIN_AGE = int(round(_RULES.minimum_age.to("year").magnitude))
+_WINDOW = pd.Timedelta(hours=float(_RULES.pregnancy_test_window.to("hour").magnitude))
+
+
+def _flag_rule(
+    field: str, *, fails_when: bool, yes: str, no: str, unknown: str, ask: str
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """A criterion decided by one yes/no field; ``fails_when`` is the answer that excludes."""
+
+    def rule(v: pd.DataFrame) -> pd.DataFrame:
+        flag = v[field]
+        failing = is_true(flag) if fails_when else is_false(flag)
+        passing = is_false(flag) if fails_when else is_true(flag)
+        status = np.select([failing, passing], ["fail", "pass"], "missing")
+        reason = [
+            {"pass": yes if not fails_when else no, "fail": yes if fails_when else no}.get(
+                s, unknown
+            )
+            for s in status
+        ]
+        resolve = [ask if s == "missing" else "" for s in status]
+        return outcome(v.index, status, reason, resolve)
+
+    rule.__doc__ = f"Decided by ``{field}``: {'yes' if fails_when else 'no'} excludes."
+    return rule
+
+
+histology = _flag_rule(
+    "histology_confirmed",
+    fails_when=False,
+    yes="Melanoma is confirmed by biopsy or cytology (histology_confirmed: yes).",
+    no="Melanoma is not confirmed by biopsy or cytology (histology_confirmed: no).",
+    unknown="Confirmation of melanoma by biopsy or cytology is not recorded.",
+    ask="Record whether melanoma was confirmed by biopsy or cytology (histology_confirmed).",
+)
+
+consent = _flag_rule(
+    "consent_signed",
+    fails_when=False,
+    yes="The study-specific consent form is signed (consent_signed: yes).",
+    no="The study-specific consent form is not signed (consent_signed: no).",
+    unknown="Whether the study-specific consent form is signed is not recorded.",
+    ask="Record whether the patient signed the study-specific consent form (consent_signed).",
+)
+
+prior_radiation = _flag_rule(
+    "prior_rt_to_sbrt_sites",
+    fails_when=True,
+    yes="A site proposed for SBRT was irradiated before (prior_rt_to_sbrt_sites: yes).",
+    no="No site proposed for SBRT was irradiated before (prior_rt_to_sbrt_sites: no).",
+    unknown="Previous radiation to the sites proposed for SBRT is not recorded.",
+    ask="Check the radiation history of each site proposed for SBRT (prior_rt_to_sbrt_sites).",
+)
+
+infection = _flag_rule(
+    "active_infection",
+    fails_when=True,
+    yes="Active systemic, pulmonary or pericardial infection (active_infection: yes).",
+    no="No active systemic, pulmonary or pericardial infection (active_infection: no).",
+    unknown="Active systemic, pulmonary or pericardial infection is not recorded.",
+    ask="Record whether the patient has an active systemic, pulmonary or pericardial "
+    "infection (active_infection).",
+)
+
+cardiac_ischemia = _flag_rule(
+    "cardiac_ischemia",
+    fails_when=True,
+    yes="Ischaemia on exercise tolerance test, stress thallium study or baseline EKG "
+    "(cardiac_ischemia: yes).",
+    no="No ischaemia on exercise tolerance test, stress thallium study or baseline EKG "
+    "(cardiac_ischemia: no).",
+    unknown="The result of the cardiac testing (exercise tolerance test, stress thallium study "
+    "or baseline EKG) is not recorded.",
+    ask="Record whether cardiac testing showed ischaemia (cardiac_ischemia).",
+)
+
+chronic_steroids = _flag_rule(
+    "chronic_steroids",
+    fails_when=True,
+    yes="The patient requires chronic steroids (chronic_steroids: yes).",
+    no="The patient does not require chronic steroids (chronic_steroids: no).",
+    unknown="Whether the patient requires chronic steroids is not recorded.",
+    ask="Record whether the patient requires chronic steroids (chronic_steroids).",
+)
+
+
+def _male(v: pd.DataFrame) -> pd.Series:
+    return v["sex"].eq("M").fillna(False).astype(bool)
+
+
+def pregnant_or_lactating(v: pd.DataFrame) -> pd.DataFrame:
+    """Pregnant or lactating women are excluded; for men the criterion does not apply."""
+    flag = v["pregnant_or_lactating"]
+    male = _male(v)
+    status = np.select(
+        [is_true(flag), male, is_false(flag)], ["fail", "not_applicable", "pass"], "missing"
+    )
+    reason = [
+        {
+            "fail": "The patient is pregnant or lactating (pregnant_or_lactating: yes).",
+            "pass": "The patient is neither pregnant nor lactating (pregnant_or_lactating: no).",
+            "not_applicable": "Male patient.",
+            "missing": "Whether the patient is pregnant or lactating is not recorded.",
+        }[s]
+        for s in status
+    ]
+    resolve = [
+        "Record whether the patient is pregnant or lactating (pregnant_or_lactating)."
+        if s == "missing"
+        else ""
+        for s in status
+    ]
+    return outcome(v.index, status, reason, resolve)
+
+
+def _turns(born: pd.Timestamp, years: int) -> pd.Timestamp:
+    """The date a person born on ``born`` reaches ``years`` (29 February: on 1 March)."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return pd.Timestamp(born.year + years, 3, 1)
+
+
+def age(v: pd.DataFrame) -> pd.DataFrame:
+    """Age in whole years on the screening date, from the birth date.
+
+    A birthday on the screening date counts ([eligibility].reading_comparisons); someone born
+    on 29 February has a birthday on 1 March in other years.
+    """
+    born, screened = v["birth_date"], v["screening_date"]
+    before_birthday = (screened.dt.month < born.dt.month) | (
+        (screened.dt.month == born.dt.month) & (screened.dt.day < born.dt.day)
+    )
+    years = screened.dt.year - born.dt.year - before_birthday.astype(int)
+    known = born.notna() & screened.notna()
+    status = np.select([~known, years >= _MIN_AGE], ["missing", "pass"], "fail")
+    minimum = f"{_MIN_AGE} years"
+
+    def reason(s: str, b: pd.Timestamp, d: pd.Timestamp, y: float) -> str:
+        if s == "missing":
+            absent = [n for n, x in (("birth date", b), ("screening date", d)) if pd.isna(x)]
+            return f"The {text.listing(absent)} {'is' if len(absent) == 1 else 'are'} not recorded."
+        said = f"Age {int(y)} years on {text.date_text(d)} (born {text.date_text(b)})"
+        if s == "pass":
+            return f"{said}: at least {minimum}."
+        birthday = text.date_text(_turns(b, _MIN_AGE))
+        return f"{said} is below {minimum}; the patient turns {_MIN_AGE} on {birthday}."
+
+    def resolve(s: str, b: pd.Timestamp, d: pd.Timestamp) -> str:
+        if s != "missing":
+            return ""
+        absent = [
+            f"the {name.replace('_', ' ')} ({name})"
+            for name, x in (("birth_date", b), ("screening_date", d))
+            if pd.isna(x)
+        ]
+        return f"Record {text.listing(absent)}."
+
+    return outcome(
+        v.index,
+        status,
+        rowwise(reason, status, born, screened, years),
+        rowwise(resolve, status, born, screened),
+    )
+
+
+def ecog(v: pd.DataFrame) -> pd.DataFrame:
+    """ECOG performance status at most ``max_ecog``."""
+    score = v["ecog"]
+    top = _RULES.max_ecog
+    status = np.select(
+        [score.isna().to_numpy(), (score <= top).fillna(False).to_numpy(dtype=bool)],
+        ["missing", "pass"],
+        "fail",
+    )
+
+    def reason(s: str, x: object) -> str:
+        if s == "missing":
+            return "The ECOG performance status is not recorded."
+        verdict = f"within 0-{top}" if s == "pass" else f"above {top} (0-{top} required)"
+        return f"ECOG performance status {x} is {verdict}."
+
+    resolve = [
+        "Record the ECOG performance status (ecog)." if s == "missing" else "" for s in status
+    ]
+    return outcome(v.index, status, rowwise(reason, status, score), resolve)
+
+
+_BRAIN = {
+    "none": ("pass", "No brain metastases (brain_mets: none)."),
+    "radiosurgery_candidate": (
+        "pass",
+        "Brain metastases that are candidates for radiosurgery (brain_mets: "
+        "radiosurgery_candidate).",
+    ),
+    "not_radiosurgery_candidate": (
+        "fail",
+        "Brain metastases that are not candidates for radiosurgery (brain_mets: "
+        "not_radiosurgery_candidate).",
+    ),
+}
+
+
+def brain_mets(v: pd.DataFrame) -> pd.DataFrame:
+    """Brain metastases exclude unless they can be treated with radiosurgery."""
+    missing = ("missing", "Whether the patient has brain metastases is not recorded.")
+    judged = [_BRAIN.get(x, missing) if x is not None else missing for x in v["brain_mets"]]
+    status = [s for s, _ in judged]
+    resolve = [
+        "Record brain metastases from the staging brain imaging (brain_mets: none, "
+        "radiosurgery_candidate or not_radiosurgery_candidate)."
+        if s == "missing"
+        else ""
+        for s in status
+    ]
+    return outcome(v.index, status, [r for _, r in judged], resolve)
+
+
+def _when(stamp: pd.Timestamp, utc: bool) -> str:
+    return text.datetime_text(stamp) + (" UTC" if utc else "")
+
+
+def pregnancy_test(v: pd.DataFrame) -> pd.DataFrame:
+    """A negative pregnancy test within 72 h before the first protocol treatment.
+
+    For women of childbearing potential only. A positive test fails. A negative test done
+    earlier than the window is not a failure of the patient: the criterion asks for a repeat
+    test (``review``), due at or after ``planned_start_at`` minus the window. Exactly 72 h
+    before the start counts. A test after the planned start does not count (``review``: the
+    planned start or the test time needs checking).
+    """
+    potential = v["childbearing_potential"]
+    result = v["pregnancy_test"].astype(object)
+    tested, start = v["pregnancy_test_at"], v["planned_start_at"]
+    opens = start - _WINDOW
+    negative = result.eq("negative").to_numpy(dtype=bool)
+    timed = (tested.notna() & start.notna()).to_numpy(dtype=bool)
+    early = timed & (tested < opens).to_numpy(dtype=bool)
+    late = timed & (tested > start).to_numpy(dtype=bool)
+    not_applicable = is_false(potential) | (potential.isna() & _male(v))
+    status = np.select(
+        [
+            result.eq("positive").to_numpy(dtype=bool),
+            not_applicable.to_numpy(),
+            potential.isna().to_numpy(),
+            ~negative | ~timed,
+            early | late,
+        ],
+        ["fail", "not_applicable", "missing", "missing", "review"],
+        "pass",
+    )
+    window = text.hours(_WINDOW)
+    utc = v["pregnancy_test_at_utc"] | v["planned_start_at_utc"]
+
+    def reason(s, r, t, p, z, cbp) -> str:
+        if s == "not_applicable":
+            if cbp is False:
+                return "Not a woman of childbearing potential (childbearing_potential: no)."
+            return "Male patient: no pregnancy test is needed."
+        done = f" on {_when(t, z)}" if not pd.isna(t) else ""
+        if s == "fail":
+            return f"The pregnancy test{done} is positive."
+        if pd.isna(cbp):
+            return "Whether the patient is a woman of childbearing potential is not recorded."
+        if r != "negative":
+            shown = "not done" if r == "not_done" else "not recorded"
+            return f"Woman of childbearing potential; the pregnancy test is {shown}."
+        if pd.isna(t):
+            return "A negative pregnancy test is recorded without the time it was done."
+        if pd.isna(p):
+            return (
+                f"Negative pregnancy test{done}, but the planned first protocol treatment is not"
+                f" recorded, so the {window} window cannot be checked."
+            )
+        gap = text.hours(p - t) if t <= p else text.hours(t - p)
+        first = f"the planned first protocol treatment ({_when(p, z)})"
+        if s == "review" and t > p:
+            return f"Negative pregnancy test{done}, {gap} after {first}: it must precede it."
+        if s == "review":
+            return f"Negative pregnancy test{done}, {gap} before {first}: more than {window}."
+        return f"Negative pregnancy test{done}, {gap} before {first}: within {window}."
+
+    def resolve(s, r, t, p, o, z, cbp) -> str:
+        if s not in ("missing", "review"):
+            return ""
+        if cbp is None:
+            return (
+                "Record whether the patient is a woman of childbearing potential"
+                " (childbearing_potential); if so, she needs a negative pregnancy test within"
+                f" {window} before the first protocol treatment."
+            )
+        if r == "negative" and pd.isna(t):
+            return "Record when the pregnancy test was done (pregnancy_test_at)."
+        if pd.isna(p):
+            return (
+                "Record the planned first protocol treatment (planned_start_at); the pregnancy"
+                f" test must be done within {window} before it."
+            )
+        between = f"at or after {_when(o, z)} and before {_when(p, z)}"
+        if s == "review" and t > p:
+            return (
+                "Check the planned first treatment time (planned_start_at); if treatment has not"
+                f" started, repeat the serum or urine pregnancy test {between}."
+            )
+        if s == "review":
+            return (
+                f"Repeat the serum or urine pregnancy test {between}; a test before"
+                f" {_when(o, z)} is too early."
+            )
+        return (
+            f"Do a serum or urine pregnancy test {between} and record its result and time"
+            " (pregnancy_test, pregnancy_test_at)."
+        )
+
+    cbp = [None if pd.isna(x) else bool(x) for x in potential]
+    return outcome(
+        v.index,
+        status,
+        rowwise(reason, status, result, tested, start, utc, cbp),
+        rowwise(resolve, status, result, tested, start, opens, utc, cbp),
+    )
+
+
+#: Evaluators of the patient criteria, by the ``rule`` name in protocol.toml.
+PATIENT_RULES: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
+    "histology": histology,
+    "age": age,
+    "ecog": ecog,
+    "pregnancy_test": pregnancy_test,
+    "consent": consent,
+    "brain_mets": brain_mets,
+    "prior_radiation": prior_radiation,
+    "infection": infection,
+    "pregnant_or_lactating": pregnant_or_lactating,
+    "cardiac_ischemia": cardiac_ischemia,
+    "chronic_steroids": chronic_steroids,
+}

@@ -1,0 +1,373 @@
+"""Reading screening records: every field checked, typed, and converted to the protocol's unit.
+
+A screening record is a row of ``data/screening.csv`` (as loaded by
+:func:`studylib.data.load_cohort`, or read raw) or a dict with the same keys
+(``shared/DESIGN.md``, "Screening record"). :func:`read_records` turns a frame of them into
+one typed column per field:
+
+- yes/no fields become nullable booleans; they accept Y/N, yes/no, true/false, 1/0, Python
+  and numpy booleans and pandas' nullable booleans;
+- laboratory values become magnitudes in the unit of the protocol's threshold (WBC in
+  x10^9/L, haemoglobin in g/dL, bilirubin and creatinine in mg/dL, AST/ALT in U/L), converted
+  with :mod:`studylib.units` (through the analyte's molar mass for µmol/L and mmol/L), with the
+  text the laboratory wrote kept beside them for the reasons;
+- dates and datetimes become Timestamps.
+
+An empty value (``""``, ``None``, NaN, ``pd.NA``, NaT) is missing and stays missing: the
+criterion that needs it is reported ``missing``, never ``pass``. A value that cannot be read
+(an unknown or wrong unit, ECOG 7, a negative count, a birth date after the screening date)
+is not a verdict but an error: every such problem of every record is collected into one
+:class:`~studylib.errors.DataError` naming the field and the value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+import pint
+
+from studylib.errors import DataError, Problem
+from studylib.protocol import PROTOCOL
+from studylib.units import convert, parse_quantity
+
+__all__ = [
+    "FILE",
+    "YES_NO_FIELDS",
+    "LAB_FIELDS",
+    "PFT_FIELDS",
+    "FIELDS",
+    "is_blank",
+    "read_records",
+]
+
+#: The "file" named in problems with a screening record.
+FILE = "screening record"
+
+_RULES = PROTOCOL.eligibility
+_LIMITS = _RULES.plausible_max
+
+YES = frozenset({"y", "yes", "true", "1"})
+NO = frozenset({"n", "no", "false", "0"})
+
+YES_NO_FIELDS = (
+    "histology_confirmed",
+    "childbearing_potential",
+    "consent_signed",
+    "prior_rt_to_sbrt_sites",
+    "active_infection",
+    "pregnant_or_lactating",
+    "cardiac_ischemia",
+    "pulmonary_disease_significant",
+    "chronic_steroids",
+)
+
+#: Laboratory fields: the unit they are compared in, the analyte for molar units, an example.
+LAB_FIELDS: dict[str, tuple[str, str | None, str]] = {
+    "wbc": (f"{_RULES.wbc_min.units}", None, "'4.1 x10^9/L', '4,100/µL' or '4.1 K/uL'"),
+    "hgb": (f"{_RULES.hgb_min.units}", "hemoglobin", "'13.2 g/dL', '132 g/L' or '8.2 mmol/L'"),
+    "ast": ("U/L", None, "'32 U/L'"),
+    "ast_uln": ("U/L", None, "'40 U/L'"),
+    "alt": ("U/L", None, "'28 U/L'"),
+    "alt_uln": ("U/L", None, "'40 U/L'"),
+    "bilirubin": (f"{_RULES.bilirubin_max.units}", "bilirubin", "'0.8 mg/dL' or '14 µmol/L'"),
+    "creatinine": (f"{_RULES.creatinine_max.units}", "creatinine", "'0.9 mg/dL' or '80 µmol/L'"),
+}
+
+PFT_FIELDS = ("pft_dlco_pct", "pft_fev1_pct", "pft_fev1_fvc_pct")
+
+_CHOICES: dict[str, dict[str, str]] = {
+    "sex": {"f": "F", "female": "F", "m": "M", "male": "M"},
+    "pregnancy_test": {v: v for v in ("negative", "positive", "not_done")},
+    "brain_mets": {v: v for v in ("none", "radiosurgery_candidate", "not_radiosurgery_candidate")},
+}
+
+_TIME_OF_DAY = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
+
+
+def is_blank(value: object) -> bool:
+    """True for an empty entry: ``None``, ``""``, NaN, ``pd.NA``, NaT."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float):
+        return math.isnan(value)
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# --- readers of one value: return the typed value or raise ValueError(what was expected) ---
+
+
+def _yes_no(value: object) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, Real) and float(value) in (0.0, 1.0):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in YES | NO:
+        return value.strip().lower() in YES
+    raise ValueError("yes or no (Y/N, yes/no, true/false, 1/0)")
+
+
+def _choice(field: str) -> Callable[[object], str]:
+    options = _CHOICES[field]
+
+    def read(value: object) -> str:
+        key = str(value).strip().lower().replace(" ", "_").replace("-", "_")
+        if key not in options:
+            raise ValueError("one of " + ", ".join(sorted(set(options.values()))))
+        return options[key]
+
+    return read
+
+
+def _ecog(value: object) -> int:
+    top = PROTOCOL.plausibility.ecog_max
+    expected = f"an ECOG performance status, a whole number from 0 to {top}"
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(expected)
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(expected) from None
+    if not number.is_integer() or not 0 <= number <= top:
+        raise ValueError(expected)
+    return int(number)
+
+
+def _percent(value: object) -> float:
+    top = _LIMITS["pft"].to("percent").magnitude
+    expected = f"a percent of predicted from 0 to {top:g}, such as 85 or '85 %'"
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(expected)
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(expected) from None
+    elif isinstance(value, Real):
+        number = float(value)
+    else:
+        raise ValueError(expected)
+    if not math.isfinite(number) or not 0 <= number <= top:
+        raise ValueError(expected)
+    return number
+
+
+def _lab(field: str) -> Callable[[object], tuple[float, str]]:
+    unit, analyte, example = LAB_FIELDS[field]
+    limit = _LIMITS.get(field)
+
+    def read(value: object) -> tuple[float, str]:
+        expected = f"a value with its unit, such as {example}"
+        if isinstance(value, Real | np.number) and not isinstance(value, pint.Quantity):
+            raise ValueError(f"{expected}: the unit is missing")
+        text = value if isinstance(value, pint.Quantity) else str(value)
+        try:
+            quantity = parse_quantity(text, unit)
+            magnitude = float(convert(quantity, unit, analyte).magnitude)
+        except ValueError as error:
+            raise ValueError(f"{expected} ({error})") from None
+        if field.endswith("_uln") and magnitude == 0:
+            raise ValueError(f"{expected}: an upper limit of normal above zero")
+        if limit is not None and magnitude > limit.to(unit).magnitude:
+            raise ValueError(
+                f"{expected}: {magnitude:g} {unit} is beyond any possible value"
+                f" ({limit:~P}); check the number and its unit"
+            )
+        return magnitude, f"{quantity.units:~P}"
+
+    return read
+
+
+def _date(value: object) -> pd.Timestamp:
+    expected = "an ISO 8601 date, such as 2024-03-04"
+    try:
+        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValueError(expected) from None
+    if stamp is pd.NaT:
+        raise ValueError(expected)
+    return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
+
+
+def _datetime(value: object) -> pd.Timestamp:
+    expected = (
+        "an ISO 8601 date and time, such as 2024-03-04T08:00 (the 72-hour window needs the time)"
+    )
+    if isinstance(value, str) and not _TIME_OF_DAY.match(value.strip()):
+        raise ValueError(expected)
+    try:
+        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValueError(expected) from None
+    if stamp is pd.NaT:
+        raise ValueError(expected)
+    return stamp
+
+
+def _text(value: object) -> str:
+    return str(value).strip()
+
+
+FIELDS: dict[str, Callable[[object], object]] = {
+    "patient_id": _text,
+    "screening_date": _date,
+    "birth_date": _date,
+    "sex": _choice("sex"),
+    "ecog": _ecog,
+    "pregnancy_test": _choice("pregnancy_test"),
+    "pregnancy_test_at": _datetime,
+    "planned_start_at": _datetime,
+    "brain_mets": _choice("brain_mets"),
+    **dict.fromkeys(YES_NO_FIELDS, _yes_no),
+    **dict.fromkeys(PFT_FIELDS, _percent),
+    **{field: _lab(field) for field in LAB_FIELDS},
+}
+
+
+class Problems:
+    """Problems found in a frame of records, kept in record order, then field order."""
+
+    def __init__(self, patient_ids: pd.Series, file: str = FILE) -> None:
+        self.file = file
+        self.patient_ids = patient_ids
+        self.found: list[tuple[int, int, Problem]] = []
+
+    def add(self, row: int, column: str, value: object, expected: str, order: int = 0) -> None:
+        patient = self.patient_ids.iloc[row] if len(self.patient_ids) else None
+        patient = None if is_blank(patient) else str(patient)
+        problem = Problem(self.file, None, column, value, expected, patient_id=patient)
+        self.found.append((row, order, problem))
+
+    def raise_any(self, context: str) -> None:
+        if self.found:
+            ordered = [p for _, _, p in sorted(self.found, key=lambda item: item[:2])]
+            raise DataError(ordered, context)
+
+
+def _read_column(values: pd.Series, read: Callable[[object], object]) -> tuple[list, list]:
+    """Read each distinct entry once; returns the typed values and (position, value, why)."""
+    cache: dict[tuple[type, object], tuple[bool, object]] = {}
+    out: list[object] = []
+    bad: list[tuple[int, object, str]] = []
+    for position, value in enumerate(values.tolist()):
+        if is_blank(value):
+            out.append(None)
+            continue
+        try:
+            key = (type(value), value)
+            hash(key)
+        except TypeError:
+            key = None
+        if key is not None and key in cache:
+            ok, result = cache[key]
+        else:
+            try:
+                ok, result = True, read(value)
+            except ValueError as error:
+                ok, result = False, str(error)
+            if key is not None:
+                cache[key] = (ok, result)
+        if ok:
+            out.append(result)
+        else:
+            out.append(None)
+            bad.append((position, value, result))
+    return out, bad
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def read_records(frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    """One typed column per field of the screening records in ``frame`` (same index).
+
+    Labs hold the magnitude in the unit they are compared in; ``<lab>_reported`` keeps the
+    text the laboratory wrote and ``<lab>_unit`` its unit. Datetimes given with a time zone
+    are compared in UTC (``<field>_utc`` is then true). Bad values are added to ``problems``
+    (and left missing here).
+    """
+    typed: dict[str, object] = {}
+    order = list(FIELDS)
+    for name, read in FIELDS.items():
+        raw = _column(frame, name)
+        values, bad = _read_column(raw, read)
+        for position, value, why in bad:
+            problems.add(position, name, value, why, order.index(name))
+        if name in LAB_FIELDS:
+            typed[name] = np.array([np.nan if v is None else v[0] for v in values], dtype=float)
+            typed[f"{name}_unit"] = [None if v is None else v[1] for v in values]
+            typed[f"{name}_reported"] = [
+                None if v is None else str(r).strip()
+                for v, r in zip(values, raw.tolist(), strict=True)
+            ]
+        elif name in PFT_FIELDS:
+            typed[name] = np.array([np.nan if v is None else v for v in values], dtype=float)
+        elif name in YES_NO_FIELDS:
+            typed[name] = pd.array([pd.NA if v is None else v for v in values], dtype="boolean")
+        elif name == "ecog":
+            typed[name] = pd.array([pd.NA if v is None else v for v in values], dtype="Int64")
+        elif name in ("screening_date", "birth_date"):
+            typed[name] = pd.to_datetime(pd.Series(values, dtype=object)).to_numpy()
+        elif name in ("pregnancy_test_at", "planned_start_at"):
+            zoned = [v is not None and v.tzinfo is not None for v in values]
+            utc = [
+                v.tz_convert("UTC").tz_localize(None) if z else v
+                for v, z in zip(values, zoned, strict=True)
+            ]
+            typed[name] = pd.to_datetime(pd.Series(utc, dtype=object)).to_numpy()
+            typed[f"{name}_utc"] = zoned
+        else:
+            typed[name] = values
+    out = pd.DataFrame(typed)
+    out.index = frame.index
+    _check_together(out, problems, order)
+    return out
+
+
+def _check_together(out: pd.DataFrame, problems: Problems, order: list[str]) -> None:
+    """Values that are readable alone but impossible together."""
+    born, screened = out["birth_date"], out["screening_date"]
+    oldest = PROTOCOL.plausibility.max_age.to("year").magnitude
+    for position, (b, s) in enumerate(zip(born, screened, strict=True)):
+        if pd.isna(b) or pd.isna(s):
+            continue
+        if b > s:
+            problems.add(
+                position,
+                "birth_date",
+                b.strftime("%Y-%m-%d"),
+                f"a birth date before the screening date ({s:%Y-%m-%d})",
+                order.index("birth_date"),
+            )
+        elif (s - b).days / 365.25 > oldest:
+            problems.add(
+                position,
+                "birth_date",
+                b.strftime("%Y-%m-%d"),
+                f"a birth date less than {oldest:g} years before the screening date",
+                order.index("birth_date"),
+            )
+    zoned = out["pregnancy_test_at_utc"] != out["planned_start_at_utc"]
+    both = out["pregnancy_test_at"].notna() & out["planned_start_at"].notna()
+    for position in np.flatnonzero((zoned & both).to_numpy()):
+        problems.add(
+            int(position),
+            "pregnancy_test_at",
+            str(out["pregnancy_test_at"].iloc[position]),
+            "a time given the same way as planned_start_at (both with a time zone, or both"
+            " without)",
+            order.index("pregnancy_test_at"),
+        )
