@@ -79,15 +79,14 @@ _RS_TESTS = {
 
 
 def read_domain(source: pd.DataFrame | str | Path) -> pd.DataFrame:
-    """An SDTM domain from a DataFrame, a CSV file or a SAS transport (``.xpt``) file."""
+    """An SDTM domain from a DataFrame or a CSV file (all values read as text).
+
+    SAS transport files can be read with ``pandas.read_sas(path, format="xport")`` and the
+    frame passed here.
+    """
     if isinstance(source, pd.DataFrame):
         return source.copy()
-    path = Path(source)
-    if path.suffix.lower() == ".xpt":
-        frame = pd.read_sas(path, format="xport", encoding="utf-8")
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    return frame
+    return pd.read_csv(Path(source), dtype=str, keep_default_na=False, na_values=[""])
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -181,7 +180,7 @@ def read_tumour_sdtm(
     Parameters
     ----------
     tu, tr
-        The domains as DataFrames or files (CSV or ``.xpt``).
+        The domains as DataFrames or CSV files.
     evaluator
         ``--EVALID`` or ``--EVAL`` to read (``"INVESTIGATOR"``, ``"RADIOLOGIST 1"``); required
         when the data hold several.
