@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -96,8 +97,12 @@ class IL2Rules:
     vial_content: pint.Quantity
     activity_per_mass_iu: pint.Quantity
     activity_per_mass_mg: pint.Quantity
+    reconstituted_concentration: pint.Quantity
+    first_dose_time: time
+    dose_tolerance: pint.Quantity
     quote: str
     reading: str
+    readings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -375,14 +380,30 @@ def _il2(r: _Reader) -> IL2Rules:
         vial_content=q(p, "vial_content", "il2.product", "[biological_activity]"),
         activity_per_mass_iu=q(p, "activity_per_mass_iu", "il2.product", "[biological_activity]"),
         activity_per_mass_mg=q(p, "activity_per_mass_mg", "il2.product", "[mass]"),
+        reconstituted_concentration=q(
+            p, "reconstituted_concentration", "il2.product", "[biological_activity]/[volume]"
+        ),
+        first_dose_time=_time_of_day(r, s, "first_dose_time", "il2"),
+        dose_tolerance=q(s, "dose_tolerance", "il2", "percent"),
         quote=r.get(s, "quote", "il2"),
         reading=r.get(s, "reading", "il2").strip(),
+        readings={k: v.strip() for k, v in s.items() if k.endswith("_reading")},
     )
     if rules.max_doses_first_course > rules.max_doses_per_cycle * rules.cycles_in_first_course:
         raise ProtocolError(f"{r.path}: [il2] allows more doses per course than its cycles hold")
     if rules.cycle_interval.to("day").magnitude % 7:
         raise ProtocolError(f"{r.path}: [il2].cycle_interval must keep cycles on the same weekday")
     return rules
+
+
+def _time_of_day(r: _Reader, section: dict[str, Any], key: str, where: str) -> time:
+    value = r.get(section, key, where)
+    try:
+        return time.fromisoformat(value)
+    except (TypeError, ValueError) as error:
+        raise ProtocolError(
+            f"{r.path}: [{where}].{key} = {value!r}: expected a time of day such as '08:00'"
+        ) from error
 
 
 def _sbrt(r: _Reader) -> SBRTRules:
