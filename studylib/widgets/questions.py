@@ -1,0 +1,143 @@
+"""The self-check questions of the tour, one bank per section, answered by the engines.
+
+No answer is typed in: each is computed from :data:`studylib.protocol.PROTOCOL` or by the
+engine the section teaches (eligibility, schedule, RECIST), and each quotes the protocol or
+RECIST sentence it rests on. If ``protocol.toml`` changes, the answers change with it.
+"""
+
+from __future__ import annotations
+
+from studylib.protocol import PROTOCOL
+from studylib.recist.rulesets import get_ruleset
+from studylib.recist.timepoint import timepoint_responses
+from studylib.units import format_quantity
+from studylib.widgets.quiz import Question
+from studylib.widgets.recist import TargetLesion, teaching_frames, timepoints
+
+__all__ = ["design_questions", "response_questions"]
+
+
+def _weeks(quantity) -> str:
+    return f"{round(float(quantity.to('week').magnitude))} weeks"
+
+
+def _fractions_answer(enrollment_number: int) -> str:
+    rule = PROTOCOL.sbrt.fractionation_for(enrollment_number)
+    days = " and ".join(rule.weekdays)
+    plural = "s" if rule.fractions > 1 else ""
+    return (
+        f"patient {enrollment_number}: {rule.fractions} fraction{plural} of "
+        f"{format_quantity(PROTOCOL.sbrt.dose_per_fraction)} ({days})"
+    )
+
+
+def design_questions() -> list[Question]:
+    """Questions on the design: fractions by enrolment number, the IL-2 weekday, crossover."""
+    sbrt, il2, cross = PROTOCOL.sbrt, PROTOCOL.il2, PROTOCOL.crossover
+    boundary = sbrt.fractionation[1].first_enrollment_number
+    first, second = sbrt.fractionation_for(boundary - 1), sbrt.fractionation_for(boundary)
+    arm_a = PROTOCOL.arm(cross.from_arm)
+    last_cycle = cross.first_cycle + cross.cycles - 1
+    return [
+        Question(
+            prompt=(
+                f"Patients {boundary - 1} and {boundary} (by enrolment number) are both "
+                "randomised to SBRT + IL-2. How many SBRT fractions does each receive, and on "
+                "which days?"
+            ),
+            answer=(
+                f"{_fractions_answer(boundary - 1)}; {_fractions_answer(boundary)}. The last "
+                f"fraction is on the {sbrt.last_fraction_weekday} before IL-2 starts."
+            ),
+            rule=f"{first.quote} {second.quote}",
+            source="protocol.toml [[sbrt.fractionation]]",
+        ),
+        Question(
+            prompt="On which weekday does an IL-2 cycle start, and how often is a dose given?",
+            answer=(
+                f"On a {il2.start_weekday}; {format_quantity(il2.dose_per_kg)} every "
+                f"{format_quantity(il2.dose_interval)}, up to {il2.max_doses_per_cycle} doses "
+                "per cycle."
+            ),
+            rule=il2.quote,
+            source="protocol.toml [il2]",
+        ),
+        Question(
+            prompt=(
+                f"A patient in arm {arm_a.code} ({arm_a.name}) has progressive disease after "
+                f"cycle {cross.after_cycle}. What does the protocol offer?"
+            ),
+            answer=(
+                f"Crossover: SBRT (fractions by enrolment number, as in the SBRT arm), then IL-2 "
+                f"cycles {cross.first_cycle} to {last_cycle}, starting on the "
+                f"{il2.start_weekday} after the last fraction; the crossover response is read "
+                f"{_weeks(cross.response_assessment_after)} after cycle "
+                f"{cross.first_cycle} starts."
+            ),
+            rule=cross.quote,
+            source="protocol.toml [crossover]",
+        ),
+    ]
+
+
+def _response_at(diameters: tuple, timepoint: str, new_lesions: dict[str, str] | None = None):
+    """The engine's response row at ``timepoint`` for one target lesion with these diameters."""
+    lesion = TargetLesion("T1", "liver", False, diameters)
+    lesions, assessments = teaching_frames([lesion], None, new_lesions)
+    result = timepoint_responses(lesions, assessments)
+    return result.set_index("visit").loc[timepoint]
+
+
+def response_questions() -> list[Question]:
+    """Questions on RECIST: the -30% line, the +20% and +5 mm rule from the nadir, new lesions."""
+    rules = get_ruleset(PROTOCOL.response.default_ruleset)
+    names = [name for name, _ in timepoints()]
+    first, second = names[1], names[2]
+    pr_drop = 1 + rules.pr_change_from_baseline / 100
+    pd_rise = 1 + rules.pd_change_from_nadir / 100
+    baseline, nadir, near_nadir_baseline = 50.0, 20.0, 25.0
+
+    def ask(diameters, at, new=None) -> str:
+        row = _response_at(diameters, at, new)
+        return f"{row['overall_response']}. {row['reason']}."
+
+    small_rise = nadir * pd_rise
+    big_rise = nadir + float(rules.pd_min_increase.to("mm").magnitude)
+    source = f'{rules.source}; protocol.toml [response.rulesets."{rules.name}"]'
+    return [
+        Question(
+            prompt=(
+                f"A patient has one target lesion: {baseline:g} mm at baseline, "
+                f"{baseline * pr_drop:g} mm at {first}. What is the response at {first}?"
+            ),
+            answer=ask((baseline, baseline * pr_drop, None, None), first),
+            rule=rules.quotes["quote_response"],
+            source=source,
+        ),
+        Question(
+            prompt=(
+                f"Baseline {near_nadir_baseline:g} mm, {nadir:g} mm at {first} (the smallest "
+                f"so far), {small_rise:g} mm at {second}: a rise of "
+                f"{rules.pd_change_from_nadir:g}%. Is that progression?"
+            ),
+            answer=ask((near_nadir_baseline, nadir, small_rise, None), second),
+            rule=rules.quotes["quote_response"],
+            source=source,
+        ),
+        Question(
+            prompt=f"Same patient, but {big_rise:g} mm at {second}?",
+            answer=ask((near_nadir_baseline, nadir, big_rise, None), second),
+            rule=rules.quotes["quote_response"],
+            source=source,
+        ),
+        Question(
+            prompt=(
+                f"The target lesion shrinks from {baseline:g} to {nadir:g} mm at {first}, and "
+                "the radiologist reports a possible new lesion in the liver (equivocal). Is "
+                "that progression?"
+            ),
+            answer=ask((baseline, nadir, None, None), first, {first: "equivocal"}),
+            rule=PROTOCOL.response.readings["reading_new_lesions"],
+            source="protocol.toml [response].reading_new_lesions",
+        ),
+    ]

@@ -1,0 +1,371 @@
+"""The RECIST calculator: type lesion diameters, watch the sum and the response change.
+
+The panel builds the two frames of ``lesions.csv`` and ``assessments.csv`` for one teaching
+patient from its boxes and hands them to :func:`studylib.recist.timepoint.timepoint_responses`;
+every sum, change, nadir and response on it is the engine's. The chart draws the ruleset's
+lines (from ``protocol.toml``): the partial-response line below the baseline sum and the two
+progression lines above the nadir (+20% and +5 mm under RECIST 1.1), so a learner sees why a
+rise of 20% from a small nadir is not yet progression.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import pandas as pd
+from matplotlib.figure import Figure
+
+from studylib.protocol import PROTOCOL
+from studylib.recist.lesions import STATES
+from studylib.recist.rulesets import Thresholds, thresholds
+from studylib.recist.timepoint import timepoint_responses
+from studylib.widgets.style import badge, message_html, table_html
+
+__all__ = [
+    "TargetLesion",
+    "DEMO_TARGETS",
+    "DEMO_NONTARGET",
+    "RecistCalculator",
+    "teaching_frames",
+    "timepoints",
+]
+
+#: The teaching patient's id in the frames the panel builds.
+PATIENT = "DEMO"
+#: Date of the baseline scan of the teaching patient; follow-ups fall on the protocol's weeks.
+BASELINE_DATE = pd.Timestamp("2012-01-02")
+_NO_NEW = "none"
+_NOT_EVALUATED = "not evaluated"
+
+
+@dataclass(frozen=True)
+class TargetLesion:
+    """A target lesion of the teaching patient and its diameters (mm) at each timepoint.
+
+    A diameter is a number, the text typed in a box, or ``None`` (not evaluated).
+    """
+
+    lesion_id: str
+    site: str
+    nodal: bool
+    diameters_mm: tuple[float | str | None, ...]
+
+    @property
+    def label(self) -> str:
+        axis = "short axis" if self.nodal else "longest diameter"
+        return f"{self.lesion_id} {self.site.replace('_', ' ')} ({axis})"
+
+
+#: A responding patient: partial response at every scan (baseline, then the protocol's weeks).
+DEMO_TARGETS: tuple[TargetLesion, ...] = (
+    TargetLesion("T1", "lung", False, (30, 20, 18, 19)),
+    TargetLesion("T2", "liver", False, (24, 16, 14, 15)),
+    TargetLesion("T3", "lymph_node", True, (16, 12, 11, 11)),
+)
+#: The teaching patient's non-target lesion, present at every scan.
+DEMO_NONTARGET = ("NT1", "bone", ("present", "present", "present", "present"))
+
+
+def timepoints() -> list[tuple[str, pd.Timestamp]]:
+    """Baseline and the protocol's scan weeks (``[assessments]``), named, with their dates."""
+    return [("baseline", BASELINE_DATE)] + [
+        (t.name, BASELINE_DATE + pd.Timedelta(weeks=t.week))
+        for t in PROTOCOL.assessments.timepoints
+    ]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _fmt(value: float, signed: bool = False, unit: str = "") -> str:
+    if pd.isna(value):
+        return ""
+    return f"{value:{'+' if signed else ''}.1f}{unit}"
+
+
+def teaching_frames(
+    targets: Sequence[TargetLesion],
+    nontarget: tuple[str, str, tuple[str, ...]] | None = None,
+    new_lesions: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Frames in the shape of ``lesions.csv`` and ``assessments.csv`` for a teaching patient.
+
+    Parameters
+    ----------
+    targets
+        Target lesions, one diameter per timepoint of :func:`timepoints` (a number, a text
+        typed in a box, or ``None``/empty for not evaluated). Text is passed on unread, so
+        the engine reports what it cannot read.
+    nontarget
+        ``(lesion_id, site, states)``: one state per timepoint (empty: not evaluated).
+    new_lesions
+        ``{timepoint: "equivocal" | "unequivocal"}`` for the follow-ups where one is seen.
+
+    Returns
+    -------
+    tuple of DataFrame
+        ``(lesions, assessments)`` for :func:`studylib.recist.timepoint.timepoint_responses`.
+    """
+    points = timepoints()
+    new_lesions = new_lesions or {}
+    lesions = [(t.lesion_id, "target", t.site, t.nodal) for t in targets]
+    rows = []
+    for i, (name, date) in enumerate(points):
+        for lesion in targets:
+            value = lesion.diameters_mm[i]
+            text = "" if value is None else (value if isinstance(value, str) else f"{value:g}")
+            rows.append((lesion.lesion_id, date, text.strip(), "", name))
+        if nontarget is not None:
+            rows.append((nontarget[0], date, "", nontarget[2][i], name))
+        if name in new_lesions:
+            rows.append(("NEW1", date, "", new_lesions[name], name))
+    if nontarget is not None:
+        lesions.append((nontarget[0], "non_target", nontarget[1], False))
+    if new_lesions:
+        lesions.append(("NEW1", "new", "unknown", False))
+    lesion_frame = pd.DataFrame(lesions, columns=["lesion_id", "role", "site", "nodal"])
+    lesion_frame.insert(0, "patient_id", PATIENT)
+    lesion_frame["nodal"] = lesion_frame["nodal"].map({True: "Y", False: "N"})
+    lesion_frame["irradiated"] = "N"
+    assessments = pd.DataFrame(rows, columns=["lesion_id", "date", "diameter_mm", "state", "visit"])
+    assessments.insert(0, "patient_id", PATIENT)
+    assessments["method"] = "CT"
+    return lesion_frame, assessments
+
+
+class RecistCalculator(widgets.VBox):
+    """Diameters at baseline and follow-ups in, the engine's response at each timepoint out.
+
+    Parameters
+    ----------
+    targets
+        Target lesions with one diameter (mm, or ``None`` for not evaluated) per timepoint of
+        :func:`timepoints`.
+    nontarget
+        ``(lesion_id, site, states)`` of one non-target lesion, or ``None`` for none.
+    ruleset
+        The ruleset to start with (default: the protocol's, ``[response].default_ruleset``).
+
+    Attributes
+    ----------
+    diameters
+        ``{(lesion_id, timepoint): Text}``; an empty box is a lesion not evaluated.
+    nontarget_state
+        ``{timepoint: Dropdown}`` for the non-target lesion.
+    new_lesion
+        ``{timepoint: Dropdown}`` (follow-ups only): none, equivocal or unequivocal.
+    ruleset
+        Dropdown of the rulesets in ``protocol.toml``.
+    result
+        The engine's frame (one row per follow-up), or ``None`` when the input is invalid.
+    error
+        The engine's message for invalid input, else empty.
+    """
+
+    def __init__(
+        self,
+        targets: tuple[TargetLesion, ...] = DEMO_TARGETS,
+        nontarget: tuple[str, str, tuple[str, ...]] | None = DEMO_NONTARGET,
+        ruleset: str | None = None,
+    ) -> None:
+        self.targets = tuple(targets)
+        self.nontarget_lesion = nontarget
+        self.points = timepoints()
+        names = [name for name, _ in self.points]
+        self.result: pd.DataFrame | None = None
+        self.error = ""
+
+        box = widgets.Layout(width="88px")
+        label_width = widgets.Layout(width="230px")
+        header = widgets.HBox(
+            [widgets.HTML("<b>Lesion</b>", layout=label_width)]
+            + [widgets.HTML(f"<b>{html.escape(n)}</b>", layout=box) for n in names]
+        )
+        rows: list[widgets.Widget] = [header]
+        self.diameters: dict[tuple[str, str], widgets.Text] = {}
+        for lesion in self.targets:
+            cells = []
+            for name, value in zip(names, lesion.diameters_mm, strict=True):
+                cell = widgets.Text(value="" if value is None else f"{value:g}", layout=box)
+                cell.add_class(f"studylib-d-{_slug(lesion.lesion_id)}-{_slug(name)}")
+                self.diameters[(lesion.lesion_id, name)] = cell
+                cells.append(cell)
+            rows.append(
+                widgets.HBox(
+                    [widgets.Label(f"Target {lesion.label}, mm", layout=label_width)] + cells
+                )
+            )
+
+        self.nontarget_state: dict[str, widgets.Dropdown] = {}
+        if nontarget is not None:
+            lesion_id, site, states = nontarget
+            options = [*STATES["non_target"], _NOT_EVALUATED]
+            for name, state in zip(names, states, strict=True):
+                self.nontarget_state[name] = widgets.Dropdown(
+                    options=options, value=state or _NOT_EVALUATED, layout=box
+                )
+            rows.append(
+                widgets.HBox(
+                    [widgets.Label(f"Non-target {lesion_id} {site}", layout=label_width)]
+                    + list(self.nontarget_state.values())
+                )
+            )
+
+        self.new_lesion: dict[str, widgets.Dropdown] = {
+            name: widgets.Dropdown(options=[_NO_NEW, *STATES["new"]], value=_NO_NEW, layout=box)
+            for name in names[1:]
+        }
+        rows.append(
+            widgets.HBox(
+                [widgets.Label("New lesion", layout=label_width), widgets.HTML("", layout=box)]
+                + list(self.new_lesion.values())
+            )
+        )
+        self.ruleset = widgets.Dropdown(
+            options=sorted(PROTOCOL.response.rulesets),
+            value=ruleset or PROTOCOL.response.default_ruleset,
+            description="Ruleset",
+        )
+        self.summary = widgets.HTML()
+        self.summary.add_class("studylib-recist-summary")
+        self.table = widgets.HTML()
+        self.table.add_class("studylib-recist-table")
+        self.chart = widgets.Image(format="png", layout=widgets.Layout(max_width="720px"))
+
+        controls = [*self.diameters.values(), *self.nontarget_state.values()]
+        controls += [*self.new_lesion.values(), self.ruleset]
+        for control in controls:
+            control.observe(self._update, names="value")
+        super().__init__([widgets.VBox(rows), self.ruleset, self.summary, self.table, self.chart])
+        self.add_class("studylib-recist")
+        self._update()
+
+    # -- frames for the engine ---------------------------------------------------------------
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The lesion and assessment frames the boxes describe (``lesions.csv`` shape)."""
+        names = [name for name, _ in self.points]
+        targets = [
+            TargetLesion(
+                t.lesion_id,
+                t.site,
+                t.nodal,
+                tuple(self.diameters[(t.lesion_id, n)].value for n in names),
+            )
+            for t in self.targets
+        ]
+        nontarget = None
+        if self.nontarget_lesion is not None:
+            states = [self.nontarget_state[n].value for n in names]
+            nontarget = (
+                self.nontarget_lesion[0],
+                self.nontarget_lesion[1],
+                tuple("" if s == _NOT_EVALUATED else s for s in states),
+            )
+        new = {n: box.value for n, box in self.new_lesion.items() if box.value != _NO_NEW}
+        return teaching_frames(targets, nontarget, new)
+
+    # -- view --------------------------------------------------------------------------------
+
+    def _update(self, _change=None) -> None:
+        try:
+            lesions, assessments = self.frames()
+            result = timepoint_responses(lesions, assessments, ruleset=self.ruleset.value)
+        except ValueError as error:
+            self.result, self.error = None, str(error)
+            self.summary.value = message_html(f"Check the diameters: {error}")
+            self.table.value = ""
+            self.chart.value = b""
+            return
+        self.result, self.error = result, ""
+        self.summary.value = "Response at each scan: " + " · ".join(
+            f"{html.escape(v)}: {badge(r)}"
+            for v, r in zip(result["visit"], result["overall_response"], strict=True)
+        )
+        self.table.value = table_html(
+            self.response_table(),
+            colour_by={"overall": "overall", "targets": "targets"},
+            row_class="timepoint",
+        )
+        self.chart.value = _chart_png(result, thresholds(self.ruleset.value))
+
+    def response_table(self) -> pd.DataFrame:
+        """The engine's result, one row per scan (baseline first), in words and millimetres."""
+        r = self.result
+        if r is None:
+            return pd.DataFrame()
+        baseline = r["baseline_sum_mm"].iloc[0] if len(r) else float("nan")
+        rows = [{"timepoint": "baseline", "sum (mm)": _fmt(baseline)}]
+        for _, row in r.iterrows():
+            rows.append(
+                {
+                    "timepoint": row["visit"],
+                    "sum (mm)": _fmt(row["sum_mm"]),
+                    "vs baseline": f"{_fmt(row['change_baseline_mm'], True, ' mm')} "
+                    f"({_fmt(row['pct_change_baseline'], True, '%')})",
+                    "nadir (mm)": _fmt(row["nadir_sum_mm"]),
+                    "vs nadir": f"{_fmt(row['change_nadir_mm'], True, ' mm')} "
+                    f"({_fmt(row['pct_change_nadir'], True, '%')})",
+                    "targets": row["target_response"],
+                    "non-target": row["nontarget_response"],
+                    "new lesions": row["new_lesions"],
+                    "overall": row["overall_response"],
+                    "why": row["reason"],
+                }
+            )
+        return pd.DataFrame(rows).fillna("")
+
+
+def _chart_png(result: pd.DataFrame, t: Thresholds) -> bytes:
+    """The sum of diameters over the scans with the ruleset's PR and PD lines, as PNG."""
+    fig = Figure(figsize=(7.2, 3.6), dpi=90)
+    ax = fig.add_subplot()
+    baseline = float(result["baseline_sum_mm"].iloc[0]) if len(result) else float("nan")
+    names = ["baseline", *result["visit"]]
+    x = list(range(len(names)))
+    sums = [baseline, *result["sum_mm"]]
+    ax.plot(x, sums, marker="o", color="#333333", label="sum of diameters")
+    for xi, total, response in zip(x[1:], sums[1:], result["overall_response"], strict=True):
+        ax.annotate(response, (xi, total), textcoords="offset points", xytext=(0, 8), ha="center")
+    ax.axhline(
+        baseline * (1 + t.pr_change_from_baseline_pct / 100),
+        color="#1a9850",
+        linestyle="--",
+        label=f"PR: {t.pr_change_from_baseline_pct:+g}% from baseline",
+    )
+    reference_name = "baseline" if t.pd_reference == "baseline" else "nadir"
+    reference = result["baseline_sum_mm" if t.pd_reference == "baseline" else "nadir_sum_mm"]
+    # The progression bar at each scan: the sum must reach both lines (RECIST 1.1 §4.3.1).
+    follow_ups = pd.Series(x[1:], dtype=float)
+    ax.hlines(
+        reference * (1 + t.pd_change_pct / 100),
+        follow_ups - 0.3,
+        follow_ups + 0.3,
+        color="#d73027",
+        linestyle="--",
+        label=f"PD: {t.pd_change_pct:+g}% over {reference_name}",
+    )
+    if t.pd_min_increase_mm > 0:
+        ax.hlines(
+            reference + t.pd_min_increase_mm,
+            follow_ups - 0.3,
+            follow_ups + 0.3,
+            color="#fc8d59",
+            linestyle=":",
+            label=f"PD also: {reference_name} + {t.pd_min_increase_mm:g} mm",
+        )
+    ax.set_xticks(x, names)
+    ax.set_ylabel("sum of diameters (mm)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(f"Ruleset {t.name}", fontsize=9)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
