@@ -86,6 +86,8 @@ _CHOICES: dict[str, dict[str, str]] = {
     "brain_mets": {v: v for v in ("none", "radiosurgery_candidate", "not_radiosurgery_candidate")},
 }
 
+# Only ISO 8601: "04/03/2024" is 4 March in Europe and 3 April in the United States.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ])")
 _TIME_OF_DAY = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
 
 
@@ -190,6 +192,8 @@ def _lab(field: str) -> Callable[[object], tuple[float, str]]:
 
 def _date(value: object) -> pd.Timestamp:
     expected = "an ISO 8601 date, such as 2024-03-04"
+    if isinstance(value, str) and not _ISO_DATE.match(value.strip()):
+        raise ValueError(expected)
     try:
         stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):

@@ -32,7 +32,13 @@ def outcome(
     index: pd.Index, status: Iterable[str], reason: Iterable[str], resolve: Iterable[str]
 ) -> pd.DataFrame:
     """The result of one criterion for every record: ``status``, ``reason``, ``resolve``."""
-    frame = pd.DataFrame({"status": list(status), "reason": list(reason), "resolve": list(resolve)})
+    frame = pd.DataFrame(
+        {
+            "status": [str(s) for s in status],
+            "reason": [str(r) for r in reason],
+            "resolve": [str(r) for r in resolve],
+        }
+    )
     frame.index = index
     unknown = set(frame["status"]) - set(CRITERION_STATUSES)
     if unknown:
