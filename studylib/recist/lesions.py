@@ -169,8 +169,9 @@ def prepare_lesions(lesions: pd.DataFrame) -> pd.DataFrame:
     problems += _unknown(frame["role"], ROLES, frame, name, "role", f"expected one of {ROLES}")
     frame["site"] = _text(frame["site"])
     for column in ("nodal", "irradiated"):
+        empty = frame[column].isna() | (frame[column].astype("string").str.strip() == "")
         frame[column] = _boolean(frame[column], frame, name, column, problems)
-        for row in frame.index[frame[column].isna()]:
+        for row in frame.index[empty.fillna(True).astype(bool)]:
             problems.append(
                 Problem(
                     name,
@@ -481,7 +482,7 @@ def lesion_table(
     status = irradiation_status(les, asm)
     rows["irradiation"] = status["irradiation"].to_numpy()
     rows["censored_from"] = status["censored_from"].to_numpy()
-    rows["in_response"] = ~exclude_irradiated | (rows["irradiation"] != "excluded")
+    rows["in_response"] = (rows["irradiation"] != "excluded") | (not exclude_irradiated)
     columns = [
         "patient_id",
         "lesion_id",
