@@ -7,14 +7,18 @@ RECIST sentence it rests on. If ``protocol.toml`` changes, the answers change wi
 
 from __future__ import annotations
 
+import pandas as pd
+
+from studylib.eligibility import screen
 from studylib.protocol import PROTOCOL
 from studylib.recist.rulesets import get_ruleset
 from studylib.recist.timepoint import timepoint_responses
 from studylib.units import format_quantity
 from studylib.widgets.quiz import Question
 from studylib.widgets.recist import TargetLesion, teaching_frames, timepoints
+from studylib.widgets.screening import DEMO_CANDIDATE, status_word
 
-__all__ = ["design_questions", "response_questions"]
+__all__ = ["design_questions", "screening_questions", "response_questions"]
 
 
 def _weeks(quantity) -> str:
@@ -76,6 +80,73 @@ def design_questions() -> list[Question]:
             ),
             rule=cross.quote,
             source="protocol.toml [crossover]",
+        ),
+    ]
+
+
+def _criterion_question(
+    prompt: str, criterion_id: str, reading: str = "", **changes: object
+) -> Question:
+    """A question answered by screening the demo candidate with ``changes``.
+
+    ``reading`` adds a protocol reading to the criterion's own (e.g. how "<" is read).
+    """
+    result = screen({**DEMO_CANDIDATE, **changes})
+    verdict = result.criterion(criterion_id)
+    rule = PROTOCOL.eligibility.criterion(criterion_id)
+    readings = " ".join(r for r in (rule.reading, reading) if r)
+    reading = f" Reading: {readings}" if readings else ""
+    return Question(
+        prompt=prompt,
+        answer=(
+            f"{criterion_id} {verdict.label}: {verdict.status}. {verdict.reason} "
+            f"Overall: {status_word(result.status)}."
+        ),
+        rule=f"{rule.quote}{reading}",
+        source=f"protocol.toml [[eligibility.criteria]] {criterion_id}",
+    )
+
+
+def screening_questions() -> list[Question]:
+    """Questions on screening: a count in another unit, a limit hit exactly, SI creatinine,
+    performance status, and a pregnancy test done too early. Each starts from the demo
+    candidate (who meets every criterion) and changes one value."""
+    rules = PROTOCOL.eligibility
+    wbc_limit = float(rules.wbc_min.to("G_per_L").magnitude)
+    creatinine_limit = rules.creatinine_max.to("mg/dL")
+    # An SI creatinine just above the limit, so that only the conversion shows it fails.
+    creatinine_si = round(float(creatinine_limit.to("µmol/L", "creatinine").magnitude) + 10, -1)
+    start = pd.Timestamp(str(DEMO_CANDIDATE["planned_start_at"]))
+    early = start - pd.Timedelta(days=4)
+    return [
+        _criterion_question(
+            "The laboratory reports a white cell count of 2,900/µL. Does the candidate pass "
+            "the white blood cell criterion?",
+            "EXCL08",
+            wbc="2,900/µL",
+        ),
+        _criterion_question(
+            f"The white cell count is exactly {wbc_limit:.1f} x10^9/L. Eligible on this criterion?",
+            "EXCL08",
+            reading=" ".join(rules.reading_comparisons.split()),
+            wbc=f"{wbc_limit:.1f} x10^9/L",
+        ),
+        _criterion_question(
+            f"Creatinine is reported in SI units: {creatinine_si:g} µmol/L. Is it above the "
+            f"protocol's limit of {creatinine_limit:~P}?",
+            "EXCL12",
+            creatinine=f"{creatinine_si:g} µmol/L",
+        ),
+        _criterion_question(
+            "The candidate is up and about but cannot work (ECOG 2). Can she enter the trial?",
+            "INCL04",
+            ecog=2,
+        ),
+        _criterion_question(
+            f"Her negative pregnancy test was taken on {early:%A %d %B %Y at %H:%M}, four days "
+            f"before the planned first treatment ({start:%A %d %B %Y at %H:%M}). Is that enough?",
+            "INCL05",
+            pregnancy_test_at=early.isoformat(),
         ),
     ]
 

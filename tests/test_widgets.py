@@ -1,0 +1,289 @@
+"""The teaching widgets: set a control's value, read what the engine answered (no front end)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from matplotlib.figure import Figure
+
+from studylib.eligibility import screen
+from studylib.protocol import PROTOCOL
+from studylib.units import Q_
+from studylib.widgets.questions import design_questions, response_questions, screening_questions
+from studylib.widgets.quiz import Question, SelfCheck
+from studylib.widgets.recist import RecistCalculator, TargetLesion
+from studylib.widgets.screening import DEMO_CANDIDATE, ScreeningForm
+
+# --------------------------------------------------------------------------------------------
+# The trial at a glance
+
+
+def test_design_figure_is_a_figure():
+    """The design diagram is a matplotlib Figure with the two arms on it."""
+    from studylib.plots.design import trial_design
+
+    fig = trial_design()
+    assert isinstance(fig, Figure)
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "Arm A" in texts and "Arm B" in texts and "Crossover" in texts
+
+
+def test_design_labels_read_the_protocol():
+    """The diagram's numbers are the protocol's: doses, fractions by enrolment, scan weeks."""
+    from studylib.plots.design import design_labels
+
+    labels = design_labels()
+    assert "20 Gy per fraction" in labels["sbrt"]
+    assert "patients 1-20: 1 (Fri)" in labels["sbrt"]
+    assert "patients 21 on: 2 (Wed, Fri)" in labels["sbrt"]
+    assert "600,000 IU/kg" in labels["cycle1"] and "Monday" in labels["cycle1"]
+    assert "weeks 7, 14*, 21" in labels["scans"]
+    assert "cycles 3-4" in labels["crossover"]
+
+
+def test_design_labels_follow_a_changed_protocol():
+    """Changing the protocol's SBRT dose changes the diagram: nothing is typed into it."""
+    from studylib.plots.design import design_labels
+
+    changed = dataclasses.replace(
+        PROTOCOL, sbrt=dataclasses.replace(PROTOCOL.sbrt, dose_per_fraction=Q_(18, "Gy"))
+    )
+    assert "18 Gy per fraction" in design_labels(changed)["sbrt"]
+
+
+# --------------------------------------------------------------------------------------------
+# Screening form
+
+
+@pytest.fixture
+def form() -> ScreeningForm:
+    return ScreeningForm()
+
+
+def test_demo_candidate_is_eligible(form):
+    """The tour starts from a candidate who meets every criterion."""
+    assert form.result.status == "eligible"
+    assert "Eligible" in form.verdict.value
+    assert len(form.table()) == len(PROTOCOL.eligibility.criteria)
+
+
+def test_wbc_below_limit_makes_the_verdict_ineligible(form):
+    """WBC 4.1 -> 2.5 x10^9/L: the verdict turns ineligible and shows the WBC reason."""
+    form.labs["wbc"][0].value = "2.5"
+    assert form.result.status == "ineligible"
+    assert form.result.criterion("EXCL08").status == "fail"
+    assert "Ineligible" in form.verdict.value
+    assert "EXCL08" in form.verdict.value and "WBC 2.5 x10^9/L is below" in form.verdict.value
+    row = form.table().set_index("id").loc["EXCL08"]
+    assert row["status"] == "fail" and "2.5" in row["reason"]
+
+
+def test_wbc_exactly_at_the_limit_passes(form):
+    """WBC exactly 3.0 x10^9/L passes ("< 3.0" excludes); 2.99 fails."""
+    form.labs["wbc"][0].value = "3.0"
+    assert form.result.criterion("EXCL08").status == "pass"
+    form.labs["wbc"][0].value = "2.99"
+    assert form.result.criterion("EXCL08").status == "fail"
+
+
+def test_lab_in_another_unit_is_converted_by_the_engine(form):
+    """WBC typed as 2,900 /µL is read as 2.9 x10^9/L and fails; 4,100 /µL passes."""
+    form.labs["wbc"][1].value = "/µL"
+    form.labs["wbc"][0].value = "2,900"
+    assert form.result.criterion("EXCL08").status == "fail"
+    assert "2.9 x10^9/L" in form.result.criterion("EXCL08").reason
+    form.labs["wbc"][0].value = "4,100"
+    assert form.result.criterion("EXCL08").status == "pass"
+
+
+def test_missing_unit_is_an_error_naming_the_field(form):
+    """A number without its unit is not judged: the verdict names WBC and asks for the unit."""
+    form.labs["wbc"][1].value = ""
+    assert form.result is None
+    assert "unit is missing" in form.error
+    assert "WBC" in form.verdict.value and "Cannot judge" in form.verdict.value
+    form.labs["wbc"][1].value = "x10^9/L"
+    assert form.result.status == "eligible" and form.error == ""
+
+
+def test_empty_lab_is_missing_not_a_pass(form):
+    """An empty WBC box makes EXCL08 missing and the screening incomplete."""
+    form.labs["wbc"][0].value = ""
+    assert form.result.criterion("EXCL08").status == "missing"
+    assert form.result.status == "incomplete"
+    assert "Incomplete" in form.verdict.value
+
+
+def test_ecog_two_fails_performance_status(form):
+    """ECOG 2 fails INCL04 (0-1 required)."""
+    form.fields["ecog"].value = 2
+    assert form.result.criterion("INCL04").status == "fail"
+    form.fields["ecog"].value = 1
+    assert form.result.criterion("INCL04").status == "pass"
+
+
+def test_sites_feed_the_sbrt_criteria(form):
+    """A long-bone focus alone is not amenable: INCL03 and EXCL01 fail."""
+    for site, size in form.sites:
+        site.value, size.value = "", ""
+    form.sites[0][0].value = "long_bone"
+    form.sites[0][1].value = "3 cm"
+    assert form.result.criterion("EXCL01").status == "fail"
+    assert form.result.criterion("INCL03").status == "fail"
+
+
+def test_form_record_is_what_the_engine_judges(form):
+    """The verdict shown is exactly screen(record) of the controls' values."""
+    form.labs["hgb"][0].value = "8.5"
+    form.fields["active_infection"].value = "Y"
+    record = form.record()
+    assert record["hgb"] == "8.5 g/dL" and record["active_infection"] == "Y"
+    direct = screen(record)
+    assert direct.status == form.result.status == "ineligible"
+    assert set(direct.failed) == set(form.result.failed) == {"EXCL04", "EXCL09"}
+
+
+def test_form_starts_from_any_candidate():
+    """A candidate passed in fills the form (labs split into number and unit)."""
+    form = ScreeningForm({**DEMO_CANDIDATE, "wbc": "2,900/µL", "ecog": 1})
+    assert form.labs["wbc"][0].value == "2,900/µL"  # one token: the whole text in the number box
+    assert form.result.criterion("EXCL08").status == "fail"
+    assert form.fields["ecog"].value == 1
+
+
+# --------------------------------------------------------------------------------------------
+# RECIST calculator
+
+
+@pytest.fixture
+def calculator() -> RecistCalculator:
+    return RecistCalculator()
+
+
+def _one_lesion(*diameters) -> RecistCalculator:
+    return RecistCalculator(
+        targets=(TargetLesion("T1", "liver", False, diameters),), nontarget=None
+    )
+
+
+def test_demo_patient_responds(calculator):
+    """The demo patient is PR at every scan, and the summary says so."""
+    assert list(calculator.result["overall_response"]) == ["PR", "PR", "PR"]
+    assert "week 21" in calculator.summary.value and "PR" in calculator.summary.value
+
+
+def test_follow_up_diameter_makes_progression(calculator):
+    """Lesion T1 back to 30 mm at week 21: +13 mm, +30% over the nadir 43 mm -> PD."""
+    calculator.diameters[("T1", "week 21")].value = "30"
+    row = calculator.result.set_index("visit").loc["week 21"]
+    assert row["sum_mm"] == 56 and row["nadir_sum_mm"] == 43
+    assert row["overall_response"] == "PD"
+    assert "PD" in calculator.summary.value
+    table = calculator.response_table().set_index("timepoint")
+    assert table.loc["week 21", "overall"] == "PD"
+    assert table.loc["week 21", "vs nadir"] == "+13.0 mm (+30.2%)"
+
+
+def test_exactly_minus_thirty_percent_is_partial_response():
+    """50 -> 35 mm is exactly -30% from baseline: PR; 36 mm is SD."""
+    calc = _one_lesion(50, 35, None, None)
+    assert calc.result.set_index("visit").loc["week 7", "overall_response"] == "PR"
+    calc.diameters[("T1", "week 7")].value = "36"
+    assert calc.result.set_index("visit").loc["week 7", "overall_response"] == "SD"
+
+
+def test_twenty_percent_needs_five_millimetres():
+    """Nadir 20 mm: 24 mm (+20%, +4 mm) is SD under RECIST 1.1, 25 mm (+5 mm) is PD."""
+    calc = _one_lesion(25, 20, 24, None)
+    assert calc.result.set_index("visit").loc["week 14", "overall_response"] == "SD"
+    calc.diameters[("T1", "week 14")].value = "25"
+    assert calc.result.set_index("visit").loc["week 14", "overall_response"] == "PD"
+
+
+def test_ruleset_choice_is_passed_to_the_engine():
+    """RECIST 1.0 has no 5 mm minimum: 20 -> 24 mm is PD there, SD under RECIST 1.1."""
+    calc = _one_lesion(25, 20, 24, None)
+    calc.ruleset.value = "recist1.0"
+    assert calc.result.set_index("visit").loc["week 14", "overall_response"] == "PD"
+    assert "recist1.0" in calc.ruleset.options
+
+
+def test_unequivocal_new_lesion_is_progression(calculator):
+    """An unequivocal new lesion at week 14 makes that scan PD; an equivocal one does not."""
+    calculator.new_lesion["week 14"].value = "equivocal"
+    assert calculator.result.set_index("visit").loc["week 14", "overall_response"] == "PR"
+    calculator.new_lesion["week 14"].value = "unequivocal"
+    assert calculator.result.set_index("visit").loc["week 14", "overall_response"] == "PD"
+
+
+def test_non_target_progression_is_progression(calculator):
+    """Unequivocal progression of the non-target lesion at week 7 makes week 7 PD."""
+    calculator.nontarget_state["week 7"].value = "unequivocal_progression"
+    assert calculator.result.set_index("visit").loc["week 7", "overall_response"] == "PD"
+
+
+def test_empty_diameter_is_not_evaluated(calculator):
+    """An empty box is a lesion not evaluated: that scan is NE, not a smaller sum."""
+    calculator.diameters[("T2", "week 14")].value = ""
+    assert calculator.result.set_index("visit").loc["week 14", "target_response"] == "NE"
+
+
+def test_unreadable_diameter_is_reported(calculator):
+    """Text that is not a number is reported by the engine, and nothing is judged."""
+    calculator.diameters[("T1", "week 7")].value = "2O"
+    assert calculator.result is None
+    assert "'2O'" in calculator.error and "number of mm" in calculator.error
+    assert "Check the diameters" in calculator.summary.value
+    calculator.diameters[("T1", "week 7")].value = "20"
+    assert calculator.result is not None
+
+
+def test_chart_is_a_png(calculator):
+    """The chart of the sums with the PR and PD lines is a PNG image."""
+    assert calculator.chart.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Self-check questions
+
+
+def test_answers_are_hidden_until_asked():
+    """An answer is not on the page until its button is clicked; a second click hides it."""
+    panel = SelfCheck([Question("Q?", "the answer", "the rule", "the source")])
+    assert panel.answers[0].value == "" and not panel.revealed(0)
+    panel.buttons[0].click()
+    assert "the answer" in panel.answers[0].value and "the rule" in panel.answers[0].value
+    assert panel.buttons[0].description == "Hide answer"
+    panel.buttons[0].click()
+    assert panel.answers[0].value == ""
+
+
+def test_self_check_table_for_static_notebooks():
+    """Without a front end the questions are a table with their answers and rules."""
+    panel = SelfCheck(design_questions())
+    table = panel.table()
+    assert list(table.columns) == ["question", "answer", "rule", "source"]
+    assert len(table) == len(design_questions())
+
+
+def test_design_answers_come_from_the_protocol():
+    """The fractions question answers 1 fraction for patient 20 and 2 for patient 21."""
+    question = design_questions()[0]
+    assert "patient 20: 1 fraction of 20 Gy (Friday)" in question.answer
+    assert "patient 21: 2 fractions of 20 Gy (Wednesday and Friday)" in question.answer
+    assert "Patients 1 - 20 will receive a single fraction" in question.rule
+
+
+def test_screening_answers_come_from_the_engine():
+    """WBC 2,900/µL fails, exactly 3.0 passes, 180 µmol/L creatinine fails, ECOG 2 fails,
+    a test four days early asks for review."""
+    statuses = [q.answer.split(". ")[0].split(": ")[-1] for q in screening_questions()]
+    assert statuses == ["fail", "pass", "fail", "fail", "review"]
+    assert all(q.rule and q.source for q in screening_questions())
+
+
+def test_response_answers_come_from_the_engine():
+    """-30% is PR, +20%/+4 mm is SD, +5 mm is PD, an equivocal new lesion is not PD."""
+    answers = [q.answer.split(".")[0] for q in response_questions()]
+    assert answers == ["PR", "SD", "PD", "PR"]
