@@ -77,7 +77,7 @@ def survival_times(
             None,
             "patient_id",
             patient,
-            "a follow-up row for every randomised patient",
+            f"a follow-up row for randomised patient {patient}",
             patient_id=patient,
         )
         for patient in frame.loc[frame["_merge"] == "left_only", "patient_id"]
@@ -103,21 +103,25 @@ def survival_times(
             "os_rule": np.where(died, "death", "censored at last contact"),
         }
     )
-    per_day = _months_per_day(rules)
-    for endpoint in ENDPOINTS:
-        days = (out[f"{endpoint}_date"] - out["origin"]).dt.days
-        out[f"{endpoint}_months"] = days * per_day
-        for index in days[days < 0].index:
+    for column in ("progressed_on", "died_on", "last_contact_on"):
+        early = frame[column] < frame["origin"]
+        for index in early[early].index:
+            patient = frame.at[index, "patient_id"]
             problems.append(
                 Problem(
                     "followup.csv",
                     None,
-                    f"{endpoint}_date",
-                    str(out.at[index, f"{endpoint}_date"].date()),
-                    f"a date on or after {origin} ({out.at[index, 'origin'].date()})",
-                    patient_id=out.at[index, "patient_id"],
+                    column,
+                    str(frame.at[index, column].date()),
+                    f"for patient {patient}, a date on or after {origin}"
+                    f" ({frame.at[index, 'origin'].date()})",
+                    patient_id=patient,
                 )
             )
+    per_day = _months_per_day(rules)
+    for endpoint in ENDPOINTS:
+        days = (out[f"{endpoint}_date"] - out["origin"]).dt.days
+        out[f"{endpoint}_months"] = days * per_day
     if problems:
         raise DataError(problems, context="survival times")
     columns = ["patient_id", "arm", "crossover", "origin"] + [
