@@ -167,7 +167,7 @@ def test_pr_after_cr_inside_the_window_breaks_pr_confirmation():
     seq = [(50, "PR"), (60, "CR"), (85, "PR")]
     row = bor_of(seq, confirm=True)
     assert (row["bor"], row["cr_then_pr"]) == ("SD", True)
-    assert "a PR after a CR" in row["reason"]
+    assert "a PR after a CR in between" in row["reason"]
 
 
 def test_the_first_later_qualifying_scan_closes_the_window():

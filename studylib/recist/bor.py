@@ -65,7 +65,7 @@ BOR_ORDER = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE", "ND", "MISSING")
 SAME_DATE_ORDER = ("PD", "NON-CR/NON-PD", "SD", "PR", "CR", "NE", "ND")
 
 _RANK = {code: number for number, code in enumerate(BOR_ORDER, start=1)}
-_CR, _PR, _SD, _NON, _PD, _NE, _ND, _MISSING = (_RANK[c] for c in BOR_ORDER)
+_SD, _NE = _RANK["SD"], _RANK["NE"]
 _DISEASE_CONTROL = ("CR", "PR", "SD", "NON-CR/NON-PD")
 
 
@@ -577,7 +577,7 @@ def _confirm(records: pd.DataFrame, min_days: int, max_ne: int, accept_sd: bool)
             sd,
             sd_allowed,
             pr_after_cr,
-            matched["date_j"],
+            matched["code_j"] + " on " + matched["date_j"].dt.strftime("%Y-%m-%d"),
             min_days,
             max_ne,
         )
@@ -595,7 +595,7 @@ def _why_unconfirmed(
     sd: pd.Series,
     sd_allowed: int,
     pr_after_cr: pd.Series,
-    closing_date: pd.Series,
+    closing_scan: pd.Series,
     min_days: int,
     max_ne: int,
 ) -> pd.Series:
@@ -606,9 +606,11 @@ def _why_unconfirmed(
     offenders = _join(
         [pd.Series(np.where(n > 0, name, ""), index=index) for name, n in counts.items()], ", "
     )
-    target = closing_date.dt.strftime("%Y-%m-%d").fillna("")
+    closing_scan = closing_scan.fillna("")
     parts = [
-        pd.Series(np.where(offenders != "", offenders + " before the " + target, ""), index=index),
+        pd.Series(
+            np.where(offenders != "", offenders + " before the " + closing_scan, ""), index=index
+        ),
         pd.Series(
             np.where(
                 ne > max_ne,
@@ -630,7 +632,7 @@ def _why_unconfirmed(
             ),
             index=index,
         ),
-        pd.Series(np.where(pr_after_cr, "a PR after a CR before it", ""), index=index),
+        pd.Series(np.where(pr_after_cr, "a PR after a CR in between", ""), index=index),
     ]
     return pd.Series(np.where(found, _join(parts, "; "), none_later), index=index)
 
@@ -750,7 +752,7 @@ def _reasons(
     ) + (": NE (missing counted as NE)" if missing_code == "NE" else ": MISSING")
 
     conditions = [
-        (best["rank"].reindex(index) == _MISSING) | best["rank"].reindex(index).isna(),
+        best["rank"].reindex(index).isna(),
         bor.isin(["CR", "PR"]),
         (bor == "SD") & is_response_code,
         (bor == "SD") | (bor == "NON-CR/NON-PD"),
