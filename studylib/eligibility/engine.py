@@ -19,9 +19,8 @@ from studylib.eligibility.foci import FOCUS_COLUMNS, judge_foci, read_foci
 from studylib.eligibility.labs import LAB_RULES
 from studylib.eligibility.rules import PATIENT_RULES
 from studylib.eligibility.site_rules import SITE_RULES, summarise_foci
-from studylib.eligibility.values import FILE, Problems, is_blank, read_records
+from studylib.eligibility.values import Problems, column, is_blank, read_records
 from studylib.eligibility.verdicts import explain, overall_status
-from studylib.errors import DataError, Problem
 from studylib.protocol import PROTOCOL
 
 __all__ = ["CriterionResult", "ScreeningResult", "screen", "screen_cohort", "RESULT_COLUMNS"]
@@ -138,29 +137,33 @@ class ScreeningResult:
         return f"{self.patient_id or 'patient'}: {self.status}. {self.explanation}"
 
 
-def _foci_of_record(value: object, patient_id: str) -> pd.DataFrame | None:
-    if value is None or (not isinstance(value, list | tuple | pd.DataFrame) and is_blank(value)):
-        return None
+def _foci_rows(value: object, patient_id: str) -> list[dict[str, object]]:
+    """The foci of one record given as a list of dicts (or a DataFrame); [] when empty."""
     if isinstance(value, pd.DataFrame):
-        return value.assign(patient_id=patient_id)
+        return [{**row, "patient_id": patient_id} for row in value.to_dict("records")]
+    if not isinstance(value, list | tuple) and is_blank(value):
+        return []
     if not isinstance(value, list | tuple) or not all(isinstance(x, Mapping) for x in value):
-        raise ValueError("sbrt_sites is not a list of foci")
-    return pd.DataFrame([dict(x) for x in value], columns=None).assign(patient_id=patient_id)
+        raise ValueError(value)
+    return [{**x, "patient_id": patient_id} for x in value]
 
 
-def _foci_of_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
-    if "sbrt_sites" not in frame.columns:
-        return None
-    parts = [
-        _foci_of_record(value, str(pid))
-        for pid, value in zip(frame["patient_id"], frame["sbrt_sites"], strict=True)
-    ]
-    parts = [p for p in parts if p is not None and len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else None
+def _foci_of_lists(lists: pd.Series, ids: pd.Series, problems: Problems) -> pd.DataFrame:
+    rows: list[dict[str, object]] = []
+    for position, (pid, value) in enumerate(zip(ids, lists, strict=True)):
+        try:
+            rows.extend(_foci_rows(value, pid))
+        except ValueError:
+            expected = "a list of foci such as [{'site': 'lung', 'longest_diameter': '2.5 cm'}]"
+            problems.add(position, "sbrt_sites", value, expected, 999)
+    return pd.DataFrame(rows, columns=None if rows else ["patient_id", "site", "longest_diameter"])
 
 
 def _judge(frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bool):
-    """Read, check and judge; returns the long result and the judged foci (with ``_row``)."""
+    """Read, check and judge; returns the long result and the judged foci (with ``_row``).
+
+    Without a ``foci`` table, the foci come from the records' ``sbrt_sites`` lists.
+    """
     frame = frame.reset_index(drop=True)
     ids = frame["patient_id"] if "patient_id" in frame.columns else pd.Series([""] * len(frame))
     ids = pd.Series(["" if is_blank(x) else str(x).strip() for x in ids])
@@ -173,8 +176,9 @@ def _judge(frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bo
     values = read_records(frame, problems)
     values["patient_id"] = ids
     rows = {pid: position for position, pid in enumerate(ids)}
-    empty = pd.DataFrame(columns=["patient_id", "site", "longest_diameter"])
-    typed = read_foci(empty if foci is None else foci, problems, rows)
+    if foci is None:
+        foci = _foci_of_lists(column(frame, "sbrt_sites"), ids, problems)
+    typed = read_foci(foci, problems, rows)
     problems.raise_any(context)
     judged = judge_foci(typed).assign(_row=typed["patient_id"].map(rows))
     values = values.join(summarise_foci(judged, len(values)))
@@ -222,8 +226,7 @@ def screen_cohort(frame: pd.DataFrame, sbrt_sites: pd.DataFrame | None = None) -
     studylib.errors.DataError
         Listing every value of every record that cannot be read (field, value, patient).
     """
-    foci = sbrt_sites if sbrt_sites is not None else _foci_of_frame(frame)
-    long, _ = _judge(frame, foci, "the screening records", one=False)
+    long, _ = _judge(frame, sbrt_sites, "the screening records", one=False)
     return long
 
 
@@ -249,15 +252,10 @@ def screen(record: Mapping[str, object] | pd.Series) -> ScreeningResult:
     fields = dict(record.items())
     patient_id = "" if is_blank(fields.get("patient_id")) else str(fields["patient_id"]).strip()
     context = f"the screening record of {patient_id}" if patient_id else "the screening record"
-    foci_value = fields.pop("sbrt_sites", None)
-    try:
-        foci = _foci_of_record(foci_value, patient_id)
-    except ValueError:
-        expected = "a list of foci such as [{'site': 'lung', 'longest_diameter': '2.5 cm'}]"
-        problem = Problem(FILE, None, "sbrt_sites", foci_value, expected, patient_id or None)
-        raise DataError([problem], context) from None
+    foci = fields.pop("sbrt_sites", None)
     frame = pd.DataFrame([fields], dtype=object)
-    long, judged = _judge(frame, foci, context, one=True)
+    frame["sbrt_sites"] = pd.Series([foci], dtype=object)
+    long, judged = _judge(frame, None, context, one=True)
     criteria = tuple(
         CriterionResult(**{k: row[k] for k in CriterionResult.__dataclass_fields__})
         for row in long.to_dict("records")

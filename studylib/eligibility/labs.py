@@ -17,7 +17,7 @@ import pint
 
 from studylib.eligibility import text
 from studylib.eligibility.values import LAB_FIELDS, PFT_FIELDS
-from studylib.eligibility.verdicts import is_false, is_true, outcome, rowwise
+from studylib.eligibility.verdicts import is_true, outcome, records, rowwise
 from studylib.protocol import PROTOCOL
 
 __all__ = ["LAB_RULES"]
@@ -89,21 +89,19 @@ def transaminases(v: pd.DataFrame) -> pd.DataFrame:
     missing = known.isna().any(axis=1)
     status = np.select([high, missing], ["fail", "missing"], "pass")
 
-    def describe(label: str, field: str, row: int) -> str | None:
-        value, uln = v[field].iloc[row], v[f"{field}_uln"].iloc[row]
+    def describe(label: str, field: str, r: dict) -> str | None:
+        value, uln = r[field], r[f"{field}_uln"]
         if np.isnan(value) or np.isnan(uln):
             return None
-        reported = _as_reported(
-            field, v[f"{field}_reported"].iloc[row], v[f"{field}_unit"].iloc[row]
-        )
+        reported = _as_reported(field, r[f"{field}_reported"], r[f"{field}_unit"])
         ratio = text.number(value / uln, factor)
         return (
             f"{label} {text.amount(value, 'U/L')}{reported} is {ratio} x ULN"
             f" ({text.amount(uln, 'U/L')})"
         )
 
-    def reason(row: int, s: str) -> str:
-        parts = [describe(label, field, row) for label, field in _ENZYMES]
+    def reason(r: dict, s: str) -> str:
+        parts = [describe(label, field, r) for label, field in _ENZYMES]
         said = "; ".join(p for p in parts if p)
         if s == "fail":
             return f"{said}: above {shown_factor} x the upper limit of normal."
@@ -113,7 +111,7 @@ def transaminases(v: pd.DataFrame) -> pd.DataFrame:
             f"{label}{' upper limit of normal' if f.endswith('_uln') else ''}"
             for label, field in _ENZYMES
             for f in (field, f"{field}_uln")
-            if np.isnan(v[f].iloc[row])
+            if np.isnan(r[f])
         ]
         known_part = f" ({said})" if said else ""
         return f"Not recorded: {text.listing(absent)}{known_part}."
@@ -122,10 +120,13 @@ def transaminases(v: pd.DataFrame) -> pd.DataFrame:
         "Enter AST and ALT with the upper limit of normal the laboratory gives for each"
         " (ast, ast_uln, alt, alt_uln)."
     )
+    columns = [
+        f"{field}{suffix}" for _, field in _ENZYMES for suffix in ("", "_uln", "_reported", "_unit")
+    ]
     return outcome(
         v.index,
         status,
-        [reason(row, s) for row, s in enumerate(status)],
+        rowwise(reason, records(v, columns), status),
         [ask if s == "missing" else "" for s in status],
     )
 
@@ -158,41 +159,38 @@ def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
     shown_excluding = text.amount(excluding, "%", decimal=False)
     shown_predicted = text.amount(predicted, "%", decimal=False)
 
-    def reason(row: int, s: str) -> str:
-        known = [
-            (name, values[f].iloc[row])
-            for f, name in _PFT_NAMES.items()
-            if not np.isnan(values[f].iloc[row])
-        ]
+    def reason(r: dict, s: str) -> str:
+        known = [(name, r[f]) for f, name in _PFT_NAMES.items() if not np.isnan(r[f])]
         listed = ", ".join(f"{n} {text.amount(x, '%', decimal=False)}" for n, x in known)
         listed = f"{listed} of predicted" if listed else ""
-        below = lambda limit: [n for n, x in known if x < limit]  # noqa: E731
-        has_disease = disease.iloc[row]
+
+        def under(limit: float) -> str:
+            return text.listing([n for n, x in known if text.is_below(x, limit)])
+
         if s == "fail":
             return (
-                f"{listed}: {text.listing(below(excluding), 'and')} below {shown_excluding} of"
-                " predicted, with clinically significant underlying lung disease."
+                f"{listed}: {under(excluding)} below {shown_excluding} of predicted, with"
+                " clinically significant underlying lung disease."
             )
         if s == "missing":
-            lacking = [n for f, n in _PFT_NAMES.items() if np.isnan(values[f].iloc[row])]
+            lacking = [n for f, n in _PFT_NAMES.items() if np.isnan(r[f])]
             if lacking:
                 shown = f" ({listed})" if listed else ""
                 return f"Not recorded: {text.listing(lacking)}{shown}."
             return (
-                f"{listed}: {text.listing(below(excluding))} below {shown_excluding}; whether the"
-                " patient has clinically significant underlying lung disease is not recorded."
+                f"{listed}: {under(excluding)} below {shown_excluding}; whether the patient has"
+                " clinically significant underlying lung disease is not recorded."
+            )
+        if s == "review" and under(excluding):
+            return (
+                f"{listed}: {under(predicted)} below predicted ({under(excluding)} below"
+                f" {shown_excluding}, without clinically significant lung disease)."
             )
         if s == "review":
-            lows = text.listing(below(predicted))
-            if below(excluding) and is_false(pd.Series([has_disease])).iloc[0]:
-                return (
-                    f"{listed}: {lows} below predicted ({text.listing(below(excluding))} below"
-                    f" {shown_excluding}, without clinically significant lung disease)."
-                )
-            return f"{listed}: {lows} below predicted ({shown_predicted})."
+            return f"{listed}: {under(predicted)} below predicted ({shown_predicted})."
         return f"{listed}: none below predicted ({shown_predicted})."
 
-    def resolve(row: int, s: str) -> str:
+    def resolve(r: dict, s: str) -> str:
         if s == "review":
             return (
                 "The principal investigator reviews the pulmonary function tests and documents"
@@ -200,7 +198,7 @@ def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
             )
         if s != "missing":
             return ""
-        if values.iloc[row].isna().any():
+        if any(np.isnan(r[f]) for f in PFT_FIELDS):
             return (
                 "Enter DLCO, FEV1 and FEV1/FVC as percent of predicted (pft_dlco_pct,"
                 " pft_fev1_pct, pft_fev1_fvc_pct)."
@@ -211,12 +209,8 @@ def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
             " predicted excludes; without it, the principal investigator reviews."
         )
 
-    return outcome(
-        v.index,
-        status,
-        [reason(row, s) for row, s in enumerate(status)],
-        [resolve(row, s) for row, s in enumerate(status)],
-    )
+    rows = records(v, PFT_FIELDS)
+    return outcome(v.index, status, rowwise(reason, rows, status), rowwise(resolve, rows, status))
 
 
 #: Evaluators of the test-result criteria, by the ``rule`` name in protocol.toml.

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from studylib.eligibility import text
-from studylib.eligibility.verdicts import outcome
+from studylib.eligibility.verdicts import outcome, records, rowwise
 from studylib.protocol import PROTOCOL
 
 __all__ = ["summarise_foci", "SITE_RULES"]
@@ -39,6 +39,12 @@ def _amenable_sites() -> str:
 _AMENABLE = _amenable_sites()
 _COUNTS = ("foci", "unknown_site", "amenable", "unknown_size", "treatable", "too_large")
 _LISTS = ("proposed", "spare", "too_large", "not_amenable", "unknown_size", "unknown_site")
+#: The columns :func:`summarise_foci` adds to the records.
+_SUMMARY = [
+    "foci_count",
+    *(f"foci_{name}" for name in _COUNTS[1:]),
+    *(f"foci_{name}_list" for name in _LISTS),
+]
 
 
 def _describe(site: str | None, cm: float, site_id: object) -> str:
@@ -107,8 +113,7 @@ def sbrt_foci(v: pd.DataFrame) -> pd.DataFrame:
     )
     most = _SBRT.max_treated_sites
 
-    def reason(row: int, s: str) -> str:
-        r = v.iloc[row]
+    def reason(r: dict, s: str) -> str:
         if s == "missing" and r["foci_count"] == 0:
             return "No metastatic focus is recorded."
         if s == "missing":
@@ -146,19 +151,15 @@ def sbrt_foci(v: pd.DataFrame) -> pd.DataFrame:
             said += f". Not treatable: {text.listing(notes)}"
         return said + ". The radiation oncologist decides."
 
-    def resolve(row: int, s: str) -> str:
+    def resolve(r: dict, s: str) -> str:
         if s != "missing":
             return ""
-        if v["foci_count"].iloc[row] == 0:
+        if r["foci_count"] == 0:
             return _ASK_FOCI
         return "Record the site and longest diameter of every focus (sbrt_sites)."
 
-    return outcome(
-        v.index,
-        status,
-        [reason(row, s) for row, s in enumerate(status)],
-        [resolve(row, s) for row, s in enumerate(status)],
-    )
+    rows = records(v, _SUMMARY)
+    return outcome(v.index, status, rowwise(reason, rows, status), rowwise(resolve, rows, status))
 
 
 def no_amenable_site(v: pd.DataFrame) -> pd.DataFrame:
@@ -167,33 +168,27 @@ def no_amenable_site(v: pd.DataFrame) -> pd.DataFrame:
     unknown = v["foci_count"].eq(0) | v["foci_unknown_site"].gt(0)
     status = np.select([amenable, unknown], ["pass", "missing"], "fail")
 
-    def reason(row: int, s: str) -> str:
-        if s == "missing" and v["foci_count"].iloc[row] == 0:
+    def reason(r: dict, s: str) -> str:
+        if s == "missing" and r["foci_count"] == 0:
             return "No metastatic focus is recorded."
         if s == "missing":
-            return (
-                f"Not recorded: the site of {text.listing(v['foci_unknown_site_list'].iloc[row])}."
-            )
+            return f"Not recorded: the site of {text.listing(r['foci_unknown_site_list'])}."
         if s == "fail":
             return (
                 "No metastatic site amenable to SBRT"
-                f" ({text.listing(v['foci_not_amenable_list'].iloc[row])}); amenable sites are"
+                f" ({text.listing(r['foci_not_amenable_list'])}); amenable sites are"
                 f" {_AMENABLE}."
             )
-        count = v["foci_amenable"].iloc[row]
+        count = r["foci_amenable"]
         return f"{count} {'focus is' if count == 1 else 'foci are'} in a site amenable to SBRT."
 
-    return outcome(
-        v.index,
-        status,
-        [reason(row, s) for row, s in enumerate(status)],
-        [
-            (_ASK_FOCI if v["foci_count"].iloc[row] == 0 else "Record the site of every focus.")
-            if s == "missing"
-            else ""
-            for row, s in enumerate(status)
-        ],
-    )
+    def resolve(r: dict, s: str) -> str:
+        if s != "missing":
+            return ""
+        return _ASK_FOCI if r["foci_count"] == 0 else "Record the site of every focus (sbrt_sites)."
+
+    rows = records(v, _SUMMARY)
+    return outcome(v.index, status, rowwise(reason, rows, status), rowwise(resolve, rows, status))
 
 
 #: Evaluators of the SBRT criteria, by the ``rule`` name in protocol.toml.

@@ -24,6 +24,7 @@ __all__ = [
     "date_text",
     "datetime_text",
     "listing",
+    "is_below",
     "below",
     "above",
     "hours",
@@ -115,6 +116,11 @@ def listing(items: list[str], conjunction: str = "and") -> str:
 
 def _known(values: pd.Series) -> np.ndarray:
     return values.notna().to_numpy(dtype=bool)
+
+
+def is_below(value: float, limit: float) -> bool:
+    """One value strictly below ``limit`` (equal, within 1e-9, is not)."""
+    return value < limit and not math.isclose(value, limit, rel_tol=_TOLERANCE)
 
 
 def below(values: pd.Series, limit: float) -> pd.Series:

@@ -289,7 +289,8 @@ def _read_column(values: pd.Series, read: Callable[[object], object]) -> tuple[l
     return out, bad
 
 
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+def column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The column ``name`` of ``frame``, or an empty one when the records do not have it."""
     if name in frame.columns:
         return frame[name]
     return pd.Series([None] * len(frame), index=frame.index, dtype=object)
@@ -306,7 +307,7 @@ def read_records(frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:
     typed: dict[str, object] = {}
     order = list(FIELDS)
     for name, read in FIELDS.items():
-        raw = _column(frame, name)
+        raw = column(frame, name)
         values, bad = _read_column(raw, read)
         for position, value, why in bad:
             problems.add(position, name, value, why, order.index(name))

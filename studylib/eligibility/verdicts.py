@@ -19,6 +19,7 @@ __all__ = [
     "PATIENT_STATUSES",
     "outcome",
     "rowwise",
+    "records",
     "is_true",
     "is_false",
     "overall_status",
@@ -49,6 +50,11 @@ def outcome(
 def rowwise(function: Callable[..., str], *columns: Iterable) -> list[str]:
     """``function`` applied to each record's values (used to word reasons, not to judge)."""
     return [function(*values) for values in zip(*columns, strict=True)]
+
+
+def records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, object]]:
+    """The chosen columns of each record as a dict, to word reasons record by record."""
+    return frame[list(columns)].to_dict("records")
 
 
 def is_true(flags: pd.Series) -> pd.Series:
