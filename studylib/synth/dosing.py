@@ -1,0 +1,174 @@
+"""Dosing records of a synthetic cohort (``dosing.csv``): SBRT fractions and IL-2 dose slots.
+
+Every IL-2 cycle has the protocol's maximum number of dose slots, one every dose interval from
+the cycle's first morning; each slot is ``given`` or ``held`` with a reason. Most patients do
+not receive every dose: a few single doses are held for toxicity, and the cycle is usually
+stopped early, after which the remaining slots are held ("cycle stopped ..."). The reasons
+follow published institutional hold and stop criteria for high-dose IL-2 (trial.md 4.3-4.4);
+they are descriptions, not rules the workbook applies. The dose of every slot is the
+protocol's dose per kilogram times the weight written at screening, in IU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from studylib.protocol import PROTOCOL, Protocol
+from studylib.synth import calendar as cal
+from studylib.synth.timeline import IL2_FIRST_DOSE_MINUTE, MAX_FRACTIONS, SBRT_MINUTE
+
+__all__ = ["dose_cohort", "HOLD_REASONS", "STOP_REASONS"]
+
+HOLD_REASONS = np.array(
+    [
+        "hypotension: systolic blood pressure below 90 mmHg",
+        "oliguria: urine output 120 mL over the 8-h shift",
+        "creatinine 2.6 mg/dL",
+        "sinus tachycardia 124 bpm",
+        "oxygen saturation below 90% on room air",
+        "confusion, resolved before the next dose",
+        "diarrhoea 1000 mL over the shift",
+        "platelets 42 K/uL",
+    ]
+)
+STOP_REASONS = np.array(
+    [
+        "hypotension needing vasopressors",
+        "creatinine 3.1 mg/dL",
+        "atrial fibrillation",
+        "mental status changes not reversible within 2 h",
+        "urine output below 80 mL over the shift",
+        "oxygen requirement above 4 L/min",
+        "weight gain above 15%",
+        "patient declined further doses (fatigue)",
+    ]
+)
+# Synthetic choice: how many dose slots short of the maximum a cycle stops (0 = all slots
+# used); later cycles stop one slot earlier. Single holds happen on 5% of slots, at most two.
+_SLOTS_SHORT_P = np.array([0.14, 0.12, 0.14, 0.15, 0.13, 0.11, 0.09, 0.07, 0.05])
+_SINGLE_HOLD_P = 0.05
+_MAX_SINGLE_HOLDS = 2
+
+
+def _il2(plan, timeline, weight_kg, rng, protocol: Protocol) -> pd.DataFrame:
+    il2 = protocol.il2
+    xo = protocol.crossover
+    slots = il2.max_doses_per_cycle
+    step = cal.minutes(il2.dose_interval)
+    per_kg = float(il2.dose_per_kg.to("IU/kg").magnitude)
+    enrolled = plan["outcome"].eq("enrolled").to_numpy()
+    crossover = plan["crossover"].to_numpy()
+    numbers = list(range(1, il2.cycles_in_first_course + 1))
+    numbers += list(range(xo.first_cycle, xo.first_cycle + xo.cycles))
+    patient, cycle, start = [], [], []
+    for number in numbers:
+        who = crossover if number >= xo.first_cycle else enrolled
+        rows = np.flatnonzero(who)
+        patient.append(rows)
+        cycle.append(np.full(len(rows), number))
+        start.append(timeline[f"cycle_{number}"].to_numpy()[rows])
+    patient, cycle, start = map(np.concatenate, (patient, cycle, start))
+    m = len(patient)
+
+    short = rng.choice(len(_SLOTS_SHORT_P), size=m, p=_SLOTS_SHORT_P) + (cycle > 1)
+    used = np.clip(slots - short, 1, slots)  # slots before the cycle is stopped
+    index = np.arange(slots)[None, :]
+    single = (rng.random((m, slots)) < _SINGLE_HOLD_P) & (index >= 1) & (index < used[:, None] - 1)
+    single &= np.cumsum(single, axis=1) <= _MAX_SINGLE_HOLDS
+    demo = (patient == 0) & (cycle == 1)
+    if demo.any() and not single[demo].any():
+        single[np.flatnonzero(demo)[0], min(3, max(used[demo][0] - 2, 1))] = True
+    stopped = index >= used[:, None]
+    hold_text = HOLD_REASONS[rng.integers(0, len(HOLD_REASONS), (m, slots))]
+    stop_text = STOP_REASONS[rng.integers(0, len(STOP_REASONS), m)]
+    stop_text = np.char.add(
+        np.char.add(np.char.add("cycle stopped after dose slot ", used.astype(str)), ": "),
+        stop_text,
+    )
+    reason = np.where(stopped, np.repeat(stop_text[:, None], slots, axis=1), "")
+    reason = np.where(single, hold_text, reason)
+    held = single | stopped
+
+    scheduled = (start * cal.MINUTES_PER_DAY + IL2_FIRST_DOSE_MINUTE)[:, None] + index * step
+    offset = rng.integers(0, 16, m)[:, None]
+    given = np.where(held, cal.NONE, scheduled + offset)
+    dose = np.char.add(_iu(weight_kg[patient] * per_kg), " IU")
+    return pd.DataFrame(
+        {
+            "row": np.repeat(patient, slots),
+            "treatment": "il2",
+            "cycle": np.repeat(cycle, slots),
+            "number": np.tile(np.arange(1, slots + 1), m),
+            "minute": scheduled.ravel(),
+            "given_minute": given.ravel(),
+            "status": np.where(held.ravel(), "held", "given"),
+            "dose": np.repeat(dose, slots),
+            "hold_reason": reason.ravel(),
+        }
+    )
+
+
+def _iu(values: np.ndarray) -> np.ndarray:
+    return np.round(values).astype(np.int64).astype(str)
+
+
+def _sbrt(plan, timeline, rng, protocol: Protocol) -> pd.DataFrame:
+    dose = protocol.sbrt.dose_per_fraction
+    dose_text = f"{dose.to('Gy').magnitude:g} Gy"
+    frames = []
+    courses = (
+        ("sbrt_", "sbrt_given_", 1),
+        ("xo_sbrt_", "xo_sbrt_", protocol.crossover.first_cycle),
+    )
+    for scheduled_col, given_col, cycle in courses:
+        for k in range(1, MAX_FRACTIONS + 1):
+            day = timeline[f"{scheduled_col}{k}"].to_numpy()
+            rows = np.flatnonzero(day != cal.NONE)
+            given_day = timeline[f"{given_col}{k}"].to_numpy()[rows]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "row": rows,
+                        "treatment": "sbrt",
+                        "cycle": cycle,
+                        "number": k,
+                        "minute": day[rows] * cal.MINUTES_PER_DAY + SBRT_MINUTE,
+                        "given_minute": given_day * cal.MINUTES_PER_DAY
+                        + SBRT_MINUTE
+                        + rng.integers(0, 41, len(rows)),
+                        "status": "given",
+                        "dose": dose_text,
+                        "hold_reason": "",
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def dose_cohort(
+    plan: pd.DataFrame,
+    timeline: pd.DataFrame,
+    weight_kg: np.ndarray,
+    rng: np.random.Generator,
+    protocol: Protocol = PROTOCOL,
+) -> pd.DataFrame:
+    """Every SBRT fraction and IL-2 dose slot, in patient and time order (``dosing.csv``)."""
+    frame = pd.concat(
+        [_sbrt(plan, timeline, rng, protocol), _il2(plan, timeline, weight_kg, rng, protocol)],
+        ignore_index=True,
+    )
+    frame = frame.sort_values(["row", "minute"], kind="stable", ignore_index=True)
+    return pd.DataFrame(
+        {
+            "patient_id": plan["patient_id"].to_numpy()[frame["row"].to_numpy()],
+            "treatment": frame["treatment"].to_numpy(),
+            "cycle": frame["cycle"].astype(str).to_numpy(),
+            "number": frame["number"].astype(str).to_numpy(),
+            "scheduled_at": cal.format_datetimes(frame["minute"].to_numpy()),
+            "given_at": cal.format_datetimes(frame["given_minute"].to_numpy()),
+            "status": frame["status"].to_numpy(),
+            "dose": frame["dose"].to_numpy(),
+            "hold_reason": frame["hold_reason"].to_numpy(),
+        }
+    )

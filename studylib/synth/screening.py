@@ -1,0 +1,346 @@
+"""Screening records and SBRT foci of a synthetic cohort (``screening.csv``, ``sbrt_sites.csv``).
+
+Enrolled patients, and those excluded after consent for reasons that are not eligibility
+criteria (rapid progression, insurance), pass every criterion with a margin: adults, ECOG
+within the limit, a negative pregnancy test inside the window before the first treatment for
+women of childbearing potential, pulmonary function at or above predicted (no review needed),
+laboratory values inside the limits, 1-3 amenable foci no larger than the limit. Every screen
+failure carries values that fail the criterion its ``outcome_reason`` names (for example
+``EXCL09: haemoglobin 8.4 g/dL below 9.0 g/dL``), derived from the protocol's thresholds.
+Screen failures never signed consent (``consent_signed`` is empty, ``N`` for those who
+declined), so the recorded criterion is the only one they fail.
+
+Laboratories report in their own units (creatinine in mg/dL or umol/L, white cells per litre,
+per microlitre or in K/uL, haemoglobin in g/dL or g/L) and clinics write weights in kg or lb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from studylib.protocol import PROTOCOL, Protocol
+from studylib.synth import calendar as cal
+from studylib.units import Q_, convert
+
+__all__ = ["SCREEN_FAILURES", "LABORATORIES", "Laboratory", "screen_cohort", "POUND_KG"]
+
+#: The kinds of screen failure (criterion ids), in the order a cohort uses them; the first 13
+#: make up the bundled cohort's 13 screen failures.
+SCREEN_FAILURES = (
+    "EXCL06",
+    "EXCL09",
+    "EXCL08",
+    "INCL04",
+    "EXCL02",
+    "EXCL01",
+    "EXCL12",
+    "EXCL10",
+    "EXCL13",
+    "EXCL07",
+    "INCL06",
+    "EXCL04",
+    "EXCL11",
+    "EXCL03",
+    "INCL01",
+    "EXCL05",
+)
+
+_EXCLUDED_REASONS = {
+    "rapid_progression": "rapid melanoma progression during screening "
+    "(not an eligibility criterion)",
+    "cardiac_ischemia": "EXCL06: ischaemia on exercise tolerance test",
+    "insurance": "insurance authorisation for treatment not obtained "
+    "(not an eligibility criterion)",
+}
+
+
+@dataclass(frozen=True)
+class Laboratory:
+    """A laboratory and the units it reports in (synthetic names)."""
+
+    name: str
+    wbc: str  # "giga" (x10^9/L), "kilo" (K/uL) or "per_ul" (/uL)
+    hgb: str  # "g/dL" or "g/L"
+    chemistry: str  # "mg/dL", or a molar unit ("umol/L", "µmol/L")
+    ast_uln: int
+    alt_uln: int
+    share: float
+
+
+LABORATORIES = (
+    Laboratory("Franz Clinic laboratory", "giga", "g/dL", "mg/dL", 40, 56, 0.35),
+    Laboratory("Compass Oncology East laboratory", "kilo", "g/dL", "mg/dL", 34, 45, 0.25),
+    Laboratory("Regional reference laboratory", "per_ul", "g/dL", "mg/dL", 37, 40, 0.15),
+    Laboratory("Referring hospital laboratory (SI units)", "giga", "g/L", "umol/L", 35, 35, 0.15),
+    Laboratory("Cross-border referral laboratory", "giga", "g/L", "µmol/L", 40, 40, 0.10),
+)
+
+POUND_KG = float(Q_(1, "lb").to("kg").magnitude)
+_CREATININE_UMOL = float(convert(Q_(1, "mg/dL"), "umol/L", "creatinine").magnitude)
+_BILIRUBIN_UMOL = float(convert(Q_(1, "mg/dL"), "umol/L", "bilirubin").magnitude)
+# Synthetic choices: share of men, age distribution, share of women of childbearing
+# potential under 50, share of clinics writing pounds and millimetres.
+_MALE_SHARE = 0.6
+_AGE_MEAN, _AGE_SD, _AGE_MAX = 55.0, 12.0, 84.0
+_CHILDBEARING_SHARE = 0.85
+_POUND_SHARE = 0.4
+_SITE_ORGAN_WEIGHTS = {"lung": 0.4, "liver": 0.2, "bone": 0.15, "chest_wall": 0.15}
+_FOCI_COUNT_P = (0.45, 0.35, 0.20)
+
+
+def _fmt(template: str, values: np.ndarray) -> np.ndarray:
+    return np.char.mod(template, np.asarray(values, dtype=float))
+
+
+def _magnitude(quantity, unit: str) -> float:
+    return float(quantity.to(unit).magnitude)
+
+
+def _show(quantity, unit: str, digits: int = 1) -> str:
+    shown = {"G_per_L": "x10^9/L"}.get(unit, unit)
+    return f"{_magnitude(quantity, unit):.{digits}f} {shown}"
+
+
+def _write_wbc(value: np.ndarray, style: np.ndarray) -> np.ndarray:
+    return np.select(
+        [style == "giga", style == "kilo"],
+        [np.char.add(_fmt("%.1f", value), " x10^9/L"), np.char.add(_fmt("%.1f", value), " K/uL")],
+        np.char.add(_fmt("%.0f", np.round(value * 10) * 100), "/uL"),
+    )
+
+
+def _write_hgb(value: np.ndarray, style: np.ndarray) -> np.ndarray:
+    return np.where(
+        style == "g/dL",
+        np.char.add(_fmt("%.1f", value), " g/dL"),
+        np.char.add(_fmt("%.0f", value * 10), " g/L"),
+    )
+
+
+def _write_chemistry(value: np.ndarray, style: np.ndarray, per_mg_dl: float, digits: int):
+    molar = np.char.add(np.char.add(_fmt("%.0f", value * per_mg_dl), " "), style)
+    mass = np.char.add(_fmt(f"%.{digits}f", value), " mg/dL")
+    return np.where(style == "mg/dL", mass, molar)
+
+
+def _gumbel_top(rng, n: int, weights: np.ndarray) -> np.ndarray:
+    """Each row: the column indices in a weighted random order without replacement."""
+    keys = np.log(weights)[None, :] - np.log(-np.log(rng.random((n, len(weights)))))
+    return np.argsort(-keys, axis=1, kind="stable")
+
+
+def _foci(plan, rng, style_mm, protocol: Protocol) -> pd.DataFrame:
+    """1-3 foci per screened patient in distinct amenable organs, no larger than the limit."""
+    n = len(plan)
+    organs = np.array(protocol.sbrt.amenable_sites, dtype=object)
+    weights = np.array([_SITE_ORGAN_WEIGHTS.get(o, 0.1) for o in organs])
+    order = _gumbel_top(rng, n, weights)
+    count = rng.choice(np.arange(1, len(_FOCI_COUNT_P) + 1), size=n, p=_FOCI_COUNT_P)
+    count = np.minimum(count, protocol.sbrt.max_treated_sites)
+    count[0] = min(2, protocol.sbrt.max_treated_sites)  # the demo patient: two SBRT sites
+    rows = np.repeat(np.arange(n), count)
+    rank = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
+    site = organs[order[rows, rank]]
+    no_site = plan["reason"].to_numpy()[rows] == "EXCL01"
+    others = np.array([*protocol.sbrt.not_amenable_sites, "skin", "soft_tissue"], dtype=object)
+    site[no_site] = others[rank[no_site] % len(others)]
+    limit_mm = _magnitude(protocol.sbrt.max_site_diameter, "mm")
+    diameter = rng.integers(12, int(0.85 * limit_mm) + 1, len(rows))
+    written = np.where(
+        style_mm[rows],
+        np.char.add(diameter.astype(str), " mm"),
+        np.char.add(_fmt("%.1f", diameter / 10), " cm"),
+    )
+    return pd.DataFrame(
+        {
+            "row": rows,
+            "site_id": np.char.add("S", (rank + 1).astype(str)),
+            "site": site.astype(str),
+            "diameter_mm": diameter,
+            "longest_diameter": written,
+        }
+    )
+
+
+def screen_cohort(
+    plan: pd.DataFrame,
+    timeline: pd.DataFrame,
+    rng: np.random.Generator,
+    protocol: Protocol = PROTOCOL,
+):
+    """The screening table, the SBRT foci (with ``row`` and ``diameter_mm`` for the tumour
+    module) and each patient's weight in kg (which IL-2 doses are computed from)."""
+    n = len(plan)
+    e = protocol.eligibility
+    screening = timeline["screening_date"].to_numpy()
+    planned = timeline["planned_start_minute"].to_numpy()
+    reason = plan["reason"].to_numpy()
+    outcome = plan["outcome"].to_numpy()
+
+    male = rng.random(n) < _MALE_SHARE
+    min_age = _magnitude(e.minimum_age, "year")
+    age = np.clip(rng.normal(_AGE_MEAN, _AGE_SD, n), min_age + 5, _AGE_MAX)
+    age[reason == "EXCL05"] = min_age + 15
+    male[reason == "EXCL05"] = False
+    birth = screening - np.floor(age * 365.25).astype(np.int64)
+    childbearing = ~male & (age < 50) & (rng.random(n) < _CHILDBEARING_SHARE)
+    window_min = cal.minutes(e.pregnancy_test_window)
+    tested = planned - rng.integers(6 * 60, window_min - 6 * 60, n) // 5 * 5
+    tested_at = np.where(childbearing, tested, cal.NONE)
+
+    lab_index = rng.choice(len(LABORATORIES), size=n, p=[lab.share for lab in LABORATORIES])
+    lab = [LABORATORIES[i] for i in lab_index]
+    wbc_style = np.array([x.wbc for x in lab])
+    hgb_style = np.array([x.hgb for x in lab])
+    chem_style = np.array([x.chemistry for x in lab])
+    ast_uln = np.array([x.ast_uln for x in lab], dtype=float)
+    alt_uln = np.array([x.alt_uln for x in lab], dtype=float)
+
+    # Values inside the limits with a margin, as healthy enough IL-2 candidates have them.
+    wbc = np.round(rng.uniform(_magnitude(e.wbc_min, "G_per_L") + 1.0, 9.5, n), 1)
+    hgb = np.round(rng.uniform(_magnitude(e.hgb_min, "g/dL") + 1.5, 15.8, n), 1)
+    ast = np.round(ast_uln * rng.uniform(0.35, 1.4, n))
+    alt = np.round(alt_uln * rng.uniform(0.3, 1.4, n))
+    bili = np.round(rng.uniform(0.3, 0.6 * _magnitude(e.bilirubin_max, "mg/dL"), n), 1)
+    creat = np.round(rng.uniform(0.6, 0.68 * _magnitude(e.creatinine_max, "mg/dL"), n), 2)
+    review = _magnitude(e.pft_review_below, "percent")
+    pfts = np.round(review + rng.uniform(0, 28, (3, n)))
+    ecog = (rng.random(n) < 0.4).astype(np.int64)
+    brain = np.where(rng.random(n) < 0.1, "radiosurgery_candidate", "none").astype(object)
+    flags = {
+        name: np.full(n, "N", dtype=object)
+        for name in (
+            "histology_confirmed",
+            "prior_rt_to_sbrt_sites",
+            "active_infection",
+            "pregnant_or_lactating",
+            "cardiac_ischemia",
+            "pulmonary_disease_significant",
+            "chronic_steroids",
+        )
+    }
+    flags["histology_confirmed"][:] = "Y"
+    consent = np.where(outcome == "screen_failure", "", "Y").astype(object)
+    text = np.full(n, "", dtype=object)
+
+    def failing(kind):
+        return reason == kind
+
+    # Each screen failure: the criterion's value pushed past its threshold, and the reason.
+    hgb_bad = _magnitude(e.hgb_min, "g/dL") - 0.6
+    wbc_bad = _magnitude(e.wbc_min, "G_per_L") - 0.4
+    creat_bad = round(_magnitude(e.creatinine_max, "mg/dL") * 1.08, 2)
+    bili_bad = _magnitude(e.bilirubin_max, "mg/dL") + 0.5
+    times_uln = e.transaminase_max_x_uln + 0.8
+    hgb[failing("EXCL09")] = hgb_bad
+    wbc[failing("EXCL08")] = wbc_bad
+    creat[failing("EXCL12")] = creat_bad
+    bili[failing("EXCL11")] = bili_bad
+    ast[failing("EXCL10")] = np.round(ast_uln[failing("EXCL10")] * times_uln)
+    ecog[failing("INCL04")] = e.max_ecog + 1
+    brain[failing("EXCL02")] = "not_radiosurgery_candidate"
+    flags["cardiac_ischemia"][failing("EXCL06") | (reason == "cardiac_ischemia")] = "Y"
+    flags["chronic_steroids"][failing("EXCL13")] = "Y"
+    flags["active_infection"][failing("EXCL04")] = "Y"
+    flags["prior_rt_to_sbrt_sites"][failing("EXCL03")] = "Y"
+    flags["histology_confirmed"][failing("INCL01")] = "N"
+    flags["pulmonary_disease_significant"][failing("EXCL07")] = "Y"
+    pft_bad = _magnitude(e.pft_exclusion_below, "percent") - 12
+    pfts[1, failing("EXCL07")] = pft_bad
+    consent[failing("INCL06")] = "N"
+    flags["pregnant_or_lactating"][failing("EXCL05")] = "Y"
+    childbearing[failing("EXCL05")] = True
+    tested_at = np.where(childbearing, tested, cal.NONE)
+
+    hgb_text = _write_hgb(hgb, hgb_style)
+    wbc_text = _write_wbc(wbc, wbc_style)
+    creat_text = _write_chemistry(creat, chem_style, _CREATININE_UMOL, 2)
+    bili_text = _write_chemistry(bili, chem_style, _BILIRUBIN_UMOL, 1)
+    ast_text = np.char.add(_fmt("%.0f", ast), " U/L")
+    reasons = {
+        "EXCL06": lambda i: "EXCL06: ischaemia on baseline EKG",
+        "EXCL09": lambda i: f"EXCL09: haemoglobin {hgb_text[i]} below {_show(e.hgb_min, 'g/dL')}",
+        "EXCL08": lambda i: (
+            f"EXCL08: white cell count {wbc_text[i]} below {_show(e.wbc_min, 'G_per_L')}"
+        ),
+        "INCL04": lambda i: f"INCL04: ECOG performance status {ecog[i]} (0-{e.max_ecog} required)",
+        "EXCL02": lambda i: "EXCL02: brain metastases not suitable for radiosurgery",
+        "EXCL01": lambda i: "EXCL01: no metastatic site amenable to SBRT",
+        "EXCL12": lambda i: (
+            f"EXCL12: creatinine {creat_text[i]} above {_show(e.creatinine_max, 'mg/dL')}"
+        ),
+        "EXCL10": lambda i: (
+            f"EXCL10: AST {ast_text[i]}, {times_uln:.1f} times the upper limit "
+            f"of normal ({ast_uln[i]:.0f} U/L); at most {e.transaminase_max_x_uln:g} times allowed"
+        ),
+        "EXCL13": lambda i: "EXCL13: requires chronic steroids",
+        "EXCL07": lambda i: (
+            f"EXCL07: FEV1 {pft_bad:.0f}% of predicted, below "
+            f"{_magnitude(e.pft_exclusion_below, 'percent'):.0f}%, due to significant lung disease"
+        ),
+        "INCL06": lambda i: "INCL06: declined to sign the study consent",
+        "EXCL04": lambda i: "EXCL04: active pulmonary infection",
+        "EXCL11": lambda i: (
+            f"EXCL11: total bilirubin {bili_text[i]} above {_show(e.bilirubin_max, 'mg/dL')}"
+        ),
+        "EXCL03": lambda i: "EXCL03: previous radiation to the site proposed for SBRT",
+        "INCL01": lambda i: "INCL01: melanoma not confirmed by biopsy or cytology",
+        "EXCL05": lambda i: "EXCL05: lactating",
+    }
+    for i in np.flatnonzero(outcome == "screen_failure"):
+        text[i] = reasons[reason[i]](i)
+    for key, words in _EXCLUDED_REASONS.items():
+        text[reason == key] = words
+
+    pounds = rng.random(n) < _POUND_SHARE
+    kg = np.where(male, rng.normal(86, 15, n), rng.normal(70, 13, n))
+    kg = np.clip(kg, _magnitude(protocol.plausibility.weight_min, "kg") + 15, 150)
+    lb = np.round(kg / POUND_KG)
+    kg = np.round(kg, 1)
+    weight_text = np.where(
+        pounds, np.char.add(_fmt("%.0f", lb), " lb"), np.char.add(_fmt("%.1f", kg), " kg")
+    )
+    weight_kg = np.where(pounds, lb * POUND_KG, kg)
+
+    frame = pd.DataFrame(
+        {
+            "patient_id": plan["patient_id"].to_numpy(),
+            "screening_date": cal.format_dates(screening),
+            "birth_date": cal.format_dates(birth),
+            "sex": np.where(male, "M", "F"),
+            "histology_confirmed": flags["histology_confirmed"],
+            "ecog": ecog.astype(str),
+            "childbearing_potential": np.where(childbearing, "Y", "N"),
+            "pregnancy_test": np.where(childbearing, "negative", ""),
+            "pregnancy_test_at": cal.format_datetimes(tested_at),
+            "planned_start_at": cal.format_datetimes(planned),
+            "consent_signed": consent,
+            "brain_mets": brain,
+            "prior_rt_to_sbrt_sites": flags["prior_rt_to_sbrt_sites"],
+            "active_infection": flags["active_infection"],
+            "pregnant_or_lactating": flags["pregnant_or_lactating"],
+            "cardiac_ischemia": flags["cardiac_ischemia"],
+            "pulmonary_disease_significant": flags["pulmonary_disease_significant"],
+            "pft_dlco_pct": _fmt("%.0f", pfts[0]),
+            "pft_fev1_pct": _fmt("%.0f", pfts[1]),
+            "pft_fev1_fvc_pct": _fmt("%.0f", pfts[2]),
+            "wbc": wbc_text,
+            "hgb": hgb_text,
+            "ast": ast_text,
+            "ast_uln": np.char.add(_fmt("%.0f", ast_uln), " U/L"),
+            "alt": np.char.add(_fmt("%.0f", alt), " U/L"),
+            "alt_uln": np.char.add(_fmt("%.0f", alt_uln), " U/L"),
+            "bilirubin": bili_text,
+            "creatinine": creat_text,
+            "chronic_steroids": flags["chronic_steroids"],
+            "weight": weight_text,
+            "laboratory": np.array([x.name for x in lab], dtype=object),
+            "screening_outcome": outcome,
+            "outcome_reason": text,
+        }
+    )
+    foci = _foci(plan, rng, pounds, protocol)
+    return frame, foci, weight_kg

@@ -1,0 +1,167 @@
+"""Every date of a synthetic cohort: screening, randomisation, SBRT, IL-2 cycles and scans.
+
+Dates follow the protocol's schedule rules, read from ``PROTOCOL``: IL-2 cycles start on the
+protocol's weekday (Monday), cycle 2 one cycle interval later (sometimes after the allowed
+delay); SBRT fractions fall on the fractionation rule's weekdays before the first IL-2 dose
+(one fraction on the Friday for enrollment numbers 1-20, Wednesday and Friday from 21); the
+baseline scan lies within the baseline window before the first treatment and each scheduled
+scan within its window after its planned week. Crossover patients receive SBRT before cycle 3,
+which starts so that the crossover scan falls the crossover assessment interval after it.
+
+All dates are whole days since 1970-01-01 (see :mod:`studylib.synth.calendar`); ``-1`` marks
+what does not happen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from studylib.protocol import PROTOCOL, Protocol
+from studylib.synth import calendar as cal
+from studylib.synth.facts import TrialFacts
+from studylib.synth.plan import timepoints
+
+__all__ = ["build_timeline", "IL2_FIRST_DOSE_MINUTE", "SBRT_MINUTE", "MAX_FRACTIONS"]
+
+#: Synthetic conventions (not protocol rules): the ward gives the first IL-2 dose of a cycle at
+#: 08:00 and the clinic treats SBRT at 10:00.
+IL2_FIRST_DOSE_MINUTE = 8 * 60
+SBRT_MINUTE = 10 * 60
+# Synthetic choices: days from screening to randomisation, from randomisation to the first
+# possible IL-2 Monday (time to plan SBRT), and how often cycle 2 uses the allowed delay.
+_RANDOMISED_AFTER = (1, 6)
+_PLANNING_DAYS = 10
+_DELAYED_CYCLE_SHARE = 0.12
+
+
+def _max_fractions(protocol: Protocol) -> int:
+    return max(rule.fractions for rule in protocol.sbrt.fractionation)
+
+
+MAX_FRACTIONS = _max_fractions(PROTOCOL)
+
+
+def _fraction_days(numbers: np.ndarray, start: np.ndarray, protocol: Protocol) -> np.ndarray:
+    """SBRT fraction days (n x max fractions, ``-1`` when fewer) before each IL-2 start."""
+    width = _max_fractions(protocol)
+    out = np.full((len(numbers), width), cal.NONE, dtype=np.int64)
+    start_day = protocol.il2.start_weekday
+    for rule in protocol.sbrt.fractionation:
+        covered = (numbers >= rule.first_enrollment_number) & (
+            numbers <= (rule.last_enrollment_number or np.iinfo(np.int64).max)
+        )
+        for k, name in enumerate(rule.weekdays):
+            out[covered, k] = start[covered] - cal.days_before(name, start_day)
+    return out
+
+
+def build_timeline(
+    plan: pd.DataFrame,
+    facts: TrialFacts,
+    deviations: dict[str, int],
+    rng: np.random.Generator,
+    protocol: Protocol = PROTOCOL,
+) -> pd.DataFrame:
+    """The dates of every screened patient, aligned with ``plan``.
+
+    Columns (day numbers unless said otherwise): ``screening_date``, ``planned_start_minute``
+    (minutes), ``randomized_on``, ``cycle_1``, ... (every IL-2 cycle, the crossover's too),
+    ``sbrt_1``/``sbrt_2`` (scheduled fraction days before cycle 1),
+    ``sbrt_given_1``/``sbrt_given_2``,
+    ``xo_sbrt_1``/``xo_sbrt_2`` (before the crossover's first cycle), ``scan_0`` (baseline),
+    ``scan_1`` ... (the protocol's scheduled scans), ``scan_xo`` (crossover baseline), and
+    ``did_scan_*`` flags saying which scans were done.
+    """
+    n = len(plan)
+    il2 = protocol.il2
+    tp = timepoints(protocol)
+    start_day = il2.start_weekday
+    interval = cal.days(il2.cycle_interval)
+    delay = cal.days(il2.allowed_delay)
+    window = cal.days(protocol.assessments.window)
+    baseline_within = cal.days(protocol.assessments.baseline_within)
+    enrolled = plan["outcome"].eq("enrolled").to_numpy()
+    crossover = plan["crossover"].to_numpy()
+    sbrt_arms = [a.code for a in protocol.arms if a.receives_sbrt]
+    gets_sbrt = np.isin(plan["arm"].to_numpy(), sbrt_arms)
+    numbers = plan["enrollment_number"].to_numpy()
+
+    first = cal.day_number(facts.first_enrollment)
+    last = cal.day_number(facts.last_enrollment)
+    screening = np.sort(rng.integers(first, last - _RANDOMISED_AFTER[1] - 3, n))
+    screening = cal.to_workday(screening, forward=True)
+
+    randomized = np.full(n, cal.NONE, dtype=np.int64)
+    drawn = screening + rng.integers(*_RANDOMISED_AFTER, n)
+    drawn = cal.to_workday(drawn, forward=True)
+    randomized[enrolled] = np.minimum(np.maximum.accumulate(drawn[enrolled]), last)
+
+    cycle_1 = np.where(enrolled, cal.on_or_after(randomized + _PLANNING_DAYS, start_day), -1)
+    cycles = {1: cycle_1}
+    for number in range(2, il2.cycles_in_first_course + 1):
+        delayed = rng.random(n) < _DELAYED_CYCLE_SHARE
+        cycles[number] = np.where(
+            enrolled, cycles[number - 1] + interval + np.where(delayed, delay, 0), -1
+        )
+    if "late_cycle" in deviations:
+        row = deviations["late_cycle"]
+        cycles[2][row] = cycle_1[row] + interval + delay + 7
+
+    sbrt = np.full((n, MAX_FRACTIONS), cal.NONE, dtype=np.int64)
+    primary_sbrt = enrolled & gets_sbrt
+    sbrt[primary_sbrt] = _fraction_days(numbers[primary_sbrt], cycle_1[primary_sbrt], protocol)
+    sbrt_given = sbrt.copy()
+    if "sbrt_weekday" in deviations:
+        sbrt_given[deviations["sbrt_weekday"], 0] -= 1
+
+    xo = protocol.crossover
+    xo_weeks = tp.weeks[tp.crossover - 1]
+    after = cal.days(xo.response_assessment_after)
+    xo_start = cal.on_or_after(cycle_1 + 7 * xo_weeks - after, start_day)
+    cycles[xo.first_cycle] = np.where(crossover, xo_start, -1)
+    for number in range(xo.first_cycle + 1, xo.first_cycle + xo.cycles):
+        delayed = rng.random(n) < _DELAYED_CYCLE_SHARE
+        cycles[number] = np.where(
+            crossover, cycles[number - 1] + interval + np.where(delayed, delay, 0), -1
+        )
+    xo_sbrt = np.full((n, MAX_FRACTIONS), cal.NONE, dtype=np.int64)
+    xo_sbrt[crossover] = _fraction_days(numbers[crossover], xo_start[crossover], protocol)
+
+    first_treatment = np.where(primary_sbrt, sbrt_given[:, 0], cycle_1)
+    baseline = first_treatment - rng.integers(2, baseline_within - 2, n)
+    baseline = np.where(enrolled, cal.to_workday(baseline, forward=False), -1)
+    columns = {
+        "screening_date": screening,
+        "randomized_on": randomized,
+        **{f"cycle_{number}": day for number, day in sorted(cycles.items())},
+        "scan_0": baseline,
+    }
+    progress_at = plan["progress_at"].to_numpy()
+    latest = min(4, window)
+    for k, week in enumerate(tp.weeks, start=1):
+        planned = cycle_1 + 7 * week
+        columns[f"scan_{k}"] = np.where(enrolled, planned + rng.integers(0, latest + 1, n), -1)
+        done = enrolled & ((progress_at == 0) | (k <= progress_at))
+        if k == tp.crossover:
+            done |= crossover
+        elif k > tp.first:
+            done &= ~crossover
+        columns[f"did_scan_{k}"] = done
+    columns["did_scan_0"] = enrolled
+    xo_baseline = xo_sbrt[:, 0] - rng.integers(2, 16, n)
+    columns["scan_xo"] = np.where(crossover, cal.to_workday(xo_baseline, forward=False), -1)
+    columns["did_scan_xo"] = crossover
+    for k in range(MAX_FRACTIONS):
+        columns[f"sbrt_{k + 1}"] = sbrt[:, k]
+        columns[f"sbrt_given_{k + 1}"] = sbrt_given[:, k]
+        columns[f"xo_sbrt_{k + 1}"] = xo_sbrt[:, k]
+
+    planned_if_screened = cal.on_or_after(screening + 14, start_day)
+    il2_start = np.where(enrolled, cycle_1, planned_if_screened)
+    columns["planned_start_minute"] = np.where(
+        primary_sbrt,
+        sbrt[:, 0] * cal.MINUTES_PER_DAY + SBRT_MINUTE,
+        il2_start * cal.MINUTES_PER_DAY + IL2_FIRST_DOSE_MINUTE,
+    )
+    return pd.DataFrame(columns)
