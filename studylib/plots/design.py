@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import textwrap
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
@@ -164,7 +163,9 @@ def trial_design(protocol: Protocol = PROTOCOL) -> Figure:
     sbrt_arm = next(a for a in protocol.arms if a.receives_sbrt)
     plain_arm = next(a for a in protocol.arms if not a.receives_sbrt)
 
-    fig, ax = plt.subplots(figsize=(14, 6))
+    # A bare Figure, not pyplot: notebooks and widgets decide when it is shown.
+    fig = Figure(figsize=(14, 6))
+    ax = fig.add_subplot()
     ax.set_xlim(0, 14)
     ax.set_ylim(0, 6)
     ax.axis("off")

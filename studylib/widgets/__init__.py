@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS: dict[str, str] = {
+    "show": "studylib.widgets.display",
     "Question": "studylib.widgets.quiz",
     "SelfCheck": "studylib.widgets.quiz",
     "ScreeningForm": "studylib.widgets.screening",

@@ -95,6 +95,10 @@ class SelfCheck(widgets.VBox):
         )
         self.buttons[index].description = "Hide answer"
 
+    def static(self) -> list[object]:
+        """The questions with their answers, as a table (no front end needed)."""
+        return [self.table()]
+
     def table(self) -> pd.DataFrame:
         """Questions, answers and rules as a table (for the notebook without a front end)."""
         return pd.DataFrame(

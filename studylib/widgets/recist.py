@@ -11,7 +11,6 @@ rise of 20% from a small nadir is not yet progression.
 from __future__ import annotations
 
 import html
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from studylib.protocol import PROTOCOL
 from studylib.recist.lesions import STATES
 from studylib.recist.rulesets import Thresholds, thresholds
 from studylib.recist.timepoint import timepoint_responses
-from studylib.widgets.style import badge, message_html, table_html
+from studylib.widgets.style import badge, figure_png, message_html, table_html
 
 __all__ = [
     "TargetLesion",
@@ -295,6 +294,13 @@ class RecistCalculator(widgets.VBox):
         )
         self.chart.value = _chart_png(result, thresholds(self.ruleset.value))
 
+    def static(self) -> list[object]:
+        """The summary, the table and the chart as static output (no front end needed)."""
+        from IPython.display import HTML, Image
+
+        shown: list[object] = [HTML(self.summary.value), self.response_table()]
+        return shown + ([Image(self.chart.value)] if self.chart.value else [])
+
     def response_table(self) -> pd.DataFrame:
         """The engine's result, one row per scan (baseline first), in words and millimetres."""
         r = self.result
@@ -366,6 +372,4 @@ def _chart_png(result: pd.DataFrame, t: Thresholds) -> bytes:
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title(f"Ruleset {t.name}", fontsize=9)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure_png(fig)

@@ -347,6 +347,12 @@ class ScreeningForm(widgets.VBox):
             self.table(), colour_by={"status": "status"}, row_class="id"
         )
 
+    def static(self) -> list[object]:
+        """The verdict and the criteria table as static output (no front end needed)."""
+        from IPython.display import HTML
+
+        return [HTML(self.verdict.value), self.table()]
+
     def table(self) -> pd.DataFrame:
         """Every criterion: id, label, status, reason and what would resolve it."""
         if self.result is None:

@@ -6,10 +6,12 @@ Presentation only: which status or response a value has is always decided by an 
 from __future__ import annotations
 
 import html
+import io
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-__all__ = ["COLOURS", "badge", "table_html", "message_html"]
+__all__ = ["COLOURS", "badge", "table_html", "message_html", "figure_png"]
 
 #: Background colours by status (eligibility) or response code (RECIST).
 COLOURS: dict[str, str] = {
@@ -90,3 +92,10 @@ def message_html(text: str, status: str = "error") -> str:
         f'<div style="background:{COLOURS.get(status, "#fff")};padding:6px;border-radius:4px;'
         f'white-space:pre-wrap">{html.escape(text)}</div>'
     )
+
+
+def figure_png(fig: Figure, dpi: int = 90) -> bytes:
+    """A figure as PNG bytes: shown the same way in a widget, Voilà, or any matplotlib backend."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
