@@ -506,9 +506,10 @@ def _confirm(records: pd.DataFrame, min_days: int, max_ne: int, accept_sd: bool)
     (i, j] as a difference; ``merge_asof`` finds, for every response, the first qualifying
     assessment at least ``min_days`` later.
     """
-    pid = records["patient_id"]
+    # records are sorted by patient: integer group keys are much cheaper than the ids
+    pid = pd.Series(pd.factorize(records["patient_id"])[0], index=records.index)
     code = records["code"]
-    records["pos"] = records.groupby("patient_id").cumcount()
+    records["pos"] = pid.groupby(pid).cumcount()
     for name in ("CR", "PR", "SD", "PD", "NE", "ND", "NON-CR/NON-PD"):
         records[f"n_{name}"] = (code == name).astype("int64").groupby(pid).cumsum()
     cr_pos = records["pos"].where(code == "CR")
