@@ -70,6 +70,12 @@ def parse_weight(weight: str | pint.Quantity) -> pint.Quantity:
     return kg
 
 
+def _check(quantity: pint.Quantity, like: pint.Quantity, expected: str) -> None:
+    if not isinstance(quantity, pint.Quantity) or quantity.dimensionality != like.dimensionality:
+        shown = f"{quantity:~P}" if isinstance(quantity, pint.Quantity) else repr(quantity)
+        raise ValueError(f"{shown} is not {expected}")
+
+
 def iu_to_mg(activity: pint.Quantity) -> pint.Quantity:
     """Aldesleukin activity in IU as a mass, by the label's 18 MIU = 1.1 mg.
 
@@ -78,12 +84,14 @@ def iu_to_mg(activity: pint.Quantity) -> pint.Quantity:
     >>> round(iu_to_mg(parse_quantity("43.2 MIU")).magnitude, 4)
     2.64
     """
+    _check(activity, PROTOCOL.il2.activity_per_mass_iu, "an activity in IU, such as '43.2 MIU'")
     ratio = (activity / PROTOCOL.il2.activity_per_mass_iu).to("dimensionless").magnitude
     return (ratio * PROTOCOL.il2.activity_per_mass_mg).to("mg")
 
 
 def mg_to_iu(mass: pint.Quantity) -> pint.Quantity:
     """Aldesleukin mass as activity in IU, by the label's 1.1 mg = 18 MIU."""
+    _check(mass, PROTOCOL.il2.activity_per_mass_mg, "a mass, such as '2.64 mg'")
     ratio = (mass / PROTOCOL.il2.activity_per_mass_mg).to("dimensionless").magnitude
     return (ratio * PROTOCOL.il2.activity_per_mass_iu).to("IU")
 
