@@ -122,6 +122,17 @@ def test_to_frame_and_to_do():
     assert todo["resolve"].str.len().gt(0).all()
 
 
+def test_data_shows_each_field_as_entered_and_as_compared():
+    """The record table shows what was entered and what the criteria compared, with units."""
+    data = screen(eligible(wbc="2,900/µL", chronic_steroids=True, ecog=None)).data
+    rows = data.set_index("field")
+    assert rows.loc["wbc", ["entered", "read_as"]].tolist() == ["2,900/µL", "2.9 x10^9/L"]
+    assert rows.loc["chronic_steroids", ["entered", "read_as"]].tolist() == ["yes", "yes"]
+    assert rows.loc["ecog", ["entered", "read_as"]].tolist() == ["", "missing"]
+    assert rows.loc["pft_dlco_pct", "read_as"] == "101% of predicted"
+    assert rows.loc["wbc", "meaning"] == "White blood cell count"
+
+
 def cohort_frames():
     records = [
         eligible(patient_id="P1"),

@@ -17,6 +17,7 @@ import pandas as pd
 
 from studylib.eligibility.foci import FOCUS_COLUMNS, judge_foci, read_foci
 from studylib.eligibility.labs import LAB_RULES
+from studylib.eligibility.recorded import record_table
 from studylib.eligibility.rules import PATIENT_RULES
 from studylib.eligibility.site_rules import SITE_RULES, summarise_foci
 from studylib.eligibility.values import Problems, column, is_blank, read_records
@@ -75,6 +76,9 @@ class ScreeningResult:
     foci
         Every focus recorded, judged (``amenable``, ``within_size_limit``, ``proposed``,
         ``note``).
+    data
+        Every field of the record: ``field``, ``meaning``, ``entered`` (as written) and
+        ``read_as`` (what the criteria compared, in the threshold's unit, or ``missing``).
     """
 
     patient_id: str
@@ -82,6 +86,7 @@ class ScreeningResult:
     criteria: tuple[CriterionResult, ...]
     explanation: str
     foci: pd.DataFrame = field(repr=False)
+    data: pd.DataFrame = field(repr=False)
 
     @property
     def proposed_sites(self) -> list[dict[str, object]]:
@@ -160,7 +165,8 @@ def _foci_of_lists(lists: pd.Series, ids: pd.Series, problems: Problems) -> pd.D
 
 
 def _judge(frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bool):
-    """Read, check and judge; returns the long result and the judged foci (with ``_row``).
+    """Read, check and judge; returns the long result, the judged foci (with ``_row``) and
+    the typed records.
 
     Without a ``foci`` table, the foci come from the records' ``sbrt_sites`` lists.
     """
@@ -199,7 +205,7 @@ def _judge(frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bo
     long = pd.concat(pieces, ignore_index=True).sort_values(["_row", "_order"], kind="stable")
     overall = overall_status(long["status"], long["_row"])
     long["overall_status"] = long["_row"].map(overall)
-    return long[RESULT_COLUMNS].reset_index(drop=True), judged
+    return long[RESULT_COLUMNS].reset_index(drop=True), judged, values
 
 
 def screen_cohort(frame: pd.DataFrame, sbrt_sites: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -226,7 +232,7 @@ def screen_cohort(frame: pd.DataFrame, sbrt_sites: pd.DataFrame | None = None) -
     studylib.errors.DataError
         Listing every value of every record that cannot be read (field, value, patient).
     """
-    long, _ = _judge(frame, sbrt_sites, "the screening records", one=False)
+    long, _, _ = _judge(frame, sbrt_sites, "the screening records", one=False)
     return long
 
 
@@ -255,7 +261,7 @@ def screen(record: Mapping[str, object] | pd.Series) -> ScreeningResult:
     foci = fields.pop("sbrt_sites", None)
     frame = pd.DataFrame([fields], dtype=object)
     frame["sbrt_sites"] = pd.Series([foci], dtype=object)
-    long, judged = _judge(frame, None, context, one=True)
+    long, judged, values = _judge(frame, None, context, one=True)
     criteria = tuple(
         CriterionResult(**{k: row[k] for k in CriterionResult.__dataclass_fields__})
         for row in long.to_dict("records")
@@ -267,4 +273,5 @@ def screen(record: Mapping[str, object] | pd.Series) -> ScreeningResult:
         criteria=criteria,
         explanation=explain(status, long),
         foci=judged[FOCUS_COLUMNS].reset_index(drop=True),
+        data=record_table(fields, values.iloc[0]),
     )

@@ -1,0 +1,72 @@
+"""A screening record as entered and as the engine read it, field by field, with units.
+
+Shown to the coordinator beside the checklist, so that a verdict can be traced to the value
+behind it: ``2600/uL`` recorded, ``2.6 x10^9/L`` compared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from studylib.dictionary import TABLES
+from studylib.eligibility import text
+from studylib.eligibility.values import FIELDS, LAB_FIELDS, PFT_FIELDS, YES_NO_FIELDS, is_blank
+
+__all__ = ["record_table"]
+
+_DATES = ("screening_date", "birth_date")
+_DATETIMES = ("pregnancy_test_at", "planned_start_at")
+
+
+def _meaning(field: str) -> str:
+    try:
+        return TABLES["screening"].column(field).description
+    except KeyError:
+        return field.replace("_", " ")
+
+
+def _as_entered(field: str, value: object) -> str:
+    if is_blank(value):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, pd.Timestamp):
+        return text.date_text(value) if field in _DATES else text.datetime_text(value)
+    if isinstance(value, float | np.floating):
+        return f"{value:g}"
+    return str(value).strip()
+
+
+def _as_read(field: str, typed: pd.Series) -> str:
+    value = typed[field]
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "missing"
+    if field in YES_NO_FIELDS:
+        return "yes" if value else "no"
+    if field in _DATES:
+        return text.date_text(value)
+    if field in _DATETIMES:
+        return text.datetime_text(value) + (" UTC" if typed[f"{field}_utc"] else "")
+    if field in PFT_FIELDS:
+        return f"{text.amount(value, '%', decimal=False)} of predicted"
+    if field in LAB_FIELDS:
+        return text.amount(value, LAB_FIELDS[field][0])
+    return str(value)
+
+
+def record_table(record: dict[str, object], typed: pd.Series) -> pd.DataFrame:
+    """Each field of a screening record: ``field``, ``meaning``, ``entered``, ``read_as``.
+
+    ``entered`` is the value as written (empty when missing); ``read_as`` is what the
+    criteria compared, in the unit of the protocol's threshold, or ``missing``.
+    """
+    fields = [f for f in FIELDS if f != "patient_id"]
+    return pd.DataFrame(
+        {
+            "field": fields,
+            "meaning": [_meaning(f) for f in fields],
+            "entered": [_as_entered(f, record.get(f)) for f in fields],
+            "read_as": [_as_read(f, typed) for f in fields],
+        }
+    )
