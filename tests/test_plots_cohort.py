@@ -1,0 +1,222 @@
+"""Cohort figures: each runs, returns a Figure with the expected artists, and writes a PNG."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgba
+from matplotlib.container import BarContainer
+from matplotlib.figure import Figure
+from test_analysis_endpoints import build_trial
+
+from studylib.analysis import analyse_cohort
+from studylib.analysis.flow import participant_flow
+from studylib.analysis.survival import survival_by_arm
+from studylib.data import load_cohort
+from studylib.plots.cohort import (
+    RESPONSE_COLOURS,
+    consort,
+    kaplan_meier,
+    spider,
+    swimmer,
+    waterfall,
+)
+from studylib.protocol import PROTOCOL
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _png(fig: Figure, path) -> bytes:
+    fig.savefig(path, dpi=60)
+    return path.read_bytes()[:8]
+
+
+BEST = pd.DataFrame(
+    {
+        "patient_id": ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "B5"],
+        "arm": list("AAABBBBB"),
+        "best_pct_change": [-40.0, 10.0, 35.0, -100.0, -50.0, -5.0, 25.0, np.nan],
+        "bor": ["PR", "SD", "PD", "CR", "PR", "SD", "PD", "NE"],
+    }
+)
+
+
+def test_waterfall_has_one_bar_per_measured_patient_and_threshold_lines(tmp_path):
+    """3 bars in arm A, 4 in arm B (B5 has no value), lines at -30% and +20%, sorted."""
+    fig = waterfall(BEST)
+    assert isinstance(fig, Figure)
+    ax_a, ax_b = fig.axes[:2]
+    bars_a = [c for c in ax_a.containers if isinstance(c, BarContainer)][0]
+    bars_b = [c for c in ax_b.containers if isinstance(c, BarContainer)][0]
+    assert (len(bars_a), len(bars_b)) == (3, 4)
+    heights = [bar.get_height() for bar in bars_b]
+    assert heights == sorted(heights, reverse=True)
+    levels = {line.get_ydata()[0] for line in ax_a.lines}
+    assert {-30.0, 20.0, 0.0} <= levels
+    colours = [tuple(bar.get_facecolor()) for bar in bars_b]
+    assert colours[-1] == to_rgba(RESPONSE_COLOURS["CR"])
+    assert _png(fig, tmp_path / "waterfall.png") == PNG_MAGIC
+
+
+def test_waterfall_thresholds_follow_the_ruleset():
+    """The registry's ruleset ('protocol') draws its own PR/PD thresholds from protocol.toml."""
+    rules = PROTOCOL.response.ruleset("protocol")
+    fig = waterfall(BEST, ruleset="protocol")
+    levels = {line.get_ydata()[0] for line in fig.axes[0].lines}
+    assert {rules.pr_change_from_baseline, rules.pd_change_from_nadir} <= levels
+
+
+CHANGES = pd.DataFrame(
+    {
+        "patient_id": ["A1", "A1", "A2", "B1", "B1", "B2"],
+        "arm": list("AAABBB"),
+        "week": [7.0, 14.0, 7.0, 7.0, 14.0, 7.0],
+        "pct_change_baseline": [-20.0, -40.0, 30.0, -50.0, -100.0, 5.0],
+        "bor": ["PR", "PR", "PD", "CR", "CR", "SD"],
+    }
+)
+
+
+def test_spider_has_one_line_per_patient_starting_at_zero(tmp_path):
+    """Two patients per arm, each line starting at week 0 and 0%, threshold lines added."""
+    fig = spider(CHANGES)
+    ax_a, ax_b = fig.axes[:2]
+    patients_a = [line for line in ax_a.lines if line.get_label() in {"A1", "A2"}]
+    patients_b = [line for line in ax_b.lines if line.get_label() in {"B1", "B2"}]
+    assert (len(patients_a), len(patients_b)) == (2, 2)
+    a1 = next(line for line in patients_a if line.get_label() == "A1")
+    assert list(a1.get_xdata()) == [0.0, 7.0, 14.0]
+    assert list(a1.get_ydata()) == [0.0, -20.0, -40.0]
+    assert _png(fig, tmp_path / "spider.png") == PNG_MAGIC
+
+
+COURSES = pd.DataFrame(
+    {
+        "patient_id": ["A1", "A1", "A1", "A1", "B1", "B1", "B1", "B1", "B1"],
+        "arm": list("AAAABBBBB"),
+        "event": [
+            "il2_cycle",
+            "progression",
+            "death",
+            "follow_up",
+            "sbrt",
+            "il2_cycle",
+            "PR",
+            "alive",
+            "follow_up",
+        ],
+        "months": [0.5, 4.0, 12.0, 12.0, 0.3, 0.4, 1.8, 60.0, 60.0],
+    }
+)
+
+
+def test_swimmer_has_one_bar_per_patient_and_markers_per_event(tmp_path):
+    """Two bars as long as the follow-up, one scatter per event kind present."""
+    fig = swimmer(COURSES)
+    ax = fig.axes[0]
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)][0]
+    assert sorted(bar.get_width() for bar in bars) == [12.0, 60.0]
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert sorted(s.get_label() for s in scatters) == sorted(
+        [
+            "IL-2 cycle start",
+            "Progression",
+            "Death",
+            "SBRT fraction",
+            "PR",
+            "Alive at last contact",
+        ]
+    )
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["B1", "A1"]
+    assert _png(fig, tmp_path / "swimmer.png") == PNG_MAGIC
+
+
+def _survival():
+    times = pd.DataFrame(
+        {
+            "arm": list("AAAAAABBBBBB"),
+            "os_months": [12, 24, 36, 48, 72, 84, 6, 9, 15, 20, 30, 70.0],
+            "os_event": [1, 0, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0],
+        }
+    )
+    times["os_event"] = times["os_event"].astype(bool)
+    return survival_by_arm(times, "os")
+
+
+def test_kaplan_meier_draws_both_arms_with_numbers_at_risk(tmp_path):
+    """Two step curves with bands, censoring ticks, and a twin axis carrying the counts."""
+    result = _survival()
+    fig = kaplan_meier(result)
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert any("arm A" in label for label in labels) and any("arm B" in label for label in labels)
+    assert len(ax.collections) >= 2  # confidence bands
+    assert len(fig.axes) == 2  # the at-risk table lives on a twin axis
+    at_risk = " ".join(t.get_text() for t in fig.axes[1].get_xticklabels())
+    assert "At risk" in at_risk and "6" in at_risk
+    text = " ".join(t.get_text() for t in ax.texts)
+    assert "Log-rank p" in text and f"{result.logrank_p:.3f}" in text
+    assert _png(fig, tmp_path / "km.png") == PNG_MAGIC
+
+
+def test_kaplan_meier_without_numbers_at_risk():
+    """at_risk=False leaves one axis."""
+    assert len(kaplan_meier(_survival(), at_risk=False).axes) == 1
+
+
+def test_consort_draws_every_box_with_its_count(tmp_path):
+    """Ten boxes, each a text artist naming its count, and arrows between them."""
+    screening = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2", "P3", "P4"],
+            "consent_signed": pd.array([True, True, False, True], dtype="boolean"),
+            "screening_outcome": [
+                "enrolled",
+                "excluded_after_consent",
+                "screen_failure",
+                "enrolled",
+            ],
+            "outcome_reason": ["", "insurance issues", "ECOG 2", ""],
+        }
+    )
+    randomization = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P4"],
+            "arm": ["A", "B"],
+            "crossover": pd.array([True, False], dtype="boolean"),
+        }
+    )
+    fig = consort(participant_flow(screening, randomization))
+    ax = fig.axes[0]
+    boxes = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
+    assert len(boxes) == 10
+    assert boxes["screened"].endswith("n = 4")
+    assert "insurance issues: 1" in boxes["excluded"]
+    assert "n = 1" in boxes["crossover"]
+    arrows = [t for t in ax.texts if not t.get_gid()]
+    assert len(arrows) == 9
+    assert _png(fig, tmp_path / "consort.png") == PNG_MAGIC
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory):
+    folder = build_trial(tmp_path_factory.mktemp("plots") / "trial")
+    return analyse_cohort(load_cohort(folder))
+
+
+def test_every_figure_draws_from_a_whole_analysis(analysis, tmp_path):
+    """The figures accept what analyse_cohort returns, end to end."""
+    figures = {
+        "waterfall": waterfall(analysis.best_change),
+        "spider": spider(analysis.changes),
+        "swimmer": swimmer(analysis.courses),
+        "km_os": kaplan_meier(analysis.os),
+        "km_pfs": kaplan_meier(analysis.pfs),
+        "consort": consort(analysis.flow),
+    }
+    for name, fig in figures.items():
+        assert _png(fig, tmp_path / f"{name}.png") == PNG_MAGIC
+    bars = [c for ax in figures["waterfall"].axes[:2] for c in ax.containers]
+    assert sum(len(c) for c in bars) == analysis.best_change["best_pct_change"].notna().sum()
