@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
 from studylib.eligibility import screen
 from studylib.protocol import PROTOCOL
 from studylib.units import Q_
-from studylib.widgets.questions import design_questions, response_questions, screening_questions
+from studylib.widgets.questions import (
+    design_questions,
+    response_questions,
+    schedule_questions,
+    screening_questions,
+)
 from studylib.widgets.quiz import Question, SelfCheck
 from studylib.widgets.recist import RecistCalculator, TargetLesion
+from studylib.widgets.schedule import ScheduleExplorer
 from studylib.widgets.screening import DEMO_CANDIDATE, ScreeningForm
 
 # --------------------------------------------------------------------------------------------
@@ -153,6 +161,86 @@ def test_form_starts_from_any_candidate():
 
 
 # --------------------------------------------------------------------------------------------
+# Schedule explorer
+
+
+@pytest.fixture
+def explorer() -> ScheduleExplorer:
+    return ScheduleExplorer()
+
+
+def _fraction_days(explorer: ScheduleExplorer) -> list[str]:
+    events = explorer.plan.events
+    return list(events[events["event"] == "sbrt_fraction"]["planned_at"].dt.day_name())
+
+
+def test_patient_21_in_arm_b_gets_two_fractions_wednesday_and_friday(explorer):
+    """Arm B, enrolment 21, IL-2 Monday 5 March 2012: SBRT Wed 29 Feb and Fri 2 Mar."""
+    assert _fraction_days(explorer) == ["Wednesday", "Friday"]
+    assert "2 × 20 Gy on Wed 29 Feb and Fri 02 Mar" in explorer.summary.value
+    assert "Friday rule: last SBRT fraction (Friday)" in explorer.calendar.value
+    assert "Monday rule: cycle 1 starts (Monday)" in explorer.calendar.value
+    assert "Monday rule: cycle 2 starts (Monday)" in explorer.calendar.value
+
+
+def test_enrolment_20_gets_one_fraction(explorer):
+    """Enrolment number 20 is the last with a single fraction, on the Friday."""
+    explorer.enrollment_number.value = 20
+    assert _fraction_days(explorer) == ["Friday"]
+    explorer.enrollment_number.value = 21
+    assert _fraction_days(explorer) == ["Wednesday", "Friday"]
+
+
+def test_arm_a_has_no_sbrt(explorer):
+    """Arm A (IL-2 alone): no fraction, no Friday mark, cycles still on Mondays."""
+    explorer.arm.value = "A"
+    assert _fraction_days(explorer) == []
+    assert "No SBRT" in explorer.summary.value
+    assert "Friday rule" not in explorer.calendar.value
+    assert "Monday rule: cycle 1 starts" in explorer.calendar.value
+
+
+def test_start_that_is_not_a_monday_is_refused(explorer):
+    """A Tuesday start is refused by the engine, which names the nearest Mondays."""
+    explorer.il2_start.value = dt.date(2012, 3, 6)
+    assert explorer.plan is None
+    assert "Tuesday" in explorer.error and "2012-03-05 and 2012-03-12" in explorer.error
+    assert "Monday" in explorer.summary.value and explorer.calendar.value == ""
+    explorer.il2_start.value = dt.date(2012, 3, 12)
+    assert explorer.plan.il2_start == pd.Timestamp("2012-03-12 08:00")
+
+
+def test_cycle_two_window_is_shaded(explorer):
+    """Cycle 2 planned Mon 19 March may slip to Mon 26 March: the days between are shaded."""
+    cycles = explorer.plan.cycles().set_index("cycle")
+    assert cycles.loc[2, "planned_start"] == pd.Timestamp("2012-03-19 08:00")
+    assert cycles.loc[2, "latest_start"] == pd.Timestamp("2012-03-26 08:00")
+    assert "cycle 2 may still start (latest Mon 26 Mar)" in explorer.calendar.value
+
+
+def test_dose_and_vials_follow_the_weight(explorer):
+    """72 kg: 43.2 MIU in 2 vials of 22 MIU; 176 lb (79.8 kg): 47.9 MIU in 3 vials."""
+    explorer.weight.value = "72 kg"
+    assert explorer.plan.dose.vials == 2
+    assert "43.2 MIU" in explorer.summary.value and "2 vials" in explorer.summary.value
+    explorer.weight.value = "176 lb"
+    assert explorer.plan.dose.vials == 3
+    assert "47.9 MIU" in explorer.summary.value and "3 vials" in explorer.summary.value
+
+
+def test_weight_without_unit_is_refused(explorer):
+    """A weight typed without its unit is not guessed: the engine asks for the unit."""
+    explorer.weight.value = "70"
+    assert explorer.plan is None and "unit is missing" in explorer.error
+
+
+def test_quiet_weeks_are_folded(explorer):
+    """Weeks with nothing planned between cycle 2 and the scans fold into one line."""
+    assert "with no treatment and no scan" in explorer.calendar.value
+    assert "Scan week 21" in explorer.calendar.value
+
+
+# --------------------------------------------------------------------------------------------
 # RECIST calculator
 
 
@@ -281,6 +369,16 @@ def test_screening_answers_come_from_the_engine():
     statuses = [q.answer.split(". ")[0].split(": ")[-1] for q in screening_questions()]
     assert statuses == ["fail", "pass", "fail", "fail", "review"]
     assert all(q.rule and q.source for q in screening_questions())
+
+
+def test_schedule_answers_come_from_the_engines():
+    """SBRT on Wednesday and Friday, cycle 2 on 19 March until 26 March, 3 vials for 176 lb,
+    a Tuesday start refused."""
+    fractions, cycle2, dose, tuesday = (q.answer for q in schedule_questions())
+    assert fractions.startswith("Wednesday 29 February and Friday 02 March")
+    assert "Monday 19 March" in cycle2 and "Monday 26 March" in cycle2
+    assert "3 vials of 22 MIU" in dose
+    assert tuesday.startswith("Not allowed.") and "nearest Mondays" in tuesday
 
 
 def test_response_answers_come_from_the_engine():

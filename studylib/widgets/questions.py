@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+from studylib.dosing import il2_dose
 from studylib.eligibility import screen
 from studylib.protocol import PROTOCOL
 from studylib.recist.rulesets import get_ruleset
 from studylib.recist.timepoint import timepoint_responses
+from studylib.schedule import plan_treatment
 from studylib.units import format_quantity
 from studylib.widgets.quiz import Question
 from studylib.widgets.recist import TargetLesion, teaching_frames, timepoints
+from studylib.widgets.schedule import DEMO_START
 from studylib.widgets.screening import DEMO_CANDIDATE, status_word
 
-__all__ = ["design_questions", "screening_questions", "response_questions"]
+__all__ = ["design_questions", "screening_questions", "schedule_questions", "response_questions"]
 
 
 def _weeks(quantity) -> str:
@@ -147,6 +150,80 @@ def screening_questions() -> list[Question]:
             f"before the planned first treatment ({start:%A %d %B %Y at %H:%M}). Is that enough?",
             "INCL05",
             pregnancy_test_at=early.isoformat(),
+        ),
+    ]
+
+
+def schedule_questions() -> list[Question]:
+    """Questions on the calendar: SBRT days, cycle 2's window, dose and vials, a Tuesday start.
+
+    Every date and amount is planned by :func:`studylib.schedule.plan_treatment` and
+    :func:`studylib.dosing.il2_dose`."""
+    il2, sbrt = PROTOCOL.il2, PROTOCOL.sbrt
+    two_fractions = next(r for r in sbrt.fractionation if r.fractions > 1)
+    number = two_fractions.first_enrollment_number
+    plan = plan_treatment("B", number, DEMO_START, "70 kg")
+    events = plan.events
+    fractions = events[events["event"] == "sbrt_fraction"]
+    days = " and ".join(f"{d:%A %d %B}" for d in fractions["planned_at"])
+    second = plan.cycles().set_index("cycle").loc[2]
+    weight = "176 lb"
+    dose = il2_dose(weight)
+    steps = dose.preparation_table().set_index("item")
+    vial_rule = steps.loc["Vials per dose", "rule"]
+    tuesday = DEMO_START + pd.Timedelta(days=1)
+    try:
+        plan_treatment("A", number, tuesday, "70 kg")
+        refused = "The engine accepted it."
+    except ValueError as error:
+        refused = f"Not allowed. {error}."
+    return [
+        Question(
+            prompt=(
+                f"Patient {number} is randomised to SBRT + IL-2 and IL-2 is to start on "
+                f"{DEMO_START:%A %d %B %Y}. On which days is the SBRT given?"
+            ),
+            answer=(
+                f"{days} ({len(fractions)} fractions of "
+                f"{format_quantity(sbrt.dose_per_fraction)}); the last one on the "
+                f"{sbrt.last_fraction_weekday} before IL-2 starts."
+            ),
+            rule=f"{two_fractions.quote} {sbrt.quote}",
+            source="protocol.toml [sbrt]",
+        ),
+        Question(
+            prompt=(
+                "Cycle 1 started on that Monday. When is cycle 2 planned, and how late may it "
+                "start?"
+            ),
+            answer=(
+                f"Planned {second['planned_start']:%A %d %B %H:%M}; it may slip to "
+                f"{second['latest_start']:%A %d %B} at the latest. {second['rule']}."
+            ),
+            rule=f"{il2.quote} Reading: {' '.join(il2.reading.split())}",
+            source="protocol.toml [il2]",
+        ),
+        Question(
+            prompt=(
+                f"The patient weighs {weight}. How much IL-2 is one dose, and how many vials "
+                "does pharmacy prepare for each dose?"
+            ),
+            answer=(
+                f"{dose.iu:,.0f} IU = {dose.miu:.1f} MIU ({dose.mg:.2f} mg) for "
+                f"{dose.weight.to('kg').magnitude:.1f} kg; {dose.vials} vials of "
+                f"{format_quantity(il2.vial_content)} per dose."
+            ),
+            rule=f"{il2.quote} Vials: {vial_rule}.",
+            source="protocol.toml [il2] and [il2.product] (Proleukin label)",
+        ),
+        Question(
+            prompt=(
+                f"The ward proposes to start IL-2 on {tuesday:%A %d %B %Y} because Monday is "
+                "full. What does the protocol say?"
+            ),
+            answer=refused,
+            rule=il2.quote,
+            source="protocol.toml [il2].start_weekday",
         ),
     ]
 
