@@ -1,0 +1,73 @@
+"""Spider and waterfall figures: what they draw, with the ruleset's reference lines."""
+
+from __future__ import annotations
+
+import pytest
+from recist_frames import Patient, frames
+
+from studylib.plots.response import RESPONSE_COLOURS, spider_plot, waterfall_plot
+from studylib.recist.lesions import lesion_measurements
+from studylib.recist.timepoint import best_percent_change, timepoint_responses
+
+
+def patient() -> Patient:
+    p = Patient().lesion("T1").lesion("T2").lesion("T3", irradiated=True)
+    return p.follow(0, 20, 30, 40).follow(49, 10, 20, 10).follow(98, 14, 22, 5)
+
+
+def test_spider_plot_draws_each_lesion_the_sum_and_the_threshold_lines():
+    """One line per lesion (SBRT dashed), the sum from 0%, -30% and +20% lines, responses."""
+    lesions, assessments = frames(patient())
+    fig = spider_plot(
+        lesion_measurements(lesions, assessments), timepoint_responses(lesions, assessments)
+    )
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "T3 (SBRT, not in response)" in labels and "sum of diameters" in labels
+    total = next(line for line in ax.get_lines() if line.get_label() == "sum of diameters")
+    assert list(total.get_ydata()) == pytest.approx([0.0, -40.0, -28.0])
+    levels = {
+        line.get_ydata()[0]
+        for line in ax.get_lines()
+        if line.get_linestyle() == "--" and line.get_label().startswith(("PR", "+"))
+    }
+    assert levels == {-30.0, 20.0}
+    assert [a.get_text() for a in ax.texts] == ["PR", "PD"]
+    dashed = next(line for line in ax.get_lines() if line.get_label().startswith("T3"))
+    assert dashed.get_linestyle() == "--"
+
+
+def test_spider_plot_needs_a_patient_when_there_are_several():
+    """With several patients the one to draw must be named."""
+    other = Patient("P002").targets(30).follow(49, 20)
+    lesions, assessments = frames(patient(), other)
+    measurements = lesion_measurements(lesions, assessments)
+    with pytest.raises(ValueError, match="patient_id"):
+        spider_plot(measurements, timepoint_responses(lesions, assessments))
+    fig = spider_plot(measurements, timepoint_responses(lesions, assessments), patient_id="P002")
+    assert fig.axes[0].get_title().startswith("Patient P002")
+
+
+def test_waterfall_bars_are_sorted_and_coloured_by_response():
+    """Bars go from largest growth to largest shrinkage, each in its response's colour."""
+    a = Patient("P001").targets(50).follow(49, 10)
+    b = Patient("P002").targets(50).follow(49, 60)
+    c = Patient("P003").targets(50).follow(49, 45)
+    best = best_percent_change(timepoint_responses(*frames(a, b, c)))
+    fig = waterfall_plot(best, {"P001": "PR", "P002": "PD", "P003": "SD"})
+    bars = fig.axes[0].patches
+    assert [bar.get_height() for bar in bars] == pytest.approx([20.0, -10.0, -80.0])
+    from matplotlib.colors import to_hex
+
+    assert [to_hex(bar.get_facecolor()) for bar in bars] == [
+        RESPONSE_COLOURS["PD"],
+        RESPONSE_COLOURS["SD"],
+        RESPONSE_COLOURS["PR"],
+    ]
+
+
+def test_waterfall_rejects_unknown_categories():
+    """A response code with no colour is an error, not a silent grey bar."""
+    best = best_percent_change(timepoint_responses(*frames(Patient().targets(50).follow(49, 10))))
+    with pytest.raises(ValueError, match="iPR"):
+        waterfall_plot(best, {"P001": "iPR"})
