@@ -361,7 +361,7 @@ def compare_with_publication(workbook: Mapping[str, float]) -> pd.DataFrame:
                 "difference": ours - f.value if computed else np.nan,
                 "unit": f.unit,
                 "agrees": bool(np.round(ours, f.decimals) == f.value) if computed else pd.NA,
-                "source": f"{f.source} ({f.section})",
+                "source": f.section if f.source == "trial.md" else f"{f.source}, {f.section}",
                 "key": f.key,
             }
         )
