@@ -10,6 +10,17 @@ import importlib
 
 _EXPORTS: dict[str, str] = {
     "best_overall_response": "studylib.recist.bor",
+    "timepoint_responses": "studylib.recist.timepoint",
+    "overall_response": "studylib.recist.timepoint",
+    "best_percent_change": "studylib.recist.timepoint",
+    "baseline_problems": "studylib.recist.lesions",
+    "lesion_table": "studylib.recist.lesions",
+    "lesion_measurements": "studylib.recist.lesions",
+    "primary_response": "studylib.recist.variants",
+    "crossover_response": "studylib.recist.variants",
+    "cycle_starts": "studylib.recist.variants",
+    "local_control": "studylib.recist.local_control",
+    "local_control_summary": "studylib.recist.local_control",
 }
 
 
