@@ -16,7 +16,7 @@ import pandas as pd
 
 from studylib.protocol import PROTOCOL, Protocol
 from studylib.synth import calendar as cal
-from studylib.synth.timeline import IL2_FIRST_DOSE_MINUTE, MAX_FRACTIONS, SBRT_MINUTE
+from studylib.synth.timeline import MAX_FRACTIONS, SBRT_MINUTE, first_dose_minute
 
 __all__ = ["dose_cohort", "HOLD_REASONS", "STOP_REASONS"]
 
@@ -53,21 +53,17 @@ _MAX_SINGLE_HOLDS = 2
 
 def _il2(plan, timeline, weight_kg, rng, protocol: Protocol) -> pd.DataFrame:
     il2 = protocol.il2
-    xo = protocol.crossover
     slots = il2.max_doses_per_cycle
     step = cal.minutes(il2.dose_interval)
     per_kg = float(il2.dose_per_kg.to("IU/kg").magnitude)
-    enrolled = plan["outcome"].eq("enrolled").to_numpy()
-    crossover = plan["crossover"].to_numpy()
-    numbers = list(range(1, il2.cycles_in_first_course + 1))
-    numbers += list(range(xo.first_cycle, xo.first_cycle + xo.cycles))
     patient, cycle, start = [], [], []
+    numbers = sorted(int(c.split("_")[1]) for c in timeline if c.startswith("cycle_"))
     for number in numbers:
-        who = crossover if number >= xo.first_cycle else enrolled
-        rows = np.flatnonzero(who)
+        day = timeline[f"cycle_{number}"].to_numpy()
+        rows = np.flatnonzero(day != cal.NONE)
         patient.append(rows)
         cycle.append(np.full(len(rows), number))
-        start.append(timeline[f"cycle_{number}"].to_numpy()[rows])
+        start.append(day[rows])
     patient, cycle, start = map(np.concatenate, (patient, cycle, start))
     m = len(patient)
 
@@ -90,7 +86,7 @@ def _il2(plan, timeline, weight_kg, rng, protocol: Protocol) -> pd.DataFrame:
     reason = np.where(single, hold_text, reason)
     held = single | stopped
 
-    scheduled = (start * cal.MINUTES_PER_DAY + IL2_FIRST_DOSE_MINUTE)[:, None] + index * step
+    scheduled = (start * cal.MINUTES_PER_DAY + first_dose_minute(protocol))[:, None] + index * step
     offset = rng.integers(0, 16, m)[:, None]
     given = np.where(held, cal.NONE, scheduled + offset)
     dose = np.char.add(_iu(weight_kg[patient] * per_kg), " IU")

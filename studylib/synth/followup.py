@@ -6,7 +6,8 @@ five years after randomisation in each arm is the published 5-year overall survi
 arm's size (26% of arm B, 25% of arm A); they are chosen by response (complete responses
 first, then partial, then stable disease), which leaves no real difference between the arms in
 progression-free or overall survival. Everyone else dies within five years, after their last
-scan and their progression; survivors are last seen shortly before the data cut-off.
+scan and their progression, except one patient lost to follow-up in an arm whose published
+percentage needs a censored patient; survivors are last seen shortly before the data cut-off.
 """
 
 from __future__ import annotations
@@ -25,6 +26,25 @@ _PRIORITY = {"CR": 0, "PR": 2, "SD": 4, "PD": 6}
 _SURVIVAL_AFTER_PROGRESSION = {"CR": 600, "PR": 420, "SD": 240, "PD": 150}
 _CROSSOVER_RESPONSE_BONUS = 400
 _FIVE_YEARS = 1826
+
+
+def _lost_to_follow_up(arm, died, flow: Flow, facts: TrialFacts) -> np.ndarray:
+    """Patients censored alive before their death, one in each arm whose published 5-year
+    survival is not a whole number of its patients (26% of 24 is 6.24).
+
+    The published figure is a Kaplan-Meier estimate, which lies between whole fractions only
+    when someone is censored early; losing one early non-survivor (the one dying after a fifth
+    of the arm) lifts the estimate from 6/24 = 25% to about 26%.
+    """
+    lost = np.zeros(len(arm), dtype=bool)
+    for code, survivors in flow.survivors.items():
+        members = np.flatnonzero((arm == code) & (died != cal.NONE))
+        share = facts.five_year_os[code] * flow.arms[code]
+        if abs(share - survivors) < 0.1 or len(members) == 0:
+            continue
+        order = members[np.argsort(died[members], kind="stable")]
+        lost[order[min(len(order) - 1, flow.arms[code] // 5)]] = True
+    return lost
 
 
 def follow_cohort(
@@ -75,6 +95,9 @@ def follow_cohort(
     died = np.where(survivor, cal.NONE, np.maximum(death, start))
     cutoff = cal.day_number(facts.data_cutoff)
     last_contact = np.where(survivor, cutoff - rng.integers(0, 91, n), died)
+    lost = _lost_to_follow_up(arm, died, flow, facts)
+    last_contact[lost] = died[lost] - 30
+    died[lost] = cal.NONE
     return pd.DataFrame(
         {
             "patient_id": p["patient_id"].to_numpy(),

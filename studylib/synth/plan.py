@@ -31,6 +31,10 @@ _PD_MECHANISM_P = (0.45, 0.35, 0.20)
 _SD_PROGRESS_AT_PRIMARY = 0.35
 _SD_PROGRESS_LATER = 0.25
 _PR_PROGRESS_LATER = 0.35
+# Synthetic choices: share of partial responders already responding on the first scan, and of
+# responders who take each further course of IL-2 the protocol offers them.
+_PR_EARLY = 0.7
+_TAKES_COURSE = 0.8
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ def plan_cohort(
     progress_at, mechanism = _progression(bor, crossover, tp, rng)
     progress_at[0] = 0 if bor[0] != "PD" else progress_at[0]  # the demo patient stays clear
     mechanism[progress_at == 0] = ""
+    responds_at, courses = _responses(bor, tp, rng, protocol)
     return pd.DataFrame(
         {
             "patient_id": patient_ids(n),
@@ -147,8 +152,34 @@ def plan_cohort(
             "pd_mechanism": mechanism.astype(str),
             "crossover": crossover,
             "crossover_bor": crossover_bor.astype(str),
+            "responds_at": responds_at,
+            "responder_courses": courses,
         }
     )
+
+
+def _responses(bor, tp: Timepoints, rng: np.random.Generator, protocol: Protocol):
+    """The first scan showing a response (0 for none), and how many further IL-2 courses
+    each responder takes ("patients who respond after two cycles can receive 4 more cycles").
+
+    Complete responders respond on the first scan; most partial responders do too, the others
+    on the primary scan. A course is the first course's number of cycles; a responder takes a
+    course after each scan that shows the response, up to the protocol's additional cycles.
+    """
+    n = len(bor)
+    responds_at = np.zeros(n, dtype=np.int64)
+    responds_at[bor == "CR"] = tp.first
+    pr = bor == "PR"
+    responds_at[pr] = np.where(rng.random(n)[pr] < _PR_EARLY, tp.first, tp.primary)
+    il2 = protocol.il2
+    most = il2.additional_cycles_for_responders // il2.cycles_in_first_course
+    offered = np.where(responds_at == 0, 0, tp.primary - responds_at + 1)
+    offered = np.minimum(offered, most)
+    takes = rng.random((n, max(most, 1))) < _TAKES_COURSE
+    courses = np.zeros(n, dtype=np.int64)
+    for k in range(most):
+        courses += (k < offered) & takes[:, : k + 1].all(axis=1)
+    return responds_at, courses
 
 
 def _progression(bor, crossover, tp: Timepoints, rng: np.random.Generator):

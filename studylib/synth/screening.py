@@ -180,7 +180,7 @@ def screen_cohort(
     reason = plan["reason"].to_numpy()
     outcome = plan["outcome"].to_numpy()
 
-    male = rng.random(n) < _MALE_SHARE
+    male = rng.permutation(np.arange(n) < round(_MALE_SHARE * n))
     min_age = _magnitude(e.minimum_age, "year")
     age = np.clip(rng.normal(_AGE_MEAN, _AGE_SD, n), min_age + 5, _AGE_MAX)
     age[reason == "EXCL05"] = min_age + 15

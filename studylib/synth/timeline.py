@@ -22,17 +22,22 @@ from studylib.synth import calendar as cal
 from studylib.synth.facts import TrialFacts
 from studylib.synth.plan import timepoints
 
-__all__ = ["build_timeline", "IL2_FIRST_DOSE_MINUTE", "SBRT_MINUTE", "MAX_FRACTIONS"]
+__all__ = ["build_timeline", "first_dose_minute", "SBRT_MINUTE", "MAX_FRACTIONS"]
 
-#: Synthetic conventions (not protocol rules): the ward gives the first IL-2 dose of a cycle at
-#: 08:00 and the clinic treats SBRT at 10:00.
-IL2_FIRST_DOSE_MINUTE = 8 * 60
+#: Synthetic convention (not a protocol rule): the clinic treats SBRT at 10:00. IL-2 starts at
+#: the protocol's ``[il2].first_dose_time``.
 SBRT_MINUTE = 10 * 60
 # Synthetic choices: days from screening to randomisation, from randomisation to the first
 # possible IL-2 Monday (time to plan SBRT), and how often cycle 2 uses the allowed delay.
 _RANDOMISED_AFTER = (1, 6)
 _PLANNING_DAYS = 10
 _DELAYED_CYCLE_SHARE = 0.12
+
+
+def first_dose_minute(protocol: Protocol = PROTOCOL) -> int:
+    """Minutes after midnight of a cycle's first IL-2 dose (``[il2].first_dose_time``)."""
+    time = protocol.il2.first_dose_time
+    return time.hour * 60 + time.minute
 
 
 def _max_fractions(protocol: Protocol) -> int:
@@ -54,6 +59,20 @@ def _fraction_days(numbers: np.ndarray, start: np.ndarray, protocol: Protocol) -
         for k, name in enumerate(rule.weekdays):
             out[covered, k] = start[covered] - cal.days_before(name, start_day)
     return out
+
+
+def _add_course(cycles, first_number, count, start, rng, interval, delay) -> None:
+    """Add a course of ``count`` cycles starting on ``start`` (``-1``: none) to ``cycles``.
+
+    Each later cycle follows at the cycle interval, sometimes after the allowed delay.
+    """
+    day = start
+    for number in range(first_number, first_number + count):
+        if number > first_number:
+            delayed = rng.random(len(day)) < _DELAYED_CYCLE_SHARE
+            day = np.where(day >= 0, day + interval + np.where(delayed, delay, 0), -1)
+        previous = cycles.get(number, np.full(len(day), cal.NONE, dtype=np.int64))
+        cycles[number] = np.where(day >= 0, day, previous)
 
 
 def build_timeline(
@@ -119,12 +138,24 @@ def build_timeline(
     xo_weeks = tp.weeks[tp.crossover - 1]
     after = cal.days(xo.response_assessment_after)
     xo_start = cal.on_or_after(cycle_1 + 7 * xo_weeks - after, start_day)
-    cycles[xo.first_cycle] = np.where(crossover, xo_start, -1)
-    for number in range(xo.first_cycle + 1, xo.first_cycle + xo.cycles):
-        delayed = rng.random(n) < _DELAYED_CYCLE_SHARE
-        cycles[number] = np.where(
-            crossover, cycles[number - 1] + interval + np.where(delayed, delay, 0), -1
+    _add_course(
+        cycles, xo.first_cycle, xo.cycles, np.where(crossover, xo_start, -1), rng, interval, delay
+    )
+
+    # Responders' further courses start on the Monday the window of the scan that showed the
+    # response closes ([il2].responder_courses_reading).
+    per_course = il2.cycles_in_first_course
+    responds_at = plan["responds_at"].to_numpy()
+    courses = plan["responder_courses"].to_numpy()
+    for k in range(int(courses.max(initial=0))):
+        scan = responds_at + k
+        week = np.array(tp.weeks)[np.clip(scan - 1, 0, len(tp.weeks) - 1)]
+        start = cal.on_or_after(cycle_1 + 7 * week + window, start_day)
+        first_number = per_course * (k + 1) + 1
+        _add_course(
+            cycles, first_number, per_course, np.where(courses > k, start, -1), rng, interval, delay
         )
+
     xo_sbrt = np.full((n, MAX_FRACTIONS), cal.NONE, dtype=np.int64)
     xo_sbrt[crossover] = _fraction_days(numbers[crossover], xo_start[crossover], protocol)
 
@@ -162,6 +193,6 @@ def build_timeline(
     columns["planned_start_minute"] = np.where(
         primary_sbrt,
         sbrt[:, 0] * cal.MINUTES_PER_DAY + SBRT_MINUTE,
-        il2_start * cal.MINUTES_PER_DAY + IL2_FIRST_DOSE_MINUTE,
+        il2_start * cal.MINUTES_PER_DAY + first_dose_minute(protocol),
     )
     return pd.DataFrame(columns)

@@ -73,9 +73,8 @@ def _design_factors(plan: pd.DataFrame, rng) -> tuple[np.ndarray, np.ndarray]:
     first = np.ones(n)
     cr, pr, sd, pd_ = (bor == k for k in ("CR", "PR", "SD", "PD"))
     first[cr] = np.where(draw[cr] < 0.3, _CR, _u(rng, 0.35, 0.55, cr.sum()))
-    first[pr] = np.where(
-        draw[pr] < 0.7, _u(rng, 0.40, 0.60, pr.sum()), _u(rng, 0.84, 0.93, pr.sum())
-    )
+    early = plan["responds_at"].to_numpy() == _FIRST
+    first[pr] = np.where(early[pr], _u(rng, 0.40, 0.60, pr.sum()), _u(rng, 0.84, 0.93, pr.sum()))
     first[sd] = _u(rng, 0.82, 0.95, sd.sum())
     grows = pd_ & (mech == "target")
     first[pd_] = np.where(
@@ -85,7 +84,7 @@ def _design_factors(plan: pd.DataFrame, rng) -> tuple[np.ndarray, np.ndarray]:
 
     primary = first.copy()
     primary[cr] = _CR
-    responded = pr & (first <= 0.6)
+    responded = pr & early
     primary[responded] = first[responded] * _u(rng, 0.80, 0.98, responded.sum())
     primary[pr & ~responded] = _u(rng, 0.40, 0.55, (pr & ~responded).sum())
     growth = {"target": (1.38, 1.55), "new": (0.97, 1.03)}
