@@ -1,0 +1,197 @@
+"""A treatment plan as a CSV table and as an iCalendar (.ics) file for a calendar program.
+
+The calendar has one event per SBRT fraction, one per IL-2 cycle, and one per scan:
+
+- **SBRT fraction**: an all-day event on its day (radiation oncology sets the hour).
+- **IL-2 cycle**: one event from the first to the last dose slot. The research nurse books the
+  admission, the bed and the pharmacy per cycle, and the ward gives and records each dose on
+  its own medication record; fourteen 8-hourly events per cycle (a third of them at midnight)
+  would bury the calendar. The event's description lists every dose time, the dose in IU, MIU,
+  mg and mL, the vials to prepare, and the latest day the cycle may start.
+- **Scan**: an all-day event spanning its window, from the planned day to the last allowed
+  day, so that the booking can be made anywhere in it.
+
+Event ids are deterministic (patient, event, cycle, number), so importing an updated plan for
+the same patient replaces its events instead of duplicating them. Times are floating local
+times (no time zone), which calendar programs show in the user's own zone.
+
+References
+----------
+RFC 5545 (iCalendar); the ``icalendar`` package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import icalendar
+import pandas as pd
+
+from studylib.protocol import PROTOCOL
+from studylib.schedule import TreatmentPlan
+
+__all__ = ["plan_table", "plan_to_csv", "plan_to_calendar", "plan_to_ics"]
+
+_PRODID = "-//studylib//NCT01416831 treatment plan//EN"
+_DOMAIN = "studylib.nct01416831"
+
+
+def _who(plan: TreatmentPlan) -> str:
+    return plan.patient_id or f"enrollment {plan.enrollment_number}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def plan_table(plan: TreatmentPlan) -> pd.DataFrame:
+    """The plan's events with the patient, arm and enrollment number, times as ISO text."""
+    events = plan.events.copy()
+    for column in ("planned_at", "latest_at"):
+        events[column] = events[column].dt.strftime("%Y-%m-%dT%H:%M")
+    events.insert(0, "enrollment_number", plan.enrollment_number)
+    events.insert(0, "arm", plan.arm)
+    events.insert(0, "patient_id", plan.patient_id or "")
+    return events
+
+
+def plan_to_csv(plan: TreatmentPlan, path: str | Path | None = None) -> str:
+    """The plan as CSV text (one row per event, with its rule); written to ``path`` if given."""
+    text = plan_table(plan).to_csv(index=False, lineterminator="\n")
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+def _event(uid: str, summary: str, start, end, description: str, category: str, stamp):
+    event = icalendar.Event()
+    event.add("uid", f"{uid}@{_DOMAIN}")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("categories", [category])
+    return event
+
+
+def _sbrt_events(plan: TreatmentPlan, rows: pd.DataFrame, stamp) -> list[icalendar.Event]:
+    who = _who(plan)
+    events = []
+    for row in rows.itertuples(index=False):
+        day = row.planned_at.date()
+        events.append(
+            _event(
+                f"{_slug(who)}-sbrt-c{row.cycle}-n{row.number}",
+                f"{who}: {row.label}",
+                day,
+                day + dt.timedelta(days=1),
+                f"{row.label}, before IL-2 cycle {row.cycle}.\nRule: {row.rule}",
+                "SBRT",
+                stamp,
+            )
+        )
+    return events
+
+
+def _cycle_events(plan: TreatmentPlan, doses: pd.DataFrame, stamp) -> list[icalendar.Event]:
+    who, dose = _who(plan), plan.dose
+    vial = PROTOCOL.il2.vial_content.to("MIU").magnitude
+    events = []
+    for cycle, rows in doses.groupby("cycle", sort=True):
+        first, last = rows.iloc[0], rows.iloc[-1]
+        latest = first["latest_at"]
+        times = ", ".join(
+            f"{number} {when:%a %H:%M}"
+            for number, when in zip(rows["number"], rows["planned_at"], strict=True)
+        )
+        start_line = f"Planned start: {first['planned_at']:%a %Y-%m-%d %H:%M}"
+        if latest > first["planned_at"]:
+            start_line += f"; may start as late as {latest:%a %Y-%m-%d %H:%M} (allowed delay)"
+        description = "\n".join(
+            [
+                start_line,
+                f"Dose: {dose.iu:,.0f} IU = {dose.miu:.1f} MIU = {dose.mg:.2f} mg ="
+                f" {dose.volume.to('mL').magnitude:.2f} mL reconstituted, for"
+                f" {dose.weight.to('kg').magnitude:.1f} kg; prepare {dose.vials} vial(s) of"
+                f" {vial:g} MIU per dose.",
+                f"Dose times (up to {len(rows)}): {times}.",
+                f"Rule: {first['rule']}",
+            ]
+        )
+        events.append(
+            _event(
+                f"{_slug(who)}-il2-c{cycle}",
+                f"{who}: IL-2 cycle {cycle}, up to {len(rows)} doses of {dose.miu:.1f} MIU",
+                first["planned_at"].to_pydatetime(),
+                last["planned_at"].to_pydatetime(),
+                description,
+                "IL-2",
+                stamp,
+            )
+        )
+    return events
+
+
+def _scan_events(plan: TreatmentPlan, rows: pd.DataFrame, stamp) -> list[icalendar.Event]:
+    who = _who(plan)
+    events = []
+    for row in rows.itertuples(index=False):
+        name = row.label.split(":")[0]
+        events.append(
+            _event(
+                f"{_slug(who)}-{_slug(name)}",
+                f"{who}: {name} (by {row.latest_at:%a %Y-%m-%d})",
+                row.planned_at.date(),
+                row.latest_at.date() + dt.timedelta(days=1),
+                f"{row.label}.\nPlanned {row.planned_at:%a %Y-%m-%d}, at the latest"
+                f" {row.latest_at:%a %Y-%m-%d}.\nRule: {row.rule}",
+                "Imaging",
+                stamp,
+            )
+        )
+    return events
+
+
+def plan_to_calendar(
+    plan: TreatmentPlan, *, stamp: dt.datetime | None = None
+) -> icalendar.Calendar:
+    """The plan as an :class:`icalendar.Calendar` (see the module notes for its events).
+
+    Parameters
+    ----------
+    plan
+        From :func:`studylib.schedule.plan_treatment` or :func:`~studylib.schedule.plan_crossover`.
+    stamp
+        When the calendar was made (``DTSTAMP``); default now, in UTC. Give a fixed value for a
+        byte-identical file.
+    """
+    stamp = stamp or dt.datetime.now(dt.UTC)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", _PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"{_who(plan)}: treatment plan (NCT01416831)")
+    events = plan.events
+    kinds = (
+        (_sbrt_events, "sbrt_fraction"),
+        (_cycle_events, "il2_dose"),
+        (_scan_events, "assessment"),
+    )
+    for build, kind in kinds:
+        for event in build(plan, events[events["event"] == kind], stamp):
+            calendar.add_component(event)
+    return calendar
+
+
+def plan_to_ics(
+    plan: TreatmentPlan, path: str | Path | None = None, *, stamp: dt.datetime | None = None
+) -> bytes:
+    """The plan as the bytes of an .ics file; written to ``path`` if given."""
+    data = plan_to_calendar(plan, stamp=stamp).to_ical()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
