@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import textwrap
 
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from studylib.protocol import PROTOCOL, Protocol
 from studylib.units import format_quantity
 
-__all__ = ["trial_design", "design_labels"]
+__all__ = ["trial_design", "design_labels", "design_table"]
 
 # Colours: arm B (SBRT + IL-2) warm, arm A (IL-2 alone) cool, shared steps grey.
 _SBRT = "#f4a582"
@@ -110,6 +111,39 @@ def design_labels(protocol: Protocol = PROTOCOL) -> dict[str, str]:
             f"{_weeks(cross.response_assessment_after)} after cycle {cross.first_cycle} starts"
         ),
     }
+
+
+def design_table(protocol: Protocol = PROTOCOL) -> pd.DataFrame:
+    """The diagram as a table: each step in words beside the registry's own wording.
+
+    Parameters
+    ----------
+    protocol
+        The protocol to describe (default: the shipped one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``step``, ``what happens`` (the diagram's text) and ``registry wording``.
+    """
+    labels = design_labels(protocol)
+    sbrt_arm = next(a for a in protocol.arms if a.receives_sbrt)
+    plain_arm = next(a for a in protocol.arms if not a.receives_sbrt)
+    rows = [
+        ("Screening", labels["screening"], protocol.assessments.quote),
+        # The protocol keeps the ratio but no registry sentence for it (the ratio is the paper's).
+        ("Randomisation", labels["randomization"], ""),
+        (f"Arm {plain_arm.code}", labels[f"arm_{plain_arm.code}"], plain_arm.quote),
+        (f"Arm {sbrt_arm.code}", labels[f"arm_{sbrt_arm.code}"], sbrt_arm.quote),
+        ("SBRT", labels["sbrt"], protocol.sbrt.quote),
+        ("IL-2 cycle 1", labels["cycle1"], protocol.il2.quote),
+        ("IL-2 cycle 2", labels["cycle2"], protocol.il2.quote),
+        ("Scans", labels["scans"], protocol.assessments.quote),
+        ("Crossover", labels["crossover"], protocol.crossover.quote),
+    ]
+    table = pd.DataFrame(rows, columns=["step", "what happens", "registry wording"])
+    table["what happens"] = table["what happens"].str.replace("\n", " ", regex=False)
+    return table
 
 
 def _box(ax, x, y, w, h, text, colour, *, dashed=False, size=8.5, bold=False):
