@@ -141,7 +141,7 @@ def parse_il2_start(il2_start: str | dt.date | dt.datetime | pd.Timestamp) -> pd
                 f"IL-2 start {il2_start!r} is not a date; give an ISO date such as '2024-03-04'"
                 " or a date and time such as '2024-03-04T08:00'"
             ) from error
-        if _date_only(il2_start):
+        if _date_only(il2_start) and not pd.isna(start):
             start = pd.Timestamp(dt.datetime.combine(start.date(), first_dose))
     else:
         raise ValueError(
