@@ -7,7 +7,7 @@ import re
 import pytest
 
 from studylib.data import load_cohort
-from studylib.eligibility import screen, screen_cohort, screening_log
+from studylib.eligibility import screen, screen_cohort, screen_patient, screening_log
 
 RECORDED_CRITERION = re.compile(r"^((?:INCL|EXCL)\d{2})\b")
 # No site amenable to SBRT (EXCL01) also leaves no focus to treat (INCL03).
@@ -93,3 +93,13 @@ def test_a_loaded_row_screens_like_the_cohort(cohort, results):
         expected = results[results["patient_id"] == pid]
         assert single["status"].tolist() == expected["status"].tolist()
         assert single["reason"].tolist() == expected["reason"].tolist()
+
+
+def test_screen_patient_of_a_loaded_cohort(cohort, results):
+    """screen_patient screens a patient of a loaded cohort; unknown ids are a KeyError."""
+    result = screen_patient(cohort, "P001")
+    assert result.patient_id == "P001"
+    expected = results.loc[results["patient_id"] == "P001", "overall_status"].iloc[0]
+    assert result.status == expected
+    with pytest.raises(KeyError, match="P999"):
+        screen_patient(cohort, "P999")

@@ -19,6 +19,7 @@ from studylib.eligibility.engine import (
     ScreeningResult,
     screen,
     screen_cohort,
+    screen_patient,
 )
 from studylib.eligibility.foci import propose_sbrt_sites
 from studylib.eligibility.log import ScreeningLog, patient_verdicts, screening_log
@@ -27,6 +28,7 @@ from studylib.eligibility.verdicts import CRITERION_STATUSES, PATIENT_STATUSES
 __all__ = [
     "screen",
     "screen_cohort",
+    "screen_patient",
     "ScreeningResult",
     "CriterionResult",
     "RESULT_COLUMNS",

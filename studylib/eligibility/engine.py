@@ -24,7 +24,14 @@ from studylib.eligibility.values import Problems, column, is_blank, read_records
 from studylib.eligibility.verdicts import explain, overall_status
 from studylib.protocol import PROTOCOL
 
-__all__ = ["CriterionResult", "ScreeningResult", "screen", "screen_cohort", "RESULT_COLUMNS"]
+__all__ = [
+    "CriterionResult",
+    "ScreeningResult",
+    "screen",
+    "screen_patient",
+    "screen_cohort",
+    "RESULT_COLUMNS",
+]
 
 #: Evaluators by the ``rule`` name of each criterion in protocol.toml.
 RULES = {**PATIENT_RULES, **SITE_RULES, **LAB_RULES}
@@ -275,3 +282,19 @@ def screen(record: Mapping[str, object] | pd.Series) -> ScreeningResult:
         foci=judged[FOCUS_COLUMNS].reset_index(drop=True),
         data=record_table(fields, values.iloc[0]),
     )
+
+
+def screen_patient(cohort, patient_id: str) -> ScreeningResult:
+    """Screen one patient of a loaded trial folder (:func:`studylib.data.load_cohort`).
+
+    The patient's row of ``screening`` and their foci in ``sbrt_sites`` make the record.
+
+    Raises
+    ------
+    KeyError
+        When the patient is not in the screening table (naming the ids that exist).
+    """
+    tables = cohort.patient(patient_id)
+    record = tables["screening"].iloc[0].to_dict()
+    record["sbrt_sites"] = tables["sbrt_sites"].drop(columns="patient_id").to_dict("records")
+    return screen(record)

@@ -274,11 +274,11 @@ def pregnancy_test(v: pd.DataFrame) -> pd.DataFrame:
     window = text.hours(_WINDOW)
     utc = v["pregnancy_test_at_utc"] | v["planned_start_at_utc"]
 
-    def reason(s, r, t, p, z, cbp) -> str:
-        if s == "not_applicable":
-            if cbp is False:
-                return "Not a woman of childbearing potential (childbearing_potential: no)."
+    def reason(s, r, t, p, z, cbp, male) -> str:
+        if s == "not_applicable" and male:
             return "Male patient: no pregnancy test is needed."
+        if s == "not_applicable":
+            return "Not a woman of childbearing potential (childbearing_potential: no)."
         done = f" on {_when(t, z)}" if not pd.isna(t) else ""
         if s == "fail":
             return f"The pregnancy test{done} is positive."
@@ -338,7 +338,7 @@ def pregnancy_test(v: pd.DataFrame) -> pd.DataFrame:
     return outcome(
         v.index,
         status,
-        rowwise(reason, status, result, tested, start, utc, cbp),
+        rowwise(reason, status, result, tested, start, utc, cbp, _male(v)),
         rowwise(resolve, status, result, tested, start, opens, utc, cbp),
     )
 

@@ -79,12 +79,18 @@ def overall_status(status: pd.Series, patient: pd.Series) -> pd.Series:
     return pd.Series(result, index=per.index, name="status")
 
 
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: "White blood cells" -> "white blood cells", "AST/ALT" kept."""
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() else label[:1].lower() + label[1:]
+
+
 def _named(rows: pd.DataFrame, singular: str, plural: str) -> str:
     """``"EXCL08 (white blood cells) fails"``, ``"INCL05 (...) and EXCL07 (...) lack data"``."""
     from studylib.eligibility.text import listing
 
     names = listing(
-        [f"{i} ({label.lower()})" for i, label in zip(rows["id"], rows["label"], strict=True)]
+        [f"{i} ({_in_sentence(label)})" for i, label in zip(rows["id"], rows["label"], strict=True)]
     )
     return f"{names} {singular if len(rows) == 1 else plural}"
 
