@@ -110,26 +110,25 @@ COURSES = pd.DataFrame(
         "months": [0.5, 4.0, 12.0, 12.0, 0.3, 0.4, 1.8, 60.0, 60.0],
     }
 )
+COURSES["weeks"] = COURSES["months"] * 4.348
+
+
+def _labels(ax) -> list[str]:
+    return sorted(c.get_label() for c in ax.collections if isinstance(c, PathCollection))
 
 
 def test_swimmer_has_one_bar_per_patient_and_markers_per_event(tmp_path):
-    """Two bars as long as the follow-up, one scatter per event kind present."""
+    """Both panels have one bar per patient; treatment events left, follow-up events right."""
     fig = swimmer(COURSES)
-    ax = fig.axes[0]
-    bars = [c for c in ax.containers if isinstance(c, BarContainer)][0]
-    assert sorted(bar.get_width() for bar in bars) == [12.0, 60.0]
-    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
-    assert sorted(s.get_label() for s in scatters) == sorted(
-        [
-            "IL-2 cycle start",
-            "Progression",
-            "Death",
-            "SBRT fraction",
-            "PR",
-            "Alive at last contact",
-        ]
-    )
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["B1", "A1"]
+    treatment, follow = fig.axes[:2]
+    for ax, time in ((treatment, "weeks"), (follow, "months")):
+        bars = [c for c in ax.containers if isinstance(c, BarContainer)][0]
+        ends = COURSES.loc[COURSES["event"] == "follow_up", time]
+        assert sorted(bar.get_width() for bar in bars) == sorted(ends)
+    assert _labels(treatment) == ["IL-2 cycle start", "PR", "Progression", "SBRT fraction"]
+    assert _labels(follow) == ["Alive at last contact", "Death", "Progression"]
+    assert [t.get_text() for t in treatment.get_yticklabels()] == ["B1", "A1"]
+    assert treatment.get_xlim()[1] == pytest.approx(1.8 * 4.348 * 1.1)
     assert _png(fig, tmp_path / "swimmer.png") == PNG_MAGIC
 
 

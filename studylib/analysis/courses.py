@@ -48,7 +48,8 @@ def patient_courses(
     Returns
     -------
     DataFrame
-        ``patient_id``, ``arm``, ``event``, ``date``, ``months`` (since the origin), ``label``.
+        ``patient_id``, ``arm``, ``event``, ``date``, ``months`` and ``weeks`` (since the
+        origin), ``label``.
         Events: ``sbrt`` (each fraction given), ``il2_cycle`` (first dose given of each
         cycle), ``CR`` and ``PR`` (scans), ``progression``, ``crossover`` (first SBRT fraction
         of a patient of the crossover arm who crossed over), ``death`` or ``alive`` (last
@@ -140,7 +141,8 @@ def patient_courses(
     events = events.merge(base[["patient_id", "arm", "origin"]], on="patient_id", how="inner")
     days = (pd.to_datetime(events["date"]).dt.normalize() - events["origin"]).dt.days
     events["months"] = days * _per_day(rules.survival_time_unit)
-    columns = ["patient_id", "arm", "event", "date", "months", "label"]
+    events["weeks"] = days * _per_day("week")
+    columns = ["patient_id", "arm", "event", "date", "months", "weeks", "label"]
     return events.sort_values(["patient_id", "date"], kind="stable")[columns].reset_index(drop=True)
 
 

@@ -8,6 +8,8 @@ thresholds drawn as reference lines are read from the protocol's primary ruleset
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from lifelines.plotting import add_at_risk_counts
@@ -166,8 +168,43 @@ def spider(changes: pd.DataFrame, *, ruleset: str | None = None, arms=("A", "B")
     return fig
 
 
+#: Events drawn in the treatment panel of the swimmer plot, and in the follow-up panel.
+_TREATMENT_EVENTS = ("sbrt", "il2_cycle", "CR", "PR", "crossover", "progression")
+_FOLLOW_UP_EVENTS = ("progression", "crossover", "death", "alive")
+
+
+def _swim(ax, courses, position, order, kinds, time: str) -> list:
+    ends = order[time] if time in order else order["months"]
+    ax.barh(
+        [position[p] for p in order["patient_id"]],
+        ends,
+        color=[ARM_COLOURS.get(a, "#999999") for a in order["arm"]],
+        alpha=0.35,
+        height=0.7,
+    )
+    handles = []
+    for kind in kinds:
+        marker, colour, label = _SWIMMER_MARKERS[kind]
+        rows = courses[courses["event"] == kind]
+        if rows.empty:
+            continue
+        ax.scatter(
+            rows[time],
+            rows["patient_id"].map(position),
+            marker=marker,
+            color=colour,
+            s=60 if marker == "*" else 28,
+            zorder=3,
+            label=label,
+        )
+        handles.append(
+            Line2D([], [], marker=marker, color=colour, linestyle="", markersize=7, label=label)
+        )
+    return handles
+
+
 def swimmer(courses: pd.DataFrame, *, arms=("A", "B")) -> Figure:
-    """Swimmer plot: each patient's course from randomisation to last contact.
+    """Swimmer plot: each patient's treatment course, then their whole follow-up.
 
     Parameters
     ----------
@@ -175,51 +212,45 @@ def swimmer(courses: pd.DataFrame, *, arms=("A", "B")) -> Figure:
         Tidy events, as :func:`studylib.analysis.courses.patient_courses` returns:
         ``patient_id``, ``arm``, ``event`` (``follow_up`` for the bar's end; ``sbrt``,
         ``il2_cycle``, ``CR``, ``PR``, ``progression``, ``crossover``, ``death``, ``alive``
-        for markers) and ``months`` (since randomisation).
+        for markers), ``weeks`` and ``months`` (since randomisation).
     arms
-        Patients are grouped by arm, in this order.
+        Patients are grouped by arm, in this order from the top.
 
     Returns
     -------
     Figure
-        One horizontal bar per patient, coloured by arm, with a marker for each event.
+        Two panels sharing one bar per patient (coloured by arm): on the left the treatment
+        course in weeks (SBRT fractions, IL-2 cycles, CR and PR scans, progression,
+        crossover), up to the last dose, response or crossover; on the right the whole follow-up in
+        months (progression, crossover, death or alive at last contact).
     """
     ends = courses[courses["event"] == "follow_up"]
     order = ends.assign(arm_rank=ends["arm"].map({a: i for i, a in enumerate(arms)}))
     order = order.sort_values(["arm_rank", "months"], ascending=[False, True]).reset_index()
     position = dict(zip(order["patient_id"], range(len(order)), strict=True))
-    fig = Figure(figsize=(10, max(4.0, 0.17 * len(order) + 1.5)), layout="constrained")
-    ax = fig.subplots()
-    ax.barh(
-        [position[p] for p in order["patient_id"]],
-        order["months"],
-        color=[ARM_COLOURS.get(a, "#999999") for a in order["arm"]],
-        alpha=0.35,
-        height=0.7,
+    fig = Figure(figsize=(12, max(4.0, 0.17 * len(order) + 1.5)), layout="constrained")
+    treatment_ax, follow_ax = fig.subplots(
+        1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1.4]}
     )
     handles = [Patch(color=ARM_COLOURS[a], alpha=0.35, label=_arm_title(a)) for a in arms]
-    for kind, (marker, colour, label) in _SWIMMER_MARKERS.items():
-        rows = courses[courses["event"] == kind]
-        if rows.empty:
-            continue
-        ax.scatter(
-            rows["months"],
-            rows["patient_id"].map(position),
-            marker=marker,
-            color=colour,
-            s=28 if marker != "*" else 60,
-            zorder=3,
-            label=label,
-        )
-        handles.append(
-            Line2D([], [], marker=marker, color=colour, linestyle="", markersize=7, label=label)
-        )
-    ax.set_yticks(range(len(order)), order["patient_id"], fontsize=6)
-    ax.set_ylim(-1, len(order))
-    ax.set_xlabel("Months since randomisation")
-    ax.set_ylabel("Patient")
-    ax.legend(handles=handles, loc="lower right", fontsize=7)
-    ax.set_title("Each patient's course: treatment, response, progression, crossover, survival")
+    shown = _swim(treatment_ax, courses, position, order, _TREATMENT_EVENTS, "weeks")
+    # The treatment panel ends a little after the last dose, scan response or crossover;
+    # later progressions are shown on the follow-up panel.
+    treated = courses[courses["event"].isin(_TREATMENT_EVENTS[:-1])]
+    if not treated.empty:
+        treatment_ax.set_xlim(0, treated["weeks"].max() * 1.1)
+    treatment_ax.set_xlabel("Weeks since randomisation (treatment course)")
+    treatment_ax.set_title("Treatment and response")
+    more = _swim(follow_ax, courses, position, order, _FOLLOW_UP_EVENTS, "months")
+    follow_ax.set_xlabel("Months since randomisation (whole follow-up)")
+    follow_ax.set_title("Progression and survival")
+    labels = {h.get_label() for h in shown}
+    handles += shown + [h for h in more if h.get_label() not in labels]
+    treatment_ax.set_yticks(range(len(order)), order["patient_id"], fontsize=6)
+    treatment_ax.set_ylim(-1, len(order))
+    treatment_ax.set_ylabel("Patient")
+    follow_ax.legend(handles=handles, loc="lower right", fontsize=7)
+    fig.suptitle("Each patient's course")
     return fig
 
 
@@ -254,10 +285,14 @@ def kaplan_meier(analysis, *, at_risk: bool = True) -> Figure:
     ax.set_ylabel(f"{analysis.name} (probability)")
     ax.set_xlabel("Months since randomisation")
     ax.axvline(analysis.landmark_months, color="#999999", linewidth=0.8, linestyle=":")
+    years = PROTOCOL.analysis.os_landmark.to("year").magnitude
+    ax.text(analysis.landmark_months, 0.02, f" {years:g} years", color="#777777", fontsize=8)
     lines = []
     for arm, row in analysis.summary.iterrows():
         median = "not reached" if np.isnan(row["median_months"]) else f"{row['median_months']:.1f}"
-        lines.append(f"Arm {arm}: median {median} months, {row['events']} events / {row['n']}")
+        lines.append(
+            f"Arm {arm}: median {median} months, {int(row['events'])} events / {int(row['n'])}"
+        )
     lines.append(f"Log-rank p = {analysis.logrank_p:.3f}")
     ax.text(0.98, 0.98, "\n".join(lines), transform=ax.transAxes, ha="right", va="top", fontsize=8)
     ax.set_title(analysis.name)
@@ -273,6 +308,10 @@ def kaplan_meier(analysis, *, at_risk: bool = True) -> Figure:
     return fig
 
 
+def _wrap(text: str, width: int = 64) -> str:
+    return textwrap.fill(text, width=width, subsequent_indent="   ")
+
+
 def consort(flow) -> Figure:
     """CONSORT participant-flow diagram.
 
@@ -284,59 +323,84 @@ def consort(flow) -> Figure:
     Returns
     -------
     Figure
-        Boxes (text artists with a box) for screening, consent, exclusions with reasons,
-        randomisation, allocation per arm, crossover and analysis, joined by arrows.
+        Boxes (text artists with a box, ``gid`` naming the stage) for screening, consent,
+        exclusions with their reasons, randomisation, allocation per arm, crossover and
+        analysis, joined by arrows; the figure grows with the number of reasons.
     """
     c = flow.counts
     reasons = {
-        stage: "\n".join(
-            f"{row.reason}: {row.n}"
+        stage: [
+            _wrap(f"{row.reason}: {row.n}")
             for row in flow.reasons[flow.reasons["stage"] == stage].itertuples()
-        )
+        ]
         for stage in ("not_consented", "excluded")
     }
-    fig = Figure(figsize=(9, 9.5), layout="constrained")
+    side_text = {
+        "not_consented": "\n".join(
+            [f"Did not sign consent (n = {c['not_consented']})"] + reasons["not_consented"]
+        ),
+        "excluded": "\n".join(
+            [f"Excluded after consent (n = {c['excluded']})"] + reasons["excluded"]
+        ),
+    }
+    side_lines = {k: v.count("\n") + 1 for k, v in side_text.items()}
+    # Rows of the layout in text lines, top to bottom: a main box, then room for the side box
+    # that branches off below it.
+    gap = 3.0
+    y = {"screened": 1.0}
+    y["consented"] = y["screened"] + gap + side_lines["not_consented"]
+    y["randomized"] = y["consented"] + gap + side_lines["excluded"]
+    y["arms"] = y["randomized"] + gap + 1
+    y["crossover"] = y["arms"] + gap + 1
+    y["analysed"] = y["crossover"] + gap + 1
+    height = y["analysed"] + 2.5
+    fig = Figure(figsize=(9, max(6.0, 0.15 * height + 0.8)), layout="constrained")
     ax = fig.subplots()
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(height, 0)
     ax.axis("off")
-    box = {"boxstyle": "round,pad=0.5", "facecolor": "white", "edgecolor": "black"}
+    main = {"boxstyle": "round,pad=0.5", "facecolor": "white", "edgecolor": "black"}
     side = {"boxstyle": "round,pad=0.5", "facecolor": "#F2F2F2", "edgecolor": "#777777"}
+    centre, left, right = 0.3, 0.15, 0.6
     boxes = {
-        "screened": (0.35, 0.95, f"Assessed for eligibility (screened)\nn = {c['screened']}", box),
-        "not_consented": (
-            0.78,
-            0.86,
-            f"Did not sign consent\nn = {c['not_consented']}\n{reasons['not_consented']}",
-            side,
-        ),
-        "consented": (0.35, 0.77, f"Signed consent\nn = {c['consented']}", box),
-        "excluded": (
-            0.78,
-            0.66,
-            f"Excluded after consent\nn = {c['excluded']}\n{reasons['excluded']}",
-            side,
-        ),
-        "randomized": (0.35, 0.56, f"Randomised\nn = {c['randomized']}", box),
-        "arm_A": (0.18, 0.40, f"{_arm_title('A')}\nn = {c['arm_A']}", box),
-        "arm_B": (0.62, 0.40, f"{_arm_title('B')}\nn = {c['arm_B']}", box),
+        "screened": (centre, y["screened"], f"Assessed for eligibility\nn = {c['screened']}"),
+        "consented": (centre, y["consented"], f"Signed consent\nn = {c['consented']}"),
+        "randomized": (centre, y["randomized"], f"Randomised\nn = {c['randomized']}"),
+        "arm_A": (left, y["arms"], f"{_arm_title('A')}\nn = {c['arm_A']}"),
+        "arm_B": (right, y["arms"], f"{_arm_title('B')}\nn = {c['arm_B']}"),
         "crossover": (
-            0.18,
-            0.23,
-            f"Crossed over to SBRT + IL-2\nafter progression\nn = {c['crossover']}",
-            side,
+            left,
+            y["crossover"],
+            f"Crossed over to SBRT + IL-2 after progression\nn = {c['crossover']}",
         ),
         "analysed_A": (
-            0.18,
-            0.06,
-            f"Analysed\nn = {c['analysed_A']}\n(crossover counted in arm A)",
-            box,
+            left,
+            y["analysed"],
+            f"Analysed\nn = {c['analysed_A']} (crossover counted in arm A)",
         ),
-        "analysed_B": (0.62, 0.06, f"Analysed\nn = {c['analysed_B']}", box),
+        "analysed_B": (right, y["analysed"], f"Analysed\nn = {c['analysed_B']}"),
     }
-    for name, (x, y, text, style) in boxes.items():
-        ax.text(x, y, text, ha="center", va="center", fontsize=8.5, bbox=style, gid=name)
-    arrows = [
+    artists = {}
+    for name, (x, row, text) in boxes.items():
+        style = side if name == "crossover" else main
+        artists[name] = ax.text(
+            x, row, text, ha="center", va="center", fontsize=9, bbox=style, gid=name
+        )
+    branch = {"not_consented": "screened", "excluded": "consented"}
+    for name, parent in branch.items():
+        top = y[parent] + 1.5
+        artists[name] = ax.text(
+            centre + 0.12,
+            top,
+            side_text[name],
+            ha="left",
+            va="top",
+            fontsize=7.5,
+            bbox=side,
+            gid=name,
+        )
+    arrow = {"arrowstyle": "->", "color": "black", "shrinkA": 2, "shrinkB": 2}
+    for start, end in [
         ("screened", "consented"),
         ("consented", "randomized"),
         ("randomized", "arm_A"),
@@ -344,24 +408,23 @@ def consort(flow) -> Figure:
         ("arm_A", "crossover"),
         ("crossover", "analysed_A"),
         ("arm_B", "analysed_B"),
-    ]
-    for start, end in arrows:
-        x0, y0 = boxes[start][:2]
-        x1, y1 = boxes[end][:2]
+    ]:
         ax.annotate(
             "",
-            xy=(x1, y1 + 0.045),
-            xytext=(x0, y0 - 0.045),
-            arrowprops={"arrowstyle": "->", "color": "black"},
+            xy=(0.5, 1.0),
+            xycoords=artists[end],
+            xytext=(0.5, 0.0),
+            textcoords=artists[start],
+            arrowprops=arrow,
         )
-    for start, end in (("screened", "not_consented"), ("consented", "excluded")):
-        x0, y0 = boxes[start][:2]
-        x1, y1 = boxes[end][:2]
+    for name, parent in branch.items():
         ax.annotate(
             "",
-            xy=(x1 - 0.17, y1),
-            xytext=(x0, (y0 + y1) / 2),
-            arrowprops={"arrowstyle": "->", "color": "#777777"},
+            xy=(0.0, 1.0),
+            xycoords=artists[name],
+            xytext=(centre, y[parent] + 1.5),
+            textcoords="data",
+            arrowprops={**arrow, "color": "#777777", "shrinkA": 0},
         )
     ax.set_title("Participant flow (CONSORT)")
     return fig
