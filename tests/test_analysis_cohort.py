@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from studylib.analysis import analyse_cohort, primary_endpoint
+from studylib.analysis import analyse_cohort, analysis_settings, primary_endpoint
 from studylib.analysis.publication import COMPUTED
 from studylib.data import load_cohort
+from studylib.protocol import PROTOCOL
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,15 @@ def test_patients_and_courses_cover_every_randomised_patient(analysis):
     assert len(analysis.times) == 44
     assert (analysis.courses["event"] == "follow_up").sum() == 44
     assert analysis.best_change["patient_id"].nunique() == 44
+
+
+def test_settings_are_read_from_the_protocol():
+    """The settings table states the primary week, the window and the SD minimum of PROTOCOL."""
+    settings = analysis_settings().set_index("setting")["value"]
+    week = PROTOCOL.response.primary_timepoint_week
+    window = PROTOCOL.assessments.window.to("day").magnitude
+    assert settings["Primary endpoint: scans counted"] == (
+        f"up to week {week} after the first IL-2 dose, plus {window:g} days"
+    )
+    sd_days = PROTOCOL.response.sd_min_interval.to("day").magnitude
+    assert settings["Stable disease minimum"].startswith(f"{sd_days:g} days")

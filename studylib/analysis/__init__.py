@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "compare_with_publication": "studylib.analysis.publication",
     "CohortAnalysis": "studylib.analysis.report",
     "analyse_cohort": "studylib.analysis.report",
+    "analysis_settings": "studylib.analysis.report",
     "registry_results": "studylib.analysis.report",
     "workbook_figures": "studylib.analysis.report",
 }

@@ -28,7 +28,13 @@ from studylib.analysis.publication import compare_with_publication
 from studylib.analysis.survival import SurvivalAnalysis, survival_by_arm, survival_times
 from studylib.protocol import PROTOCOL
 
-__all__ = ["CohortAnalysis", "analyse_cohort", "registry_results", "workbook_figures"]
+__all__ = [
+    "CohortAnalysis",
+    "analyse_cohort",
+    "analysis_settings",
+    "registry_results",
+    "workbook_figures",
+]
 
 
 @dataclass(frozen=True)
@@ -315,3 +321,72 @@ def registry_results(analysis: CohortAnalysis) -> pd.DataFrame:
             _rate(*s.loc["B", ["landmark_survival", "landmark_ci_low", "landmark_ci_high"]], level),
         )
     return pd.DataFrame(rows)
+
+
+def _days(quantity) -> str:
+    return f"{quantity.to('day').magnitude:g} days"
+
+
+def analysis_settings() -> pd.DataFrame:
+    """How the endpoints are derived, read from the protocol, for a reader of the results.
+
+    Returns
+    -------
+    DataFrame
+        ``setting``, ``value`` and ``source`` (the protocol section that holds it).
+    """
+    r, a = PROTOCOL.response, PROTOCOL.analysis
+    level = f"{100 * a.confidence_level:g}%"
+    rows = [
+        ("Response criteria", r.primary_ruleset, "[response].primary_ruleset"),
+        (
+            "Irradiated lesions",
+            "left out of the response" if r.exclude_irradiated else "counted",
+            "[response].exclude_irradiated",
+        ),
+        (
+            "Primary endpoint: scans counted",
+            f"up to week {r.primary_timepoint_week} after the first IL-2 dose, plus "
+            f"{_days(PROTOCOL.assessments.window)}",
+            "[response].primary_timepoint_week, [assessments].window",
+        ),
+        ("Confirmation of CR/PR", "not required (randomised trial)", "[response].reading"),
+        (
+            "Stable disease minimum",
+            f"{_days(r.sd_min_interval)} after the first IL-2 dose",
+            "[response].sd_min_interval",
+        ),
+        (
+            "Crossover patients",
+            f"counted in arm {PROTOCOL.crossover.from_arm} with their response before SBRT",
+            "[analysis].crossover_reading",
+        ),
+        (
+            "Crossover response: scans counted",
+            f"up to {PROTOCOL.crossover.response_assessment_after.to('week').magnitude:g} weeks"
+            " after the first IL-2 "
+            f"dose of cycle {PROTOCOL.crossover.first_cycle}, plus "
+            f"{_days(PROTOCOL.assessments.window)}",
+            "[crossover].response_assessment_after",
+        ),
+        ("Responders", " or ".join(a.responders), "[analysis].responders"),
+        ("Disease control", ", ".join(a.disease_control), "[analysis].disease_control"),
+        (
+            "Rate intervals",
+            f"{level}, exact (Clopper-Pearson, statsmodels '{a.rate_interval}')",
+            "[analysis].rate_interval",
+        ),
+        (
+            "Comparison of arms",
+            f"Fisher's exact test, {a.comparison_alternative}; {a.secondary_alternative} "
+            "(arm B better) as a secondary figure",
+            "[analysis].comparison",
+        ),
+        (
+            "Survival",
+            f"from {a.survival_origin}, in {a.survival_time_unit}s; Kaplan-Meier, log-rank, "
+            f"Cox; landmark {a.os_landmark.to('year').magnitude:g} years",
+            "[analysis].survival_reading",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["setting", "value", "source"])
