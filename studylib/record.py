@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +47,22 @@ def record(name: str, value: Any) -> None:
     display({MIME: {"name": name, "value": value}, "text/plain": f"{name} = {value!r}"}, raw=True)
 
 
-def collect(notebook: str | Path) -> dict[str, Any]:
-    """Every value recorded in an executed notebook, by name (the last one wins)."""
-    import nbformat
+def collect(notebook: str | Path | Mapping) -> dict[str, Any]:
+    """Every value recorded in an executed notebook, by name (the last one wins).
 
-    nb = nbformat.read(str(notebook), as_version=4)
+    Parameters
+    ----------
+    notebook
+        The path of an executed ``.ipynb`` file, or a notebook already in memory (an
+        ``nbformat.NotebookNode`` or the equivalent ``dict``, as papermill returns it).
+    """
+    if isinstance(notebook, (str, Path)):
+        import nbformat
+
+        notebook = nbformat.read(str(notebook), as_version=4)
     found: dict[str, Any] = {}
-    for cell in nb.cells:
-        if cell.cell_type != "code":
+    for cell in notebook["cells"]:
+        if cell.get("cell_type") != "code":
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})

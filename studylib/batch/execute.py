@@ -1,0 +1,401 @@
+"""Run one patient's notebook in a worker and write its outputs (the worker side of a batch).
+
+:func:`run_task` executes a :class:`~studylib.batch.plan.Task` with papermill, writes the
+executed notebook and its HTML rendering atomically, reads back the recorded values, and
+returns a plain ``dict`` describing what happened. It never raises for a notebook's own
+failure (a cell error, a timeout, a dead kernel): those are results, so that one patient's
+problem never stops the others.
+
+Kernels
+-------
+By default every notebook gets a fresh kernel, shut down at once when it ends (papermill's
+graceful shutdown sometimes waits 2.5 s more: ../shared/research/platform.md §3). With
+``warm=True`` a worker keeps one kernel and runs notebook after notebook in it, putting
+the kernel back in a fresh kernel's state in between (:mod:`studylib.batch.inkernel`): the
+kernel start and the imports (about 1.8 s a notebook) are paid once per worker. A warm
+kernel that timed out, died or failed to reset is thrown away and the next notebook gets a
+new one.
+
+Kernels start in the notebook's folder, as in Jupyter, through the kernel's own working
+directory rather than papermill's ``cwd`` (a process-wide ``chdir``, unsafe in the threads
+of a Dask worker: papermill#473), with matplotlib's inline backend so figures land in the
+outputs, and their console messages go to ``kernels.log`` in the run folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+
+from studylib.batch.files import write_atomic
+from studylib.batch.plan import Task
+from studylib.record import collect
+
+__all__ = ["run_task", "init_worker", "shutdown_warm_kernels", "ENGINE"]
+
+ENGINE = "studylib-batch"
+RESET_TIMEOUT_S = 60
+# nbclient logs each timeout and dead kernel; the manifest and the summary already say it
+_log = logging.getLogger("studylib.batch.kernels")
+_log.addHandler(logging.NullHandler())
+_log.propagate = False
+
+# Per thread: the notebook being executed (papermill does not hand it back when a cell
+# fails) and the warm kernel. Dask runs tasks in threads, a local pool in one thread.
+_local = threading.local()
+_warm_kernels: dict[int, WarmKernel] = {}
+_warm_lock = threading.Lock()
+
+# Set by init_worker in a local pool: the parent's "stop" event, and whether a task runs.
+_stop_event = None
+_in_task = False
+_interrupted = False
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _kernel_environment() -> dict[str, str]:
+    # MPLBACKEND=Agg (set by `make`, CI, or a user) would keep figures out of the outputs;
+    # without it ipykernel selects the inline backend, as in Jupyter
+    return {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+
+
+def _start_arguments(task: Task, log) -> dict:
+    return {
+        "cwd": str(Path(task.notebook_path).parent),
+        "env": _kernel_environment(),
+        "stdout": log,
+        "stderr": log,
+    }
+
+
+class _BatchEngine(NBClientEngine):
+    """papermill's nbclient engine, with a kernel that can be reused and a visible notebook."""
+
+    @classmethod
+    def execute_managed_notebook(
+        cls,
+        nb_man,
+        kernel_name,
+        start_timeout=60,
+        execution_timeout=None,
+        warm_kernel=None,
+        start_arguments=None,
+        **_,
+    ):
+        _local.notebook = nb_man.nb
+        client = PapermillNotebookClient(
+            nb_man,
+            km=warm_kernel.km if warm_kernel else None,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            kernel_name=kernel_name,
+            shutdown_kernel="immediate",
+            log=_log,
+        )
+        if warm_kernel:
+            client.kc = warm_kernel.kc
+        return client.execute(**({} if warm_kernel else start_arguments or {}))
+
+
+papermill_engines.register(ENGINE, _BatchEngine)
+
+
+class WarmKernel:
+    """A kernel kept alive between notebooks, reset to a fresh kernel's state in between."""
+
+    def __init__(self, task: Task, log) -> None:
+        self.cwd = str(Path(task.notebook_path).parent)
+        self.kernel_name = task.kernel_name
+        self._holder = NotebookClient(
+            nbformat.v4.new_notebook(),
+            kernel_name=task.kernel_name,
+            timeout=RESET_TIMEOUT_S,
+            shutdown_kernel="immediate",
+            log=_log,
+        )
+        self._holder.km = self._holder.create_kernel_manager()
+        try:
+            self._holder.start_new_kernel(**_start_arguments(task, log))
+            self._holder.start_new_kernel_client()
+            self._run("__import__('studylib.batch.inkernel', fromlist=['_']).snapshot()")
+        except BaseException:
+            self.shutdown()
+            raise
+        self.fresh = True
+
+    @property
+    def km(self):
+        return self._holder.km
+
+    @property
+    def kc(self):
+        return self._holder.kc
+
+    def fits(self, task: Task) -> bool:
+        return self.kernel_name == task.kernel_name and self.cwd == str(
+            Path(task.notebook_path).parent
+        )
+
+    def _run(self, code: str) -> None:
+        msg_id = self.kc.execute(code, silent=True, store_history=False)
+        reply = self._holder.wait_for_reply(msg_id)
+        if reply is None or reply["content"]["status"] != "ok":
+            content = reply["content"] if reply else {}
+            raise RuntimeError(
+                f"the warm kernel could not run {code!r}: "
+                f"{content.get('ename', 'timeout')}: {content.get('evalue', '')}"
+            )
+
+    def reset(self) -> None:
+        """Clear what the previous notebook left (no-op before the first notebook)."""
+        if not self.fresh:
+            self._run("__import__('studylib.batch.inkernel', fromlist=['_']).reset()")
+        self.fresh = False
+
+    def shutdown(self) -> None:
+        holder = self._holder
+        if holder.km is not None:
+            holder._cleanup_kernel()
+
+
+def _warm_kernel_for(task: Task, log) -> WarmKernel:
+    key = threading.get_ident()
+    kernel = _warm_kernels.get(key)
+    if kernel is not None and not kernel.fits(task):
+        _discard_warm_kernel()
+        kernel = None
+    if kernel is None:
+        kernel = WarmKernel(task, log)
+        with _warm_lock:
+            _warm_kernels[key] = kernel
+    kernel.reset()
+    return kernel
+
+
+def _discard_warm_kernel() -> None:
+    with _warm_lock:
+        kernel = _warm_kernels.pop(threading.get_ident(), None)
+    if kernel is not None:
+        try:
+            kernel.shutdown()
+        except Exception as error:  # a kernel that is already gone cannot be shut down
+            _log.debug("warm kernel shutdown: %s", error)
+
+
+def shutdown_warm_kernels() -> int:
+    """Shut down every warm kernel of this process (at worker exit); returns how many."""
+    with _warm_lock:
+        kernels = list(_warm_kernels.values())
+        _warm_kernels.clear()
+    for kernel in kernels:
+        try:
+            kernel.shutdown()
+        except Exception as error:
+            _log.debug("warm kernel shutdown: %s", error)
+    return len(kernels)
+
+
+def _on_interrupt(signum, frame) -> None:
+    """Ctrl-C in a local worker: stop the task in progress once; ignore it when idle."""
+    global _interrupted
+    if _in_task and not _interrupted:
+        _interrupted = True
+        raise KeyboardInterrupt
+
+
+def init_worker(stop_event) -> None:
+    """Initialise a local pool worker: the parent's stop event, Ctrl-C, warm kernel cleanup."""
+    global _stop_event
+    import multiprocessing.util
+
+    _stop_event = stop_event
+    signal.signal(signal.SIGINT, _on_interrupt)
+    # multiprocessing workers end with os._exit, which skips atexit; Finalize still runs
+    multiprocessing.util.Finalize(None, shutdown_warm_kernels, exitpriority=10)
+
+
+def _stopping() -> bool:
+    return _interrupted or (_stop_event is not None and _stop_event.is_set())
+
+
+def _guard_interrupts() -> None:
+    # nbclient installs its own SIGINT handler while it runs a notebook and, when done,
+    # restores Python's default one: put the worker's back
+    if _stop_event is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_interrupt)
+
+
+def _running_cell(nb) -> int | None:
+    for index, cell in enumerate(nb.cells):
+        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
+            return index
+    return None
+
+
+def _describe_failure(error: BaseException, nb, task: Task) -> tuple[str, dict]:
+    import papermill as pm
+
+    if isinstance(error, pm.PapermillExecutionError):
+        return "failed", {
+            "kind": "cell error",
+            "ename": error.ename,
+            "evalue": error.evalue,
+            "cell_index": error.cell_index,
+            "execution_count": error.exec_count,
+            "message": f"{error.ename}: {error.evalue}",
+        }
+    cell = _running_cell(nb) if nb is not None else None
+    where = ""
+    if cell is not None:
+        first_line = nb.cells[cell].source.strip().splitlines()[:1] or [""]
+        where = f" (cell {cell}: {first_line[0]})"
+    if isinstance(error, CellTimeoutError):
+        status, kind = "timeout", "timeout"
+        message = f"a cell ran longer than the limit of {task.timeout_s:g} s{where}"
+    elif isinstance(error, DeadKernelError):
+        status, kind = "dead_kernel", "dead kernel"
+        message = f"the kernel died (out of memory, or killed){where}"
+    else:
+        status, kind = "error", "could not run"
+        message = f"{type(error).__name__}: {error}".strip()
+    return status, {
+        "kind": kind,
+        "ename": type(error).__name__,
+        "evalue": str(error),
+        "cell_index": cell,
+        "execution_count": None,
+        "message": message,
+    }
+
+
+def _banner(nb, status: str, error: dict) -> None:
+    """Say at the top of a notebook that did not finish (papermill does so for cell errors)."""
+    if status in ("ok", "failed"):
+        return
+    text = f"**This notebook did not finish**: {error['message']}."
+    cell = nbformat.v4.new_markdown_cell(text)
+    cell.metadata["tags"] = ["studylib-batch-banner"]
+    nb.cells.insert(0, cell)
+
+
+def _html(nb, task: Task) -> str:
+    exporter = getattr(_local, "exporter", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        # clinicians read results, not code: inputs and In/Out prompts are left out
+        exporter = HTMLExporter(
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        )
+        _local.exporter = exporter
+    title = f"{task.patient_id} · {task.notebook}"
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def _execute(task: Task) -> tuple[str, dict | None]:
+    """Run the notebook; leave it in ``_local.notebook``; return (status, error)."""
+    import papermill as pm
+
+    _local.notebook = None
+    log_path = Path(task.run_dir) / "kernels.log"
+    with open(log_path, "ab") as log:
+        kernel = None
+        try:
+            kernel = _warm_kernel_for(task, log) if task.warm else None
+            pm.execute_notebook(
+                task.notebook_path,
+                None,
+                parameters=task.parameters,
+                engine_name=ENGINE,
+                kernel_name=task.kernel_name,
+                progress_bar=False,
+                execution_timeout=task.timeout_s,
+                warm_kernel=kernel,
+                start_arguments=_start_arguments(task, log),
+            )
+            return "ok", None
+        except Exception as error:
+            status, details = _describe_failure(error, _local.notebook, task)
+            if task.warm and status != "failed":
+                _discard_warm_kernel()  # busy (timeout), dead, or in an unknown state
+            return status, details
+        finally:
+            _guard_interrupts()
+
+
+def run_task(task: Task) -> dict:
+    """Run one notebook for one patient; returns the manifest entry of what happened."""
+    global _in_task
+    started = time.perf_counter()
+    entry = {
+        "patient_id": task.patient_id,
+        "notebook": task.notebook,
+        "parameters": task.parameters,
+        "fingerprint": task.fingerprint,
+        "started_at": _now(),
+        "worker": f"{os.uname().nodename}:{os.getpid()}",
+        "warm": task.warm,
+    }
+    if _stopping():
+        return {**entry, "status": "interrupted", "error": None}
+    _in_task = True
+    try:
+        _guard_interrupts()
+        status, error = _execute(task)
+        nb = _local.notebook
+        if _stopping():
+            raise KeyboardInterrupt
+        recorded = {}
+        if nb is None:
+            # nothing ran: an output left by an earlier run would contradict this entry
+            task.output.unlink(missing_ok=True)
+            task.html.unlink(missing_ok=True)
+        else:
+            _banner(nb, status, error or {})
+            recorded = collect(nb)
+            write_atomic(task.output, nbformat.writes(nb))
+            try:
+                write_atomic(task.html, _html(nb, task))
+            except Exception as render_error:
+                task.html.unlink(missing_ok=True)
+                if status == "ok":
+                    status = "error"
+                    error = {
+                        "kind": "html",
+                        "ename": type(render_error).__name__,
+                        "evalue": str(render_error),
+                        "cell_index": None,
+                        "execution_count": None,
+                        "message": f"the notebook ran but its HTML page could not be"
+                        f" written: {render_error}",
+                    }
+        entry.update(
+            status=status,
+            error=error,
+            recorded=recorded,
+            output=str(task.output.relative_to(task.run_dir)) if nb is not None else None,
+            html=str(task.html.relative_to(task.run_dir)) if task.html.exists() else None,
+        )
+    except KeyboardInterrupt:
+        entry.update(status="interrupted", error=None)
+    finally:
+        _in_task = False
+        _local.notebook = None
+    entry["ended_at"] = _now()
+    entry["duration_s"] = round(time.perf_counter() - started, 2)
+    return entry

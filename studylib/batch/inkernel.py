@@ -1,0 +1,63 @@
+"""Code that runs inside a warm kernel, between two notebooks (``studylib batch --warm``).
+
+A warm kernel keeps the imported modules (pandas, pint, matplotlib, studylib) across the
+notebooks it runs, so only the first notebook of a worker pays for them. Everything a
+notebook can change that would show in the next one's outputs is put back between them, so
+that each notebook sees what a fresh kernel would show it:
+
+- the user namespace and the execution counter (IPython's ``reset(new_session=True)``),
+- the working directory, ``sys.path`` and the environment variables,
+- the warning filters,
+- pandas display and behaviour options,
+- matplotlib's open figures and ``rcParams`` (as the inline backend set them).
+
+State a notebook hides in a module's globals, or IPython configuration it changes with
+``%config``, is not reset: per-patient notebooks must not rely on either.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+_START: dict = {}
+
+
+def snapshot() -> None:
+    """Remember the fresh kernel's state; called once, before the first notebook."""
+    # Load the kernel's backend now, as a fresh kernel's first figure would: the inline
+    # backend then turns on interactive mode (figures shown at the end of each cell), and
+    # the rcParams saved below include it
+    import matplotlib
+    import matplotlib.pyplot
+
+    matplotlib.pyplot.switch_backend(matplotlib.get_backend())
+    _START.update(
+        cwd=os.getcwd(),
+        path=list(sys.path),
+        environ=dict(os.environ),
+        filters=list(warnings.filters),
+        rc={k: v for k, v in matplotlib.rcParams.items() if k != "backend"},
+    )
+
+
+def reset() -> None:
+    """Put the kernel back in the state :func:`snapshot` saw, ready for the next notebook."""
+    os.chdir(_START["cwd"])
+    sys.path[:] = _START["path"]
+    os.environ.clear()
+    os.environ.update(_START["environ"])
+    warnings.resetwarnings()  # also invalidates the "already warned" registries
+    warnings.filters.extend(_START["filters"])
+    with warnings.catch_warnings():
+        # resetting deprecated pandas options warns; the reset itself is what matters here
+        warnings.simplefilter("ignore")
+        if "pandas" in sys.modules:
+            sys.modules["pandas"].reset_option("all")
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+        sys.modules["matplotlib"].rcParams.update(_START["rc"])
+    from IPython import get_ipython
+
+    get_ipython().reset(new_session=True)

@@ -1,0 +1,126 @@
+"""The run manifest (``manifest.json``) and the cohort table (``cohort.csv``) of a run folder.
+
+The manifest is the audit record of a run folder: the parameters of the last run, the
+SHA-256 of every input (data files, notebooks, the studylib package), when the run started
+and ended, and one entry per patient and notebook with its status, its error, its outputs and
+the values it recorded. It is rewritten (atomically) after every notebook, so that a run
+stopped by Ctrl-C or a crash still describes the outputs on disk, and a rerun can skip what
+is done.
+
+Entries of patients not selected in a rerun are kept: the folder accumulates, and each entry
+carries the fingerprint of the inputs it was produced from.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from studylib.batch.files import write_atomic
+from studylib.batch.plan import Task
+
+__all__ = [
+    "MANIFEST",
+    "COHORT_TABLE",
+    "load_entries",
+    "is_up_to_date",
+    "write_manifest",
+    "cohort_rows",
+    "write_cohort_table",
+]
+
+MANIFEST = "manifest.json"
+COHORT_TABLE = "cohort.csv"
+SCHEMA = 1
+
+
+def load_entries(run_dir: Path) -> dict[tuple[str, str], dict]:
+    """The entries of an earlier manifest in ``run_dir``, by (patient, notebook)."""
+    path = Path(run_dir) / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        entries = manifest["notebooks"]
+        return {(e["patient_id"], e["notebook"]): e for e in entries}
+    except (ValueError, KeyError, TypeError):
+        return {}  # unreadable (edited by hand): everything reruns, nothing is trusted
+
+
+def is_up_to_date(task: Task, entry: dict | None) -> bool:
+    """Whether an earlier result can stand: same inputs, status ok, both outputs on disk."""
+    return (
+        entry is not None
+        and entry.get("status") == "ok"
+        and entry.get("fingerprint") == task.fingerprint
+        and task.output.is_file()
+        and task.html.is_file()
+    )
+
+
+def write_manifest(run_dir: Path, header: dict, entries: dict[tuple[str, str], dict]) -> Path:
+    """Write ``manifest.json`` atomically; returns its path."""
+    ordered = sorted(entries.values(), key=lambda e: (e["patient_id"], e["notebook"]))
+    counts: dict[str, int] = {}
+    for entry in ordered:
+        counts[entry["status"]] = counts.get(entry["status"], 0) + 1
+    manifest = {"schema": SCHEMA, **header, "counts": counts, "notebooks": ordered}
+    path = Path(run_dir) / MANIFEST
+    write_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def cohort_rows(
+    entries: dict[tuple[str, str], dict], patient_order: list[str], notebook_order: list[str]
+) -> tuple[list[str], list[dict]]:
+    """The cohort table: one row per patient, columns ``<notebook>.<recorded name>``.
+
+    Each notebook also gets a ``<notebook>.run_status`` column (ok, failed, timeout, ...);
+    it is empty where the notebook does not apply (a patient who was not enrolled).
+    """
+    rank = {p: i for i, p in enumerate(patient_order)}
+    notebooks = list(notebook_order) + sorted({n for _, n in entries} - set(notebook_order))
+    names: dict[str, list[str]] = {n: [] for n in notebooks}
+    rows: dict[str, dict] = {}
+    for (patient, notebook), entry in entries.items():
+        row = rows.setdefault(patient, {"patient_id": patient})
+        row[f"{notebook}.run_status"] = entry["status"]
+        for name, value in (entry.get("recorded") or {}).items():
+            if name not in names[notebook]:
+                names[notebook].append(name)
+            row[f"{notebook}.{name}"] = _cell(value)
+    columns = ["patient_id"]
+    for notebook in notebooks:
+        if any(k[1] == notebook for k in entries):
+            columns += [f"{notebook}.run_status"] + [f"{notebook}.{n}" for n in names[notebook]]
+    ordered = sorted(
+        rows.values(), key=lambda r: (rank.get(r["patient_id"], len(rank)), r["patient_id"])
+    )
+    return columns, ordered
+
+
+def write_cohort_table(
+    run_dir: Path,
+    entries: dict[tuple[str, str], dict],
+    patient_order: list[str],
+    notebook_order: list[str],
+) -> Path:
+    """Write ``cohort.csv`` atomically; returns its path."""
+    columns, rows = cohort_rows(entries, patient_order, notebook_order)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = Path(run_dir) / COHORT_TABLE
+    write_atomic(path, buffer.getvalue())
+    return path
