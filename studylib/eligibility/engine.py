@@ -195,23 +195,18 @@ def _judge(frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bo
     problems.raise_any(context)
     judged = judge_foci(typed).assign(_row=typed["patient_id"].map(rows))
     values = values.join(summarise_foci(judged, len(values)))
-    pieces = []
-    for order, criterion in enumerate(PROTOCOL.eligibility.criteria):
-        result = RULES[criterion.rule](values)
-        pieces.append(
-            result.assign(
-                patient_id=ids,
-                id=criterion.id,
-                kind=criterion.kind,
-                label=criterion.label,
-                quote=criterion.quote,
-                _row=np.arange(len(values)),
-                _order=order,
-            )
-        )
-    long = pd.concat(pieces, ignore_index=True).sort_values(["_row", "_order"], kind="stable")
-    overall = overall_status(long["status"], long["_row"])
-    long["overall_status"] = long["_row"].map(overall)
+    criteria = PROTOCOL.eligibility.criteria
+    judged_by_criterion = pd.concat([RULES[c.rule](values) for c in criteria], ignore_index=True)
+    # Rows come criterion by criterion; reorder them patient by patient.
+    patients, count = len(values), len(criteria)
+    order = (np.arange(patients)[:, None] + np.arange(count)[None, :] * patients).ravel()
+    long = judged_by_criterion.iloc[order].reset_index(drop=True)
+    long["patient_id"] = np.repeat(ids.to_numpy(dtype=object), count)
+    for name in ("id", "kind", "label", "quote"):
+        long[name] = np.tile(np.array([getattr(c, name) for c in criteria], dtype=object), patients)
+    row = np.repeat(np.arange(patients), count)
+    overall = overall_status(long["status"], pd.Series(row))
+    long["overall_status"] = overall.to_numpy()[row]
     return long[RESULT_COLUMNS].reset_index(drop=True), judged, values
 
 
