@@ -20,29 +20,25 @@ from studylib.synth.timeline import MAX_FRACTIONS, SBRT_MINUTE, first_dose_minut
 
 __all__ = ["dose_cohort", "HOLD_REASONS", "STOP_REASONS"]
 
-HOLD_REASONS = np.array(
-    [
-        "hypotension: systolic blood pressure below 90 mmHg",
-        "oliguria: urine output 120 mL over the 8-h shift",
-        "creatinine 2.6 mg/dL",
-        "sinus tachycardia 124 bpm",
-        "oxygen saturation below 90% on room air",
-        "confusion, resolved before the next dose",
-        "diarrhoea 1000 mL over the shift",
-        "platelets 42 K/uL",
-    ]
+HOLD_REASONS = (
+    "hypotension: systolic blood pressure below 90 mmHg",
+    "oliguria: urine output 120 mL over the 8-h shift",
+    "creatinine 2.6 mg/dL",
+    "sinus tachycardia 124 bpm",
+    "oxygen saturation below 90% on room air",
+    "confusion, resolved before the next dose",
+    "diarrhoea 1000 mL over the shift",
+    "platelets 42 K/uL",
 )
-STOP_REASONS = np.array(
-    [
-        "hypotension needing vasopressors",
-        "creatinine 3.1 mg/dL",
-        "atrial fibrillation",
-        "mental status changes not reversible within 2 h",
-        "urine output below 80 mL over the shift",
-        "oxygen requirement above 4 L/min",
-        "weight gain above 15%",
-        "patient declined further doses (fatigue)",
-    ]
+STOP_REASONS = (
+    "hypotension needing vasopressors",
+    "creatinine 3.1 mg/dL",
+    "atrial fibrillation",
+    "mental status changes not reversible within 2 h",
+    "urine output below 80 mL over the shift",
+    "oxygen requirement above 4 L/min",
+    "weight gain above 15%",
+    "patient declined further doses (fatigue)",
 )
 # Synthetic choice: how many dose slots short of the maximum a cycle stops (0 = all slots
 # used); later cycles stop one slot earlier. Single holds happen on 5% of slots, at most two.
@@ -76,20 +72,26 @@ def _il2(plan, timeline, weight_kg, rng, protocol: Protocol) -> pd.DataFrame:
     if demo.any() and not single[demo].any():
         single[np.flatnonzero(demo)[0], min(3, max(used[demo][0] - 2, 1))] = True
     stopped = index >= used[:, None]
-    hold_text = HOLD_REASONS[rng.integers(0, len(HOLD_REASONS), (m, slots))]
-    stop_text = STOP_REASONS[rng.integers(0, len(STOP_REASONS), m)]
-    stop_text = np.char.add(
-        np.char.add(np.char.add("cycle stopped after dose slot ", used.astype(str)), ": "),
-        stop_text,
-    )
-    reason = np.where(stopped, np.repeat(stop_text[:, None], slots, axis=1), "")
-    reason = np.where(single, hold_text, reason)
+    # Reasons as codes into one table of texts (0: none; then the single-hold reasons; then
+    # one "cycle stopped" text per slot count and stop reason), so 350,000 slots cost little.
+    hold_code = 1 + rng.integers(0, len(HOLD_REASONS), (m, slots))
+    stop_code = 1 + len(HOLD_REASONS) + (used - 1) * len(STOP_REASONS)
+    stop_code = stop_code + rng.integers(0, len(STOP_REASONS), m)
+    texts = [""] + list(HOLD_REASONS)
+    texts += [
+        f"cycle stopped after dose slot {n}: {why}"
+        for n in range(1, slots + 1)
+        for why in STOP_REASONS
+    ]
+    code = np.where(stopped, stop_code[:, None], 0)
+    code = np.where(single, hold_code, code)
+    reason = np.array(texts, dtype=object)[code]
     held = single | stopped
 
     scheduled = (start * cal.MINUTES_PER_DAY + first_dose_minute(protocol))[:, None] + index * step
     offset = rng.integers(0, 16, m)[:, None]
     given = np.where(held, cal.NONE, scheduled + offset)
-    dose = np.char.add(_iu(weight_kg[patient] * per_kg), " IU")
+    dose = np.array([f"{iu} IU" for iu in _iu(weight_kg * per_kg)], dtype=object)[patient]
     return pd.DataFrame(
         {
             "row": np.repeat(patient, slots),
@@ -98,7 +100,7 @@ def _il2(plan, timeline, weight_kg, rng, protocol: Protocol) -> pd.DataFrame:
             "number": np.tile(np.arange(1, slots + 1), m),
             "minute": scheduled.ravel(),
             "given_minute": given.ravel(),
-            "status": np.where(held.ravel(), "held", "given"),
+            "status": np.array(["given", "held"], dtype=object)[held.ravel().astype(int)],
             "dose": np.repeat(dose, slots),
             "hold_reason": reason.ravel(),
         }
@@ -106,7 +108,7 @@ def _il2(plan, timeline, weight_kg, rng, protocol: Protocol) -> pd.DataFrame:
 
 
 def _iu(values: np.ndarray) -> np.ndarray:
-    return np.round(values).astype(np.int64).astype(str)
+    return np.round(values).astype(np.int64)
 
 
 def _sbrt(plan, timeline, rng, protocol: Protocol) -> pd.DataFrame:

@@ -260,18 +260,21 @@ def screen_cohort(
     creat_text = _write_chemistry(creat, chem_style, _CREATININE_UMOL, 2)
     bili_text = _write_chemistry(bili, chem_style, _BILIRUBIN_UMOL, 1)
     ast_text = np.char.add(_fmt("%.0f", ast), " U/L")
+    limit = {
+        "hgb": _show(e.hgb_min, "g/dL"),
+        "wbc": _show(e.wbc_min, "G_per_L"),
+        "creatinine": _show(e.creatinine_max, "mg/dL"),
+        "bilirubin": _show(e.bilirubin_max, "mg/dL"),
+        "pft": f"{_magnitude(e.pft_exclusion_below, 'percent'):.0f}%",
+    }
     reasons = {
         "EXCL06": lambda i: "EXCL06: ischaemia on baseline EKG",
-        "EXCL09": lambda i: f"EXCL09: haemoglobin {hgb_text[i]} below {_show(e.hgb_min, 'g/dL')}",
-        "EXCL08": lambda i: (
-            f"EXCL08: white cell count {wbc_text[i]} below {_show(e.wbc_min, 'G_per_L')}"
-        ),
+        "EXCL09": lambda i: f"EXCL09: haemoglobin {hgb_text[i]} below {limit['hgb']}",
+        "EXCL08": lambda i: f"EXCL08: white cell count {wbc_text[i]} below {limit['wbc']}",
         "INCL04": lambda i: f"INCL04: ECOG performance status {ecog[i]} (0-{e.max_ecog} required)",
         "EXCL02": lambda i: "EXCL02: brain metastases not suitable for radiosurgery",
         "EXCL01": lambda i: "EXCL01: no metastatic site amenable to SBRT",
-        "EXCL12": lambda i: (
-            f"EXCL12: creatinine {creat_text[i]} above {_show(e.creatinine_max, 'mg/dL')}"
-        ),
+        "EXCL12": lambda i: f"EXCL12: creatinine {creat_text[i]} above {limit['creatinine']}",
         "EXCL10": lambda i: (
             f"EXCL10: AST {ast_text[i]}, {times_uln:.1f} times the upper limit "
             f"of normal ({ast_uln[i]:.0f} U/L); at most {e.transaminase_max_x_uln:g} times allowed"
@@ -279,13 +282,11 @@ def screen_cohort(
         "EXCL13": lambda i: "EXCL13: requires chronic steroids",
         "EXCL07": lambda i: (
             f"EXCL07: FEV1 {pft_bad:.0f}% of predicted, below "
-            f"{_magnitude(e.pft_exclusion_below, 'percent'):.0f}%, due to significant lung disease"
+            f"{limit['pft']}, due to significant lung disease"
         ),
         "INCL06": lambda i: "INCL06: declined to sign the study consent",
         "EXCL04": lambda i: "EXCL04: active pulmonary infection",
-        "EXCL11": lambda i: (
-            f"EXCL11: total bilirubin {bili_text[i]} above {_show(e.bilirubin_max, 'mg/dL')}"
-        ),
+        "EXCL11": lambda i: f"EXCL11: total bilirubin {bili_text[i]} above {limit['bilirubin']}",
         "EXCL03": lambda i: "EXCL03: previous radiation to the site proposed for SBRT",
         "INCL01": lambda i: "INCL01: melanoma not confirmed by biopsy or cytology",
         "EXCL05": lambda i: "EXCL05: lactating",
