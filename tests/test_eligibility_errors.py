@@ -60,6 +60,15 @@ def test_all_problems_of_a_record_come_in_one_error():
     assert str(caught.value).startswith("4 problems in the screening record of X01")
 
 
+def test_times_with_and_without_time_zone_cannot_be_compared():
+    """A pregnancy test time with a zone and a planned start without one is an error."""
+    with pytest.raises(DataError) as caught:
+        screen(eligible(pregnancy_test_at="2024-03-16T09:00+01:00"))
+    [problem] = caught.value.problems
+    assert problem.column == "pregnancy_test_at"
+    assert "both with a time zone, or both without" in problem.expected
+
+
 def test_unreadable_focus_size_is_an_error():
     """A focus diameter with a wrong unit is an error naming the focus."""
     sites = [{"site": "lung", "longest_diameter": "2 kg"}]

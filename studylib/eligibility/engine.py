@@ -90,7 +90,7 @@ class ScreeningResult:
 
     patient_id: str
     status: str
-    criteria: tuple[CriterionResult, ...]
+    criteria: list[CriterionResult]
     explanation: str
     foci: pd.DataFrame = field(repr=False)
     data: pd.DataFrame = field(repr=False)
@@ -264,10 +264,10 @@ def screen(record: Mapping[str, object] | pd.Series) -> ScreeningResult:
     frame = pd.DataFrame([fields], dtype=object)
     frame["sbrt_sites"] = pd.Series([foci], dtype=object)
     long, judged, values = _judge(frame, None, context, one=True)
-    criteria = tuple(
+    criteria = [
         CriterionResult(**{k: row[k] for k in CriterionResult.__dataclass_fields__})
         for row in long.to_dict("records")
-    )
+    ]
     status = long["overall_status"].iloc[0]
     return ScreeningResult(
         patient_id=patient_id,
