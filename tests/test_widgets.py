@@ -385,3 +385,36 @@ def test_response_answers_come_from_the_engine():
     """-30% is PR, +20%/+4 mm is SD, +5 mm is PD, an equivocal new lesion is not PD."""
     answers = [q.answer.split(".")[0] for q in response_questions()]
     assert answers == ["PR", "SD", "PD", "PR"]
+
+
+# --------------------------------------------------------------------------------------------
+# The rules in words (the tour's numbers come from here, not from the notebook)
+
+
+def test_design_rules_give_fractions_by_enrolment_number():
+    """The design bullets give 1 fraction for patients 1 to 20 and 2 from 21 onwards."""
+    from studylib.widgets.lessons import design_rules
+
+    text = design_rules()
+    assert "patients **1 to 20** (by enrolment number): **1 fraction** (Friday)" in text
+    assert "patients **21 onwards** (by enrolment number): **2 fractions** (Wednesday and" in text
+
+
+def test_screening_rules_give_the_laboratory_limits():
+    """The screening bullets give the WBC, haemoglobin and transaminase limits."""
+    from studylib.widgets.lessons import screening_rules
+
+    text = screening_rules()
+    assert "WBC below **3.0 x10^9/L**" in text and "haemoglobin below **9.0 g/dL**" in text
+    assert "**3 x the upper limit of normal**" in text and "**72 hours**" in text
+
+
+def test_response_rules_follow_the_ruleset():
+    """RECIST 1.1 needs +20% and 5 mm over the nadir; RECIST 1.0 has no millimetre minimum."""
+    from studylib.widgets.lessons import response_rules
+
+    assert "**20% above the smallest sum so far (the nadir)** **and** at least **5 mm**" in (
+        response_rules("recist1.1")
+    )
+    assert "mm** above it" not in response_rules("recist1.0")
+    assert "**30% below the baseline**" in response_rules()

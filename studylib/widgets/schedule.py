@@ -26,6 +26,11 @@ __all__ = ["ScheduleExplorer", "calendar_html", "DEMO_START"]
 #: A Monday, the tour's default first IL-2 dose.
 DEMO_START = dt.date(2012, 3, 5)
 
+#: The two weekday rules marked on the calendar (``[il2].start_weekday``,
+#: ``[sbrt].last_fraction_weekday``), named as staff name them: "the Monday rule".
+_START_DAY = PROTOCOL.il2.start_weekday
+_LAST_FRACTION_DAY = PROTOCOL.sbrt.last_fraction_weekday
+
 _SBRT = "#f4a582"
 _IL2 = "#92c5de"
 _SCAN = "#d9d9d9"
@@ -59,17 +64,17 @@ def _day_events(events: pd.DataFrame) -> dict[pd.Timestamp, list[str]]:
 
 
 def _marks(events: pd.DataFrame) -> dict[pd.Timestamp, str]:
-    """The days to outline: each cycle's first dose (Monday rule), the last SBRT fraction
-    (Friday rule). The weekday named is the one the engine planned on."""
+    """The days to outline: each cycle's first dose (the Monday rule) and the last SBRT
+    fraction (the Friday rule). The weekday in brackets is the day the engine planned."""
     marks: dict[pd.Timestamp, str] = {}
     firsts = events[(events["event"] == "il2_dose") & (events["number"] == 1)]
     for _, row in firsts.iterrows():
         day = row["planned_at"].normalize()
-        marks[day] = f"Monday rule: cycle {int(row['cycle'])} starts ({day:%A})"
+        marks[day] = f"{_START_DAY} rule: cycle {int(row['cycle'])} starts ({day:%A})"
     fractions = events[events["event"] == "sbrt_fraction"]
     if len(fractions):
         last = fractions.loc[fractions["planned_at"].idxmax(), "planned_at"].normalize()
-        marks[last] = f"Friday rule: last SBRT fraction ({last:%A})"
+        marks[last] = f"{_LAST_FRACTION_DAY} rule: last SBRT fraction ({last:%A})"
     return marks
 
 
