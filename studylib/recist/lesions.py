@@ -68,19 +68,33 @@ def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -
         )
 
 
-def _text(series: pd.Series) -> pd.Series:
-    """Strings stripped of surrounding blanks, with empty text as missing."""
-    text = series.astype("string").str.strip()
-    return text.mask(text == "")
+def _text(series: pd.Series, case: str | None = None) -> pd.Series:
+    """Strings stripped of surrounding blanks (optionally lower/upper case), missing as None.
+
+    Each distinct value is cleaned once, so a long column of repeated codes stays cheap.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    clean = pd.Series(uniques, dtype=object).map(lambda v: str(v).strip())
+    if case == "lower":
+        clean = clean.str.lower()
+    elif case == "upper":
+        clean = clean.str.upper()
+    table = np.append(clean.where(clean != "", None).to_numpy(dtype=object), None)
+    return pd.Series(table[codes], index=series.index, dtype=object)
 
 
 def _unknown(
     values: pd.Series, allowed, frame: pd.DataFrame, name: str, column: str, expected: str
 ) -> list[Problem]:
     """One problem per distinct value outside ``allowed`` (missing values are not checked)."""
-    bad = values.notna() & ~values.isin(list(allowed))
+    present = values[values.notna()]
+    allowed = set(allowed)
+    bad_values = [v for v in pd.unique(present) if v not in allowed]
+    if not bad_values:
+        return []
+    bad = present[present.isin(bad_values)]
     problems = []
-    for value, rows in values[bad].groupby(values[bad], sort=True):
+    for value, rows in bad.groupby(bad, sort=True):
         first = rows.index[0]
         patient = frame.at[first, "patient_id"] if "patient_id" in frame.columns else None
         count = f" ({len(rows)} rows, first at row {first!r})" if len(rows) > 1 else ""
@@ -103,7 +117,7 @@ def _boolean(
     """Yes/no values as a nullable boolean Series (Y/N, yes/no, true/false, 1/0, bools)."""
     if pd.api.types.is_bool_dtype(series):
         return series.astype("boolean")
-    text = _text(series).str.lower()
+    text = _text(series, case="lower")
     problems += _unknown(
         text, _TRUE | _FALSE, frame, name, column, "expected Y or N (yes/no, true/false, 1/0)"
     )
@@ -165,13 +179,13 @@ def prepare_lesions(lesions: pd.DataFrame) -> pd.DataFrame:
                     _str_or_none(frame.at[row, "patient_id"]),
                 )
             )
-    frame["role"] = frame["role"].str.lower()
+    frame["role"] = _text(frame["role"], case="lower")
     problems += _unknown(frame["role"], ROLES, frame, name, "role", f"expected one of {ROLES}")
     frame["site"] = _text(frame["site"])
     for column in ("nodal", "irradiated"):
-        empty = frame[column].isna() | (frame[column].astype("string").str.strip() == "")
+        empty = _text(frame[column]).isna()
         frame[column] = _boolean(frame[column], frame, name, column, problems)
-        for row in frame.index[empty.fillna(True).astype(bool)]:
+        for row in frame.index[empty]:
             problems.append(
                 Problem(
                     name,
@@ -243,23 +257,27 @@ def prepare_assessments(assessments: pd.DataFrame, lesions: pd.DataFrame) -> pd.
     frame["patient_id"] = _text(frame["patient_id"])
     frame["lesion_id"] = _text(frame["lesion_id"])
     frame["date"] = _dates(frame["date"], frame, name, "date", problems)
-    raw_date = _text(assessments["date"].astype("string"))
-    for row in frame.index[frame["date"].isna() & raw_date.isna()]:
-        problems.append(
-            Problem(
-                name,
-                None,
-                "date",
-                None,
-                f"a date is required (row {row!r})",
-                _str_or_none(frame.at[row, "patient_id"]),
+    if frame["date"].isna().any():
+        raw_date = _text(assessments["date"].astype("string"))
+        for row in frame.index[frame["date"].isna() & raw_date.isna()]:
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    "date",
+                    None,
+                    f"a date is required (row {row!r})",
+                    _str_or_none(frame.at[row, "patient_id"]),
+                )
             )
+    diameter = frame["diameter_mm"]
+    if not pd.api.types.is_numeric_dtype(diameter):
+        diameter = pd.to_numeric(_text(diameter), errors="coerce")
+        raw = _text(frame["diameter_mm"])
+        problems += _unknown(
+            raw.where(diameter.isna()), [], frame, name, "diameter_mm", "expected a number of mm"
         )
-    diameter = pd.to_numeric(frame["diameter_mm"], errors="coerce")
-    raw = _text(frame["diameter_mm"].astype("string"))
-    problems += _unknown(
-        raw.where(diameter.isna()), [], frame, name, "diameter_mm", "expected a number of mm"
-    )
+    diameter = diameter.astype(float)
     problems += _unknown(
         diameter.where(diameter < 0),
         [],
@@ -268,12 +286,12 @@ def prepare_assessments(assessments: pd.DataFrame, lesions: pd.DataFrame) -> pd.
         "diameter_mm",
         "a diameter cannot be negative",
     )
-    frame["diameter_mm"] = diameter.astype(float)
-    frame["state"] = _text(frame["state"]).str.lower()
+    frame["diameter_mm"] = diameter
+    frame["state"] = _text(frame["state"], case="lower")
 
     keys = les[["patient_id", "lesion_id", "role", "site", "nodal", "irradiated", "irradiated_on"]]
     merged = frame.drop(columns=[c for c in keys.columns[2:] if c in frame.columns]).merge(
-        keys, on=["patient_id", "lesion_id"], how="left", validate="many_to_one"
+        keys, on=["patient_id", "lesion_id"], how="left"
     )
     merged.index = frame.index
     unknown = merged["role"].isna()
@@ -299,7 +317,7 @@ def prepare_assessments(assessments: pd.DataFrame, lesions: pd.DataFrame) -> pd.
             f"expected one of {allowed} or empty for a {role.replace('_', '-')} lesion",
         )
     if "method" in merged.columns:
-        merged["method"] = _text(merged["method"]).str.upper()
+        merged["method"] = _text(merged["method"], case="upper")
         problems += _unknown(
             merged["method"], METHODS, merged, name, "method", f"expected one of {METHODS}"
         )
@@ -328,9 +346,14 @@ def prepare_assessments(assessments: pd.DataFrame, lesions: pd.DataFrame) -> pd.
         raise DataError(problems, name)
     merged["state"] = _codes(merged["state"])
     merged["method"] = _codes(merged["method"])
-    return merged.sort_values(["patient_id", "date", "lesion_id"], kind="stable").reset_index(
-        drop=True
+    order = np.lexsort(
+        (
+            pd.factorize(merged["lesion_id"], sort=True)[0],
+            merged["date"].to_numpy(),
+            pd.factorize(merged["patient_id"], sort=True)[0],
+        )
     )
+    return merged.iloc[order].reset_index(drop=True)
 
 
 def _codes(series: pd.Series) -> pd.Series:
@@ -355,13 +378,18 @@ def baseline_dates(assessments: pd.DataFrame) -> pd.Series:
 # Irradiated lesions
 
 
-def irradiation_status(lesions: pd.DataFrame, assessments: pd.DataFrame) -> pd.DataFrame:
+def irradiation_status(
+    lesions: pd.DataFrame, assessments: pd.DataFrame, *, follow_up: pd.Series | None = None
+) -> pd.DataFrame:
     """How each irradiated lesion enters the response (``protocol.toml`` reading_irradiated).
 
     Parameters
     ----------
     lesions, assessments
         Prepared frames (:func:`prepare_lesions`, :func:`prepare_assessments`).
+    follow_up
+        Each patient's first follow-up scan date, when already known (else derived from
+        ``assessments``).
 
     Returns
     -------
@@ -371,10 +399,11 @@ def irradiation_status(lesions: pd.DataFrame, assessments: pd.DataFrame) -> pd.D
         not part of the response; ``"censored"``: irradiated on study, missing from
         ``censored_from`` on) and ``censored_from``.
     """
-    dates = assessments[["patient_id", "date"]].drop_duplicates()
-    first = baseline_dates(assessments)
-    later = dates[dates["date"] > dates["patient_id"].map(first)]
-    follow_up = later.groupby("patient_id")["date"].min()
+    if follow_up is None:
+        dates = assessments[["patient_id", "date"]].drop_duplicates()
+        first = baseline_dates(assessments)
+        later = dates[dates["date"] > dates["patient_id"].map(first)]
+        follow_up = later.groupby("patient_id")["date"].min()
     out = lesions[["patient_id", "lesion_id"]].copy()
     first_follow_up = lesions["patient_id"].map(follow_up)
     on = lesions["irradiated_on"]
@@ -383,23 +412,6 @@ def irradiation_status(lesions: pd.DataFrame, assessments: pd.DataFrame) -> pd.D
     out["irradiation"] = np.select([early, late], ["excluded", "censored"], "none")
     out["censored_from"] = on.where(late)
     return out
-
-
-def _apply_irradiation(
-    lesions: pd.DataFrame, assessments: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Drop excluded irradiated lesions and the on-study assessments of censored ones."""
-    status = irradiation_status(lesions, assessments)
-    kept = lesions[status["irradiation"].to_numpy() != "excluded"]
-    censor = status[status["irradiation"] == "censored"].set_index(["patient_id", "lesion_id"])
-    rows = assessments.merge(
-        kept[["patient_id", "lesion_id"]], on=["patient_id", "lesion_id"], how="inner"
-    )
-    if len(censor):
-        key = pd.MultiIndex.from_frame(rows[["patient_id", "lesion_id"]])
-        cut = censor["censored_from"].reindex(key).to_numpy()
-        rows = rows[~(rows["date"].to_numpy() >= cut)]
-    return kept, rows.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------

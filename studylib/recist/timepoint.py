@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from studylib.protocol import Ruleset
-from studylib.recist.lesions import _apply_irradiation, prepare_assessments, prepare_lesions
+from studylib.recist.lesions import irradiation_status, prepare_assessments, prepare_lesions
 from studylib.recist.rulesets import Thresholds, thresholds
 
 __all__ = [
@@ -165,13 +165,6 @@ def _percent(value: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.where(reference > 0, pct, np.nan)
 
 
-def _fmt(values: np.ndarray, signed: bool = False) -> pd.Series:
-    """Numbers rounded to 0.1 as text ("+20.0" when signed); missing as "?"."""
-    s = pd.Series(np.round(values.astype(float), 1))
-    text = s.map(("{:+.1f}" if signed else "{:.1f}").format)
-    return text.where(s.notna(), "?")
-
-
 def _group_min_before(values: np.ndarray, group_start: np.ndarray, group: np.ndarray) -> np.ndarray:
     """For each row, the minimum of ``values`` over earlier rows of its group (NaN ignored)."""
     running = pd.Series(values).groupby(group).cummin().groupby(group).ffill().to_numpy()
@@ -268,24 +261,25 @@ def _timepoints(
 ) -> pd.DataFrame:
     # Timepoints come from every assessment, so a scan that saw only irradiated lesions is
     # still a timepoint (with nothing to assess: ND).
-    keys = asm[["patient_id", "date"]]
-    tp_of_row = keys.groupby(["patient_id", "date"], sort=True).ngroup().to_numpy()
-    tp = keys.drop_duplicates().sort_values(["patient_id", "date"]).reset_index(drop=True)
+    # Rows come sorted by patient and date: a timepoint starts where either changes.
+    row_patient = asm["patient_id"].to_numpy(dtype=object)
+    row_date = asm["date"].to_numpy()
+    starts = np.r_[True, (row_patient[1:] != row_patient[:-1]) | (row_date[1:] != row_date[:-1])]
+    tp_of_row = np.cumsum(starts) - 1
+    tp = pd.DataFrame({"patient_id": row_patient[starts], "date": row_date[starts]})
     visit = "visit" in asm.columns
     if visit:
         tp["visit"] = asm.groupby(tp_of_row)["visit"].first().to_numpy()
     n_tp = len(tp)
-    patient_codes, patients = pd.factorize(tp["patient_id"], sort=True)
+    patient_codes, patients = pd.factorize(tp["patient_id"])
     group_start = (
         np.r_[True, patient_codes[1:] != patient_codes[:-1]] if n_tp else np.zeros(0, bool)
     )
     first_of_patient = np.flatnonzero(group_start)
 
     if exclude_irradiated:
-        les, kept = _apply_irradiation(les, asm)
-        tp_of_kept = pd.MultiIndex.from_frame(tp[["patient_id", "date"]]).get_indexer(
-            pd.MultiIndex.from_frame(kept[["patient_id", "date"]])
-        )
+        les, keep = _irradiation_filter(les, asm, tp, group_start)
+        kept, tp_of_kept = asm[keep], tp_of_row[keep]
     else:
         kept, tp_of_kept = asm, tp_of_row
     role = kept["role"].to_numpy(dtype=object)
@@ -428,8 +422,44 @@ def _timepoints(
         out.insert(2, "visit", tp["visit"].to_numpy())
     for column in ("target_response", "nontarget_response", "new_lesions", "overall_response"):
         out.loc[group_start, column] = None
-    out.loc[group_start, "reason"] = "baseline: sum " + _fmt(sum_mm[group_start]).to_numpy() + " mm"
+    out.loc[group_start, "reason"] = [f"baseline: sum {x:.1f} mm" for x in sum_mm[group_start]]
     return out
+
+
+def _irradiation_filter(
+    les: pd.DataFrame,
+    asm: pd.DataFrame,
+    tp: pd.DataFrame,
+    group_start: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Lesions that stay in the response, and the assessment rows that count.
+
+    Same rule as :func:`studylib.recist.lesions.irradiation_status`: irradiated before the
+    patient's first follow-up scan, a lesion is left out; irradiated later, it is not
+    evaluable from its irradiation date.
+    """
+    if not les["irradiated"].any():
+        return les, np.ones(len(asm), dtype=bool)
+    first = np.flatnonzero(group_start)
+    second = first + 1
+    has_follow_up = second < len(tp)
+    has_follow_up[has_follow_up] = ~group_start[second[has_follow_up]]
+    follow_up = pd.Series(
+        tp["date"].to_numpy()[second[has_follow_up]],
+        index=tp["patient_id"].to_numpy()[first[has_follow_up]],
+    )
+    status = irradiation_status(les, asm, follow_up=follow_up)
+    excluded = status["irradiation"].to_numpy() == "excluded"
+    row_first_follow_up = asm["patient_id"].map(follow_up)
+    on = asm["irradiated_on"]
+    row_early = (
+        asm["irradiated"].to_numpy(dtype=bool)
+        & (on.isna() | row_first_follow_up.isna() | (on <= row_first_follow_up)).to_numpy()
+    )
+    row_censored = (
+        asm["irradiated"].to_numpy(dtype=bool) & ~row_early & (asm["date"] >= on).to_numpy()
+    )
+    return les[~excluded], ~(row_early | row_censored)
 
 
 def _continue_pr(
@@ -462,90 +492,85 @@ def _reasons(
     change_reference: np.ndarray,
     pct_reference: np.ndarray,
     backdated: np.ndarray,
-) -> pd.Series:
-    """A sentence per timepoint saying how each part of the response was reached."""
-    target = out["target_response"].to_numpy()
-    ref_name = "baseline" if t.pd_reference == "baseline" else "nadir"
-    ref = out["baseline_sum_mm"] if t.pd_reference == "baseline" else out["nadir_sum_mm"]
-    sum_text = "sum " + _fmt(out["sum_mm"].to_numpy()) + " mm"
-    base_text = (
-        _fmt(out["pct_change_baseline"].to_numpy(), signed=True)
-        + "% from baseline "
-        + _fmt(out["baseline_sum_mm"].to_numpy())
-        + " mm"
-    )
-    ref_text = (
-        _fmt(change_reference, signed=True)
-        + " mm, "
-        + _fmt(pct_reference, signed=True)
-        + f"% from {ref_name} "
-        + _fmt(ref.to_numpy())
-        + " mm"
-    )
+) -> list[str]:
+    """A sentence per timepoint saying how each part of the response was reached.
+
+    The numbers are only formatted here (one f-string per row, the cheapest way to build
+    text); every decision was taken above on whole arrays.
+    """
+    by_baseline = t.pd_reference == "baseline"
+    ref_name = "baseline" if by_baseline else "nadir"
+    ref = (out["baseline_sum_mm"] if by_baseline else out["nadir_sum_mm"]).to_numpy()
     pd_rule = f"PD needs >= {t.pd_change_pct:+g}% and >= {t.pd_min_increase_mm:g} mm"
     pr_rule = f"PR at <= {t.pr_change_from_baseline_pct:g}%"
-    missing = (
-        (out["targets_expected"] - out["targets_measured"]).astype(str)
-        + " of "
-        + out["targets_expected"].astype(str)
-        + " target lesions not evaluated"
+    cr_rule = f"non-nodal targets 0 mm, nodes < {t.node_pathological_min_mm:g} mm"
+    no_pet = " (CR on CT but no negative PET, which this ruleset needs)"
+    continued = " (continued PR: PR earlier and no PD since)"
+    new_text = {
+        "unequivocal": "unequivocal new lesion",
+        "equivocal": "equivocal new lesion (not PD until confirmed)",
+        "none": "no new lesion",
+    }
+    backdated_text = "new lesion equivocal here, confirmed at a later scan: PD from this date"
+    continued_pr = (out["target_response"].to_numpy() == "PR") & ~_at_most(
+        out["pct_change_baseline"].to_numpy(), t.pr_change_from_baseline_pct
     )
-    no_pet = (~pet_ok) & is_cr
-    text = pd.Series(
-        np.select(
-            [
-                target == "ND",
-                (target == "NE") & ~baseline_complete,
-                target == "CR",
-                target == "PD",
-                target == "NE",
-                target == "PR",
-            ],
-            [
-                "targets ND: no target lesion",
-                "targets NE: a target lesion was not measured at baseline",
-                "targets CR: " + sum_text + f", non-nodal targets 0 mm, nodes < "
-                f"{t.node_pathological_min_mm:g} mm",
-                "targets PD: " + sum_text + ", " + ref_text + " (" + pd_rule + ")",
-                "targets NE: "
-                + missing
-                + "; the measured ones do not show PD ("
-                + sum_text
-                + ", "
-                + ref_text
-                + ")",
-                "targets PR: " + sum_text + ", " + base_text + " (" + pr_rule + ")",
-            ],
-            "targets SD: " + sum_text + ", " + base_text + ", " + ref_text,
-        ),
-        dtype=object,
-    )
-    text = text.where(~no_pet, text + " (CR on CT but no negative PET, which this ruleset needs)")
-    if t.name and (target == "PR").any():
-        continued = (target == "PR") & ~_at_most(
-            out["pct_change_baseline"].to_numpy(), t.pr_change_from_baseline_pct
-        )
-        text = text.where(~continued, text + " (continued PR: PR earlier and no PD since)")
-    new = out["new_lesions"].to_numpy()
-    new_text = np.select(
-        [new == "unequivocal", new == "equivocal"],
-        ["unequivocal new lesion", "equivocal new lesion (not PD until confirmed)"],
-        "no new lesion",
-    )
-    new_text = np.where(
+    columns = [
+        out["target_response"],
+        out["sum_mm"],
+        out["pct_change_baseline"],
+        out["baseline_sum_mm"],
+        change_reference,
+        pct_reference,
+        ref,
+        out["targets_measured"],
+        out["targets_expected"],
+        baseline_complete,
+        is_cr & ~pet_ok,
+        continued_pr,
+        out["nontarget_response"],
+        out["new_lesions"],
         backdated,
-        "new lesion equivocal here, confirmed at a later scan: PD from this date",
-        new_text,
-    )
-    return (
-        text
-        + "; non-target "
-        + out["nontarget_response"]
-        + "; "
-        + new_text
-        + " -> "
-        + out["overall_response"]
-    )
+        out["overall_response"],
+    ]
+    reasons = []
+    # Python floats format several times faster than numpy scalars, hence tolist().
+    for row in zip(*(np.asarray(c).tolist() for c in columns), strict=True):
+        (target, total, pct_base, base, change, pct, reference, measured, expected) = row[:9]
+        (complete, pet_missing, is_continued, nontarget, new, was_backdated, overall) = row[9:]
+        versus_ref = f"{change:+.1f} mm, {_pct(pct)} from {ref_name} {reference:.1f} mm"
+        if target == "ND":
+            text = "targets ND: no target lesion"
+        elif not complete:
+            text = "targets NE: a target lesion was not measured at baseline"
+        elif target == "CR":
+            text = f"targets CR: sum {total:.1f} mm, {cr_rule}"
+        elif target == "PD":
+            text = f"targets PD: sum {total:.1f} mm, {versus_ref} ({pd_rule})"
+        elif target == "NE" and measured == 0:
+            text = f"targets NE: none of {expected} target lesions evaluated"
+        elif target == "NE":
+            text = (
+                f"targets NE: {expected - measured} of {expected} target lesions not evaluated;"
+                f" the measured ones do not show PD (sum {total:.1f} mm, {versus_ref})"
+            )
+        else:
+            text = (
+                f"targets {target}: sum {total:.1f} mm, {pct_base:+.1f}% from baseline "
+                f"{base:.1f} mm" + (f" ({pr_rule})" if target == "PR" else f", {versus_ref}")
+            )
+            if is_continued:
+                text += continued
+        if pet_missing:
+            text += no_pet
+        lesions_text = backdated_text if was_backdated else new_text[new]
+        reasons.append(f"{text}; non-target {nontarget}; {lesions_text} -> {overall}")
+    return reasons
+
+
+def _pct(value: float) -> str:
+    """A percent change, or 'n/a %' from a 0 mm reference (undefined)."""
+    return "n/a %" if value != value else f"{value:+.1f}%"
 
 
 def best_percent_change(responses: pd.DataFrame) -> pd.DataFrame:
