@@ -90,6 +90,14 @@ def _yes(values: pd.Series) -> pd.Series:
     return text.isin(["y", "yes", "true", "1"]).fillna(False).astype(bool)
 
 
+def _datetimes(values: pd.Series) -> pd.Series:
+    """Datetimes from the loader's column, or from ISO text (an empty cell is missing)."""
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        filled = values.astype("string").str.strip().ne("").fillna(False).astype(bool)
+        values = pd.to_datetime(values.where(filled), format="ISO8601")
+    return values.astype("datetime64[us]")
+
+
 def _prepare(dosing: pd.DataFrame, randomization: pd.DataFrame) -> pd.DataFrame:
     """Dosing rows with typed columns and the patient's arm, enrollment number and crossover."""
     rows = dosing.copy()
@@ -99,7 +107,7 @@ def _prepare(dosing: pd.DataFrame, randomization: pd.DataFrame) -> pd.DataFrame:
     rows["cycle"] = pd.to_numeric(rows["cycle"]).astype("Int64")
     rows["number"] = pd.to_numeric(rows["number"]).astype("Int64")
     for column in ("scheduled_at", "given_at"):
-        rows[column] = pd.to_datetime(rows[column].replace("", None)).astype("datetime64[us]")
+        rows[column] = _datetimes(rows[column])
     patients = randomization[["patient_id", "arm", "enrollment_number"]].copy()
     patients["patient_id"] = patients["patient_id"].astype(str)
     patients["arm"] = patients["arm"].astype(str)
