@@ -284,9 +284,10 @@ def pregnancy_test(v: pd.DataFrame) -> pd.DataFrame:
             return f"The pregnancy test{done} is positive."
         if pd.isna(cbp):
             return "Whether the patient is a woman of childbearing potential is not recorded."
+        if r == "not_done":
+            return "Woman of childbearing potential; no pregnancy test has been done."
         if r != "negative":
-            shown = "not done" if r == "not_done" else "not recorded"
-            return f"Woman of childbearing potential; the pregnancy test is {shown}."
+            return "Woman of childbearing potential; no pregnancy test result is recorded."
         if pd.isna(t):
             return "A negative pregnancy test is recorded without the time it was done."
         if pd.isna(p):

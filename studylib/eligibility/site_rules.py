@@ -48,8 +48,11 @@ _SUMMARY = [
 
 
 def _describe(site: str | None, cm: float, site_id: object) -> str:
-    name = site.replace("_", " ") if site else f"focus {site_id}"
-    return name if np.isnan(cm) else f"{name} {text.amount(cm, 'cm', decimal=False)}"
+    """``"chest wall 2.5 cm"``; a focus without a site by its id: ``"focus S2 (2.5 cm)"``."""
+    size = "" if np.isnan(cm) else text.amount(cm, "cm", decimal=False)
+    if not site:
+        return f"focus {site_id}" + (f" ({size})" if size else "")
+    return f"{site.replace('_', ' ')} {size}".strip()
 
 
 def summarise_foci(foci: pd.DataFrame, records: int) -> pd.DataFrame:
@@ -180,7 +183,8 @@ def no_amenable_site(v: pd.DataFrame) -> pd.DataFrame:
                 f" {_AMENABLE}."
             )
         count = r["foci_amenable"]
-        return f"{count} {'focus is' if count == 1 else 'foci are'} in a site amenable to SBRT."
+        where = "focus is in a site" if count == 1 else "foci are in sites"
+        return f"{count} {where} amenable to SBRT."
 
     def resolve(r: dict, s: str) -> str:
         if s != "missing":
