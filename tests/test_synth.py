@@ -427,6 +427,14 @@ def test_published_counts_scale_exactly_to_63_and_proportionally_otherwise():
     assert sorted(cohort.tables["randomization"]["arm"]) == ["A", "B"]
 
 
+@pytest.mark.parametrize("patients", [3, 4, 5, 9])
+def test_small_cohorts_are_valid(tmp_path, patients):
+    """Cohorts of a handful of patients pass the loader and enrol someone in every arm."""
+    write_cohort(tmp_path / "c", patients, seed=patients * 7 + 1)
+    cohort = load_cohort(tmp_path / "c")
+    assert set(cohort.randomization["arm"]) == {"A", "B"}
+
+
 @pytest.mark.parametrize("patients", [1, 0, -5])
 def test_fewer_patients_than_arms_is_refused(patients):
     """Fewer screened patients than arms is an impossible request."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from studylib.protocol import PROTOCOL, Protocol
 from studylib.synth import calendar as cal
 from studylib.synth.facts import Flow, TrialFacts
 from studylib.synth.tumours import SCAN_KEYS
@@ -25,7 +26,6 @@ _PRIORITY = {"CR": 0, "PR": 2, "SD": 4, "PD": 6}
 # Synthetic choice: mean survival after progression (days) by best response.
 _SURVIVAL_AFTER_PROGRESSION = {"CR": 600, "PR": 420, "SD": 240, "PD": 150}
 _CROSSOVER_RESPONSE_BONUS = 400
-_FIVE_YEARS = 1826
 
 
 def _lost_to_follow_up(arm, died, flow: Flow, facts: TrialFacts) -> np.ndarray:
@@ -53,6 +53,7 @@ def follow_cohort(
     flow: Flow,
     facts: TrialFacts,
     rng: np.random.Generator,
+    protocol: Protocol = PROTOCOL,
 ) -> pd.DataFrame:
     """One row per enrolled patient: ``progressed_on``, ``died_on``, ``last_contact_on``."""
     people = np.flatnonzero(plan["outcome"].eq("enrolled").to_numpy())
@@ -91,12 +92,12 @@ def follow_cohort(
     start = np.maximum(progressed, last_seen) + 14
     randomized = t["randomized_on"].to_numpy()
     death = start + np.round(rng.exponential(mean)).astype(np.int64)
-    death = np.minimum(death, randomized + _FIVE_YEARS - 15)
+    death = np.minimum(death, randomized + cal.days(protocol.analysis.os_landmark) - 15)
     died = np.where(survivor, cal.NONE, np.maximum(death, start))
     cutoff = cal.day_number(facts.data_cutoff)
     last_contact = np.where(survivor, cutoff - rng.integers(0, 91, n), died)
     lost = _lost_to_follow_up(arm, died, flow, facts)
-    last_contact[lost] = died[lost] - 30
+    last_contact[lost] = np.maximum(died[lost] - 30, progressed[lost])
     died[lost] = cal.NONE
     return pd.DataFrame(
         {

@@ -180,7 +180,7 @@ def build_timeline(
             done &= ~crossover
         columns[f"did_scan_{k}"] = done
     columns["did_scan_0"] = enrolled
-    xo_baseline = xo_sbrt[:, 0] - rng.integers(2, 16, n)
+    xo_baseline = xo_sbrt[:, 0] - rng.integers(2, min(16, baseline_within - 2), n)
     columns["scan_xo"] = np.where(crossover, cal.to_workday(xo_baseline, forward=False), -1)
     columns["did_scan_xo"] = crossover
     for k in range(MAX_FRACTIONS):
