@@ -261,8 +261,8 @@ def _dose_grid(ax, events: pd.DataFrame, dosing: pd.DataFrame, cycles: list[int]
                 va="center",
                 fontsize=8,
             )
-    numbers = pd.concat([planned["number"], il2["number"]]).dropna().astype(int)
-    last = int(numbers.max()) if len(numbers) else 1
+    numbers = [int(n) for n in (*planned["number"].dropna(), *il2["number"].dropna())]
+    last = max(numbers, default=1)
     ax.set_xticks(range(1, last + 1))
     ax.set_xlim(0.3, last + 0.7)
     ax.set_yticks([y[c] for c in cycles])
