@@ -225,6 +225,37 @@ class TreatmentPlan:
         )
         return table.reset_index()
 
+    def overview(self) -> pd.DataFrame:
+        """The plan at a glance: one row per SBRT fraction, IL-2 cycle and scan.
+
+        Columns ``event`` (``sbrt_fraction``, ``il2_cycle``, ``assessment``), ``cycle``,
+        ``what``, ``planned_at``, ``latest_at`` (for a cycle: of its first dose) and ``rule``.
+        """
+        events = self.events
+        cycles = self.cycles()
+        interval = _hours(PROTOCOL.il2.dose_interval)
+        cycle_rows = pd.DataFrame(
+            {
+                "event": "il2_cycle",
+                "cycle": cycles["cycle"],
+                "what": [
+                    f"IL-2 cycle {c}: up to {n} doses of {self.dose.miu:.1f} MIU every"
+                    f" {interval:g} h, last slot {_day(last)} {last:%H:%M}"
+                    for c, n, last in zip(
+                        cycles["cycle"], cycles["doses"], cycles["last_dose_at"], strict=True
+                    )
+                ],
+                "planned_at": cycles["planned_start"],
+                "latest_at": cycles["latest_start"],
+                "rule": cycles["rule"],
+            }
+        )
+        others = events[events["event"] != "il2_dose"].rename(columns={"label": "what"})
+        table = pd.concat([others[cycle_rows.columns], cycle_rows], ignore_index=True).sort_values(
+            "planned_at", kind="stable"
+        )
+        return table.reset_index(drop=True)
+
     def preparation_table(self) -> pd.DataFrame:
         """The dose preparation table (see :meth:`studylib.dosing.IL2Dose.preparation_table`)."""
         return self.dose.preparation_table()

@@ -349,3 +349,16 @@ def test_bundled_demo_patient_plan(data_dir):
     assert plan.arm == "B"
     assert plan.fractions >= 1
     assert plan.il2_start.day_name() == "Monday"
+
+
+def test_overview_has_one_row_per_fraction_cycle_and_scan():
+    """The overview lists 2 fractions, 2 cycles (with their allowed delay) and 3 scans."""
+    overview = plan_treatment("B", 21, MONDAY, "72 kg").overview()
+    assert (
+        overview["event"].tolist() == ["sbrt_fraction"] * 2 + ["il2_cycle"] * 2 + ["assessment"] * 3
+    )
+    cycle_2 = overview[overview["event"] == "il2_cycle"].iloc[1]
+    assert cycle_2["planned_at"] == T("2024-03-18 08:00")
+    assert cycle_2["latest_at"] == T("2024-03-25 08:00")
+    assert "last slot Fri 2024-03-22 16:00" in cycle_2["what"]
+    assert overview["rule"].str.len().gt(0).all()
