@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import pint
 
+from studylib.data import NO, YES
 from studylib.errors import DataError, Problem
 from studylib.protocol import PROTOCOL
 from studylib.units import convert, parse_quantity
@@ -50,9 +51,6 @@ FILE = "screening record"
 
 _RULES = PROTOCOL.eligibility
 _LIMITS = _RULES.plausible_max
-
-YES = frozenset({"y", "yes", "true", "1"})
-NO = frozenset({"n", "no", "false", "0"})
 
 YES_NO_FIELDS = (
     "histology_confirmed",
