@@ -338,11 +338,12 @@ def compare_with_publication(workbook: Mapping[str, float]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``figure`` (label), ``mark``, ``publication`` (the figure as given), ``workbook``,
-        ``difference`` (workbook minus publication, in the figure's unit), ``unit``,
-        ``agrees`` (the workbook's figure rounds to the publication's, at the decimals the
-        publication gave; NA when not computed), ``source``, ``key``. Rows marked
-        ``COMPUTED – NOT PUBLISHED`` are checks of the arithmetic, not trial results.
+        ``figure`` (label); ``mark``; ``reference`` (the figure as trial.md gives it: published
+        when the mark is SOURCE, arithmetic on published figures when DERIVED, and a check
+        computed by the research notes, never a trial result, when COMPUTED – NOT PUBLISHED);
+        ``workbook``; ``difference`` (workbook minus reference, in the figure's unit);
+        ``unit``; ``agrees`` (the workbook's figure rounds to the reference at the decimals it
+        was given with; NA when not computed); ``source``; ``key``.
     """
     unknown = sorted(set(workbook) - {f.key for f in PUBLISHED})
     if unknown:
@@ -356,7 +357,7 @@ def compare_with_publication(workbook: Mapping[str, float]) -> pd.DataFrame:
             {
                 "figure": f.label,
                 "mark": f.mark,
-                "publication": f.value,
+                "reference": f.value,
                 "workbook": ours,
                 "difference": ours - f.value if computed else np.nan,
                 "unit": f.unit,

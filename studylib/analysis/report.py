@@ -82,6 +82,42 @@ class CohortAnalysis:
         """The results laid out like a registry results posting."""
         return registry_results(self)
 
+    def key_results(self) -> dict[str, int | float | None]:
+        """The headline numbers as JSON-native values for ``studylib.record.record``.
+
+        Counts are ints; rates, p-values and ratios floats rounded to 4 decimals; a value that
+        is not estimable (an infinite odds ratio, a survival estimate beyond follow-up) is
+        ``None``.
+        """
+        t = self.primary.table
+        values: dict[str, float] = {
+            "n_A": t.loc["A", "n"],
+            "n_B": t.loc["B", "n"],
+            "responders_A": t.loc["A", "responders"],
+            "responders_B": t.loc["B", "responders"],
+            "orr_A": t.loc["A", "orr"],
+            "orr_B": t.loc["B", "orr"],
+            "fisher_p_two_sided": self.primary.p_value,
+            "fisher_p_one_sided": self.primary.p_value_one_sided,
+            "odds_ratio": self.primary.odds_ratio,
+            "crossover_responders": self.crossover.counts["responders"],
+            "crossover_n": self.crossover.counts["n"],
+            "pfs_logrank_p": self.pfs.logrank_p,
+            "os_logrank_p": self.os.logrank_p,
+            "os_landmark_A": self.os.summary.loc["A", "landmark_survival"],
+            "os_landmark_B": self.os.summary.loc["B", "landmark_survival"],
+        }
+        values.update({f"flow_{k}": v for k, v in self.flow.counts.items()})
+        out: dict[str, int | float | None] = {}
+        for name, value in values.items():
+            if isinstance(value, (int, np.integer)):
+                out[name] = int(value)
+            elif value is None or not np.isfinite(value):
+                out[name] = None
+            else:
+                out[name] = round(float(value), 4)
+        return out
+
 
 def analyse_cohort(cohort, *, ruleset: str | None = None) -> CohortAnalysis:
     """Run the whole cohort analysis on a loaded trial folder.
