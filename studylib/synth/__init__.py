@@ -7,6 +7,7 @@ enrolled (20 in arm A, 24 in arm B), the published best overall responses, 7 cro
 Every rule it follows is read from ``PROTOCOL``.
 
 Modules, one concept each: ``facts`` (published counts), ``plan`` (who fares how),
+``calendar`` (day arithmetic),
 ``timeline`` (dates), ``screening`` (screening records, SBRT foci), ``dosing`` (SBRT fractions,
 IL-2 dose slots), ``tumours`` (lesions and measurements), ``followup`` (progression and
 survival), ``deviations`` (the deliberate ones), ``writer`` (safe output), ``cohort``

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from studylib.protocol import PROTOCOL, Protocol
-from studylib.synth.facts import Flow
+from studylib.synth.facts import Flow, apportion
 
 __all__ = ["Timepoints", "timepoints", "plan_cohort", "patient_ids", "DEMO_ARM", "DEMO_RESPONSE"]
 
@@ -199,6 +199,12 @@ def _progression(bor, crossover, tp: Timepoints, rng: np.random.Generator):
     progress_at[sd & later] = tp.crossover
     progress_at[(bor == "PR") & (draw < _PR_PROGRESS_LATER)] = tp.crossover
     mechanism = rng.choice(np.array(_PD_MECHANISMS, dtype=object), size=n, p=_PD_MECHANISM_P)
+    # Progressors on the first scan show every kind of progression in proportion, so even a
+    # small cohort has growth, a new lesion and non-target progression to show.
+    first = np.flatnonzero((progress_at == tp.first) & ~crossover)
+    weights = [round(100 * p) for p in _PD_MECHANISM_P]
+    counts = dict(zip(_PD_MECHANISMS, apportion(len(first), weights), strict=True))
+    mechanism[first] = rng.permutation(_labels(counts))
     # Progression after a response is growth or a new lesion; a crossover starts from growth.
     late = progress_at > tp.first
     mechanism[late & (mechanism == "nontarget")] = "new"

@@ -306,8 +306,9 @@ def measure_cohort(
     diameter = np.where(np.isin(role, ["target", "new"]), value, np.nan)
     state = np.full(m, "", dtype=object)
 
-    # Targets too small to measure take RECIST's default size.
-    small = (role == "target") & (diameter > 0) & (diameter < too_small) & ~nodal
+    # Shrunken targets close to the default size are reported too small to measure (RECIST
+    # counts them at the default, a little below their size, so a response only deepens).
+    small = (role == "target") & (diameter > 0) & (diameter < too_small + 3) & ~nodal
     state[small] = "too_small"
     diameter[small] = np.nan
 
