@@ -56,8 +56,8 @@ class TargetLesion:
 
     @property
     def label(self) -> str:
-        axis = "short axis" if self.nodal else "longest diameter"
-        return f"{self.lesion_id} {self.site.replace('_', ' ')} ({axis})"
+        axis = " (short axis)" if self.nodal else ""
+        return f"{self.lesion_id} {self.site.replace('_', ' ')}{axis}"
 
 
 #: A responding patient: partial response at every scan (baseline, then the protocol's weeks).
@@ -181,9 +181,9 @@ class RecistCalculator(widgets.VBox):
         self.error = ""
 
         box = widgets.Layout(width="88px")
-        label_width = widgets.Layout(width="230px")
+        label_width = widgets.Layout(width="250px")
         header = widgets.HBox(
-            [widgets.HTML("<b>Lesion</b>", layout=label_width)]
+            [widgets.HTML("<b>Lesion: diameter in mm</b>", layout=label_width)]
             + [widgets.HTML(f"<b>{html.escape(n)}</b>", layout=box) for n in names]
         )
         rows: list[widgets.Widget] = [header]
@@ -196,9 +196,7 @@ class RecistCalculator(widgets.VBox):
                 self.diameters[(lesion.lesion_id, name)] = cell
                 cells.append(cell)
             rows.append(
-                widgets.HBox(
-                    [widgets.Label(f"Target {lesion.label}, mm", layout=label_width)] + cells
-                )
+                widgets.HBox([widgets.Label(f"Target {lesion.label}", layout=label_width)] + cells)
             )
 
         self.nontarget_state: dict[str, widgets.Dropdown] = {}
@@ -283,16 +281,18 @@ class RecistCalculator(widgets.VBox):
             self.chart.value = b""
             return
         self.result, self.error = result, ""
-        self.summary.value = "Response at each scan: " + " · ".join(
-            f"{html.escape(v)}: {badge(r)}"
-            for v, r in zip(result["visit"], result["overall_response"], strict=True)
-        )
+        # The summary last: when a reader (or the browser test) sees it change, the table and
+        # the chart have been sent before it.
+        self.chart.value = _chart_png(result, thresholds(self.ruleset.value))
         self.table.value = table_html(
             self.response_table(),
             colour_by={"overall": "overall", "targets": "targets"},
             row_class="timepoint",
         )
-        self.chart.value = _chart_png(result, thresholds(self.ruleset.value))
+        self.summary.value = "Response at each scan: " + " · ".join(
+            f"{html.escape(v)}: {badge(r)}"
+            for v, r in zip(result["visit"], result["overall_response"], strict=True)
+        )
 
     def static(self) -> list[object]:
         """The summary, the table and the chart as static output (no front end needed)."""

@@ -128,7 +128,7 @@ def calendar_html(plan: TreatmentPlan, until: pd.Timestamp | None = None) -> str
             quiet = 0
         cells = []
         for day in week_days:
-            style = "border:1px solid #ccc;vertical-align:top;width:118px;height:54px;padding:2px"
+            style = "border:1px solid #ccc;vertical-align:top;width:118px;height:44px;padding:2px"
             title = ""
             if day in windows:
                 style += f";background:{_WINDOW}"
@@ -145,7 +145,8 @@ def calendar_html(plan: TreatmentPlan, until: pd.Timestamp | None = None) -> str
             )
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return (
-        '<table class="studylib-calendar" style="border-collapse:collapse;font-size:80%">'
+        '<table class="studylib-calendar" '
+        'style="border-collapse:collapse;font-size:80%;line-height:1.25">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 

@@ -342,10 +342,11 @@ class ScreeningForm(widgets.VBox):
             self.criteria_table.value = ""
             return
         self.result, self.error = result, ""
-        self.verdict.value = verdict_html(result)
+        # The verdict last: when it changes on the page, the table has been sent before it.
         self.criteria_table.value = table_html(
             self.table(), colour_by={"status": "status"}, row_class="id"
         )
+        self.verdict.value = verdict_html(result)
 
     def static(self) -> list[object]:
         """The verdict and the criteria table as static output (no front end needed)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -35,6 +36,11 @@ COLOURS: dict[str, str] = {
 }
 
 _CELL = "border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top"
+
+
+def _slug(text: str) -> str:
+    """A CSS class from a value: ``"week 21"`` -> ``"week-21"``, ``"EXCL08"`` unchanged."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")
 
 
 def badge(text: str, status: str | None = None) -> str:
@@ -78,10 +84,11 @@ def table_html(
             colour = COLOURS.get(str(row[colour_by[column]]), "") if column in colour_by else ""
             background = f";background:{colour}" if colour else ""
             cells.append(f'<td style="{_CELL}{background}">{html.escape(shown)}</td>')
-        cls = f' class="row-{html.escape(str(row[row_class]))}"' if row_class else ""
+        cls = f' class="row-{_slug(str(row[row_class]))}"' if row_class else ""
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     return (
-        f'<table class="{css_class}" style="border-collapse:collapse;font-size:90%">'
+        f'<table class="{css_class}" style="border-collapse:collapse;font-size:90%;'
+        'line-height:1.3">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
