@@ -17,8 +17,10 @@ from studylib.analysis.survival import survival_by_arm
 from studylib.data import load_cohort
 from studylib.plots.cohort import (
     RESPONSE_COLOURS,
+    cohort_figures,
     consort,
     kaplan_meier,
+    save_cohort_figures,
     spider,
     swimmer,
     waterfall,
@@ -206,16 +208,13 @@ def analysis(tmp_path_factory):
 
 
 def test_every_figure_draws_from_a_whole_analysis(analysis, tmp_path):
-    """The figures accept what analyse_cohort returns, end to end."""
-    figures = {
-        "waterfall": waterfall(analysis.best_change),
-        "spider": spider(analysis.changes),
-        "swimmer": swimmer(analysis.courses),
-        "km_os": kaplan_meier(analysis.os),
-        "km_pfs": kaplan_meier(analysis.pfs),
-        "consort": consort(analysis.flow),
-    }
-    for name, fig in figures.items():
-        assert _png(fig, tmp_path / f"{name}.png") == PNG_MAGIC
-    bars = [c for ax in figures["waterfall"].axes[:2] for c in ax.containers]
+    """The figures accept what analyse_cohort returns, end to end, and are saved as PNGs."""
+    paths = save_cohort_figures(analysis, tmp_path / "figures")
+    assert sorted(p.name for p in paths) == sorted(
+        f"cohort_{name}.png"
+        for name in ("consort", "waterfall", "spider", "swimmer", "km_pfs", "km_os")
+    )
+    assert all(p.read_bytes()[:8] == PNG_MAGIC for p in paths)
+    figure = cohort_figures(analysis)["waterfall"]
+    bars = [c for ax in figure.axes[:2] for c in ax.containers]
     assert sum(len(c) for c in bars) == analysis.best_change["best_pct_change"].notna().sum()

@@ -9,6 +9,7 @@ thresholds drawn as reference lines are read from the protocol's primary ruleset
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,8 @@ __all__ = [
     "swimmer",
     "kaplan_meier",
     "consort",
+    "cohort_figures",
+    "save_cohort_figures",
 ]
 
 #: Colour of each best-overall-response category (colour-blind safe, Okabe-Ito).
@@ -428,3 +431,28 @@ def consort(flow) -> Figure:
         )
     ax.set_title("Participant flow (CONSORT)")
     return fig
+
+
+def cohort_figures(analysis) -> dict[str, Figure]:
+    """Every cohort figure of a :class:`studylib.analysis.report.CohortAnalysis`, by name:
+    ``consort``, ``waterfall``, ``spider``, ``swimmer``, ``km_pfs``, ``km_os``."""
+    return {
+        "consort": consort(analysis.flow),
+        "waterfall": waterfall(analysis.best_change),
+        "spider": spider(analysis.changes),
+        "swimmer": swimmer(analysis.courses),
+        "km_pfs": kaplan_meier(analysis.pfs),
+        "km_os": kaplan_meier(analysis.os),
+    }
+
+
+def save_cohort_figures(analysis, folder, *, prefix: str = "cohort_", dpi: int = 110) -> list:
+    """Write every cohort figure as ``<folder>/<prefix><name>.png``; returns the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, fig in cohort_figures(analysis).items():
+        path = folder / f"{prefix}{name}.png"
+        fig.savefig(path, dpi=dpi)
+        paths.append(path)
+    return paths
