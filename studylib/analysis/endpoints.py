@@ -159,18 +159,17 @@ def _compare(table: pd.DataFrame, column: str, rules: AnalysisRules) -> RateComp
 
 
 def _best_response(responses, references, cutoffs) -> pd.DataFrame:
+    """Unconfirmed best overall response with the protocol's SD minimum, stopping at the
+    first PD ([response].reading: no confirmation in this randomised trial)."""
     from studylib.recist.bor import best_overall_response, protocol_bor_options
 
-    options = protocol_bor_options()
-    options.pop("confirm_min_days")
-    options.pop("max_ne_between")
     return best_overall_response(
         responses,
         references,
         confirm=False,
+        sd_min_days=protocol_bor_options()["sd_min_days"],
         cutoff_dates=cutoffs,
         pd_cutoff=True,
-        **options,
     )
 
 
