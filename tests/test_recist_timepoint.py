@@ -440,3 +440,5 @@ def test_best_percent_change_uses_complete_timepoints_only():
     best = best_percent_change(run(a, b))
     assert best["best_pct_change_baseline"].tolist() == pytest.approx([-20.0, 10.0])
     assert best["date"].tolist() == [day(98), day(49)]
+    with_baseline = best_percent_change(run(a, b, include_baseline=True))
+    assert with_baseline["best_pct_change_baseline"].tolist() == pytest.approx([-20.0, 10.0])

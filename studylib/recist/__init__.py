@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "cycle_starts": "studylib.recist.variants",
     "local_control": "studylib.recist.local_control",
     "local_control_summary": "studylib.recist.local_control",
+    "patient_response": "studylib.recist.patient",
 }
 
 

@@ -576,8 +576,9 @@ def _pct(value: float) -> str:
 def best_percent_change(responses: pd.DataFrame) -> pd.DataFrame:
     """Each patient's largest shrinkage (or smallest growth) of the sum from baseline.
 
-    Only timepoints at which every target lesion was measured count, as in a waterfall
-    plot. ``responses`` is the output of :func:`timepoint_responses`.
+    Only follow-up timepoints at which every target lesion was measured count, as in a
+    waterfall plot. ``responses`` is the output of :func:`timepoint_responses` (a baseline
+    row, with ``include_baseline``, is not a result).
 
     Returns
     -------
@@ -588,6 +589,7 @@ def best_percent_change(responses: pd.DataFrame) -> pd.DataFrame:
     full = responses[
         (responses["targets_measured"] == responses["targets_expected"])
         & responses["pct_change_baseline"].notna()
+        & (responses["date"] > responses["baseline_date"])
     ]
     best = full.sort_values(["patient_id", "pct_change_baseline", "date"]).drop_duplicates(
         "patient_id"
