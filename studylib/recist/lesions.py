@@ -691,7 +691,8 @@ def baseline_problems(
         target & (rows["method"] == "PET"),
         "target_measured_by_pet",
         "warning",
-        "target lesion measured by PET at baseline; RECIST 1.1 measures targets by CT or MRI",
+        "target lesion measured on PET at baseline; RECIST 1.1 measures targets on CT or MRI "
+        "(the CT of a PET/CT only when of diagnostic quality)",
     )
     irradiated = rows["irradiated"] & rows["role"].isin(["target", "non_target"])
     if exclude_irradiated:
