@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
+from studylib.analysis.courses import first_il2_dose, patient_courses, response_course
 from studylib.analysis.endpoints import (
     CATEGORIES,
     count_by_arm,
@@ -15,6 +16,7 @@ from studylib.analysis.endpoints import (
     primary_endpoint,
     response_category,
 )
+from studylib.analysis.local import local_control_by_arm
 from studylib.analysis.rates import response_rate
 from studylib.data import load_cohort
 
@@ -266,3 +268,41 @@ def test_count_by_arm_rows_sum_to_n():
     sums = table[["cr", "pr", "sd", "pd", "ne"]].sum(axis=1)
     assert sums.tolist() == table["n"].tolist() == [4, 3]
     assert table.loc["A", "disease_control"] == 2
+
+
+def test_local_control_counts_irradiated_lesions_by_arm(cohort):
+    """B1's and A3's irradiated lesions double after SBRT: each arm has 1 lesion, 0 controlled."""
+    table, lesions = local_control_by_arm(cohort)
+    counts = ["lesions", "evaluable", "controlled", "patients"]
+    assert table.loc["B", counts].tolist() == [1, 1, 0, 1]
+    assert table.loc["A", counts].tolist() == [1, 1, 0, 1]
+    assert table.loc["B", "rate"] == 0.0
+    assert set(lesions["patient_id"]) == {"B1", "A3"}
+
+
+def test_patient_courses_lists_treatment_and_follow_up_events(cohort):
+    """A3's course: IL-2 cycles 1 and 3, crossover at its first SBRT fraction, progression."""
+    primary = primary_endpoint(cohort)
+    courses = patient_courses(
+        cohort.randomization, cohort.dosing, cohort.followup, primary.responses
+    )
+    a3 = courses[courses["patient_id"] == "A3"].set_index("event")
+    assert a3.loc["crossover", "date"] == pd.Timestamp("2012-06-29T09:00")
+    assert a3.loc["progression", "date"] == pd.Timestamp("2012-06-25")
+    assert (courses.loc[courses["patient_id"] == "A3", "event"] == "il2_cycle").sum() == 2
+    assert a3.loc["alive", "months"] == pytest.approx(
+        (pd.Timestamp("2017-06-01") - pd.Timestamp("2012-03-08")).days / 30.4375
+    )
+    b2 = courses[(courses["patient_id"] == "B2") & (courses["event"] == "CR")]
+    assert b2["date"].tolist() == [pd.Timestamp(WK7)]
+    assert (courses["event"] == "follow_up").sum() == len(TUMOURS)
+
+
+def test_response_course_counts_weeks_from_the_first_il2_dose(cohort):
+    """The week-7 scan of B1 lies 7 weeks after its first IL-2 dose, at -40%."""
+    primary = primary_endpoint(cohort)
+    arms = primary.patients.set_index("patient_id")["arm"]
+    course = response_course(primary.responses, first_il2_dose(cohort.dosing), arms)
+    b1 = course[course["patient_id"] == "B1"].iloc[0]
+    assert b1["week"] == pytest.approx(7.0)
+    assert b1["pct_change_baseline"] == pytest.approx(-40.0)
