@@ -6,10 +6,11 @@ each on its own, with the primary ruleset's thresholds (``protocol.toml``
 
 - reference: the lesion's last scan on or before its irradiation date (the first scan when
   the date is not recorded);
-- local CR: 0 mm (a node below the pathological short axis); local PR: at or below -30% from
-  the reference; local failure (PD): at least +20% and 5 mm over the lesion's smallest earlier
-  size, the reference included (from the reference itself under a ruleset that measures
-  progression from baseline); otherwise SD; NE when not measured;
+- local CR: 0 mm (a node below the pathological short axis); local PR: at or below the
+  ruleset's PR change from the reference; local failure (PD): at or above the PD change and
+  the minimum absolute increase over the lesion's smallest earlier size, the reference
+  included (over the reference itself under a ruleset that measures progression from
+  baseline); otherwise SD; NE when not measured;
 - a non-target irradiated lesion: CR when absent, PD on unequivocal progression, else
   NON-CR/NON-PD.
 """

@@ -190,17 +190,19 @@ def timepoint_responses(
     date. Rules (RECIST 1.1 §4.3; numbers from the ruleset in ``protocol.toml``):
 
     - Sum of diameters: longest diameters of non-nodal targets plus short axes of nodal
-      targets; "too small to measure" counts as the ruleset's default (5 mm), a measured
+      targets; "too small to measure" counts as the ruleset's default size, a measured
       value always wins.
     - Nadir: the smallest sum over earlier timepoints at which every target was measured,
       the baseline included.
     - Target CR: every non-nodal target at 0 mm and every nodal target below the
-      pathological size (10 mm); the sum may be above 0. PR: the sum at or below -30% from
-      baseline. PD: the sum at least +20% and at least 5 mm above the nadir (from a nadir of
-      0 the 5 mm decides); it may be called with targets missing when the measured ones
-      already show it. NE: a target not evaluated and no PD. SD: otherwise.
+      pathological short axis; the sum may be above 0. PR: the sum at or below the PR change
+      from baseline (inclusive). PD: the sum at or above the PD change over the nadir *and*
+      at least the minimum absolute increase (from a nadir of 0 the increase decides); it
+      may be called with targets missing when the measured ones already show it. NE: a
+      target not evaluated and no PD. SD: otherwise.
     - Non-target: PD on unequivocal progression; NE if one was not evaluated; CR when all
-      are absent (a node below 10 mm counts as absent); otherwise NON-CR/NON-PD.
+      are absent (a node below the pathological short axis counts as absent); otherwise
+      NON-CR/NON-PD.
     - New lesions: an unequivocal new lesion is PD; an equivocal one is not. A new node is
       only a lesion at the pathological size or above. With ``backdate_new_lesions`` (RECIST
       1.1 §4.3.2) an equivocal lesion later confirmed is progression from its first scan.
