@@ -32,9 +32,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+# imported here, not when first used: a local pool's forkserver imports this module once,
+# and every worker it forks starts with them loaded
 import nbformat
+import papermill as pm
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert import HTMLExporter
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
@@ -240,15 +244,19 @@ def _guard_interrupts() -> None:
 
 
 def _running_cell(nb) -> int | None:
-    for index, cell in enumerate(nb.cells):
-        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
-            return index
-    return None
+    """The cell that was running when execution stopped: the last one that started.
+
+    papermill marks even that cell "completed" after a timeout, so its status cannot tell.
+    """
+    started = [
+        index
+        for index, cell in enumerate(nb.cells)
+        if cell.get("metadata", {}).get("papermill", {}).get("start_time")
+    ]
+    return started[-1] if started else None
 
 
 def _describe_failure(error: BaseException, nb, task: Task) -> tuple[str, dict]:
-    import papermill as pm
-
     if isinstance(error, pm.PapermillExecutionError):
         return "failed", {
             "kind": "cell error",
@@ -295,8 +303,6 @@ def _banner(nb, status: str, error: dict) -> None:
 def _html(nb, task: Task) -> str:
     exporter = getattr(_local, "exporter", None)
     if exporter is None:
-        from nbconvert import HTMLExporter
-
         # clinicians read results, not code: inputs and In/Out prompts are left out
         exporter = HTMLExporter(
             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
@@ -309,8 +315,6 @@ def _html(nb, task: Task) -> str:
 
 def _execute(task: Task) -> tuple[str, dict | None]:
     """Run the notebook; leave it in ``_local.notebook``; return (status, error)."""
-    import papermill as pm
-
     _local.notebook = None
     log_path = Path(task.run_dir) / "kernels.log"
     with open(log_path, "ab") as log:

@@ -33,8 +33,9 @@ __all__ = [
 #: treatment or tumour data and runs only for patients in randomization.csv.
 SCREENED_NOTEBOOKS = frozenset({"01_screening"})
 
-#: Values passed to a notebook only when its parameters cell declares them.
-BATCH_PARAMETERS = {"interactive": False}
+#: Values passed to a notebook only when its parameters cell declares them: a batch report
+#: is static (no widgets) and about one patient (no cohort-wide screening log).
+BATCH_PARAMETERS = {"interactive": False, "show_cohort_log": False}
 
 REQUIRED_PARAMETERS = ("patient_id", "data_dir")
 
@@ -70,10 +71,16 @@ class PatientNotebook:
     def name(self) -> str:
         return self.path.stem
 
-    def parameters_for(self, patient_id: str, data_dir: Path) -> dict:
-        """The papermill parameters of one patient's run (plain values only)."""
+    def parameters_for(self, patient_id: str, data_dir: Path, patient_dir: Path) -> dict:
+        """The papermill parameters of one patient's run (plain values only).
+
+        A notebook that declares ``output_dir`` (for files it exports, such as a calendar)
+        writes them in the patient's output folder, beside the executed notebook.
+        """
         values = {"patient_id": patient_id, "data_dir": str(data_dir)}
         values.update({k: v for k, v in BATCH_PARAMETERS.items() if k in self.parameters})
+        if "output_dir" in self.parameters:
+            values["output_dir"] = str(patient_dir)
         return values
 
 
@@ -323,7 +330,9 @@ def plan_tasks(
         for notebook in notebooks:
             if notebook.population == "enrolled" and patient_id not in population.enrolled:
                 continue
-            parameters = notebook.parameters_for(patient_id, population.source.resolve())
+            parameters = notebook.parameters_for(
+                patient_id, population.source.resolve(), Path(run_dir).resolve() / patient_id
+            )
             tasks.append(
                 Task(
                     patient_id=patient_id,

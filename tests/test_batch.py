@@ -1,0 +1,414 @@
+"""Batch runs of per-patient notebooks: outputs, failures, resume, safety, warm kernels, Dask."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from studylib.batch import files
+from studylib.batch.manifest import is_up_to_date
+from studylib.batch.plan import (
+    BatchError,
+    Task,
+    data_file_hashes,
+    discover_notebooks,
+    fingerprint,
+)
+from studylib.batch.runner import run_batch
+from studylib.cli import main
+from studylib.record import collect
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "tests" / "notebooks"
+TINY = REPO / "tests" / "fixtures" / "tiny_trial"
+PROBES = [str(NOTEBOOKS / "probe_screening.ipynb"), str(NOTEBOOKS / "probe_enrolled.ipynb")]
+STATE = [str(NOTEBOOKS / "state_setter.ipynb"), str(NOTEBOOKS / "state_checker.ipynb")]
+
+
+def _copy_trial(tmp: Path) -> Path:
+    target = tmp / "trial"
+    shutil.copytree(TINY, target)
+    return target
+
+
+def _manifest(run_dir: Path) -> dict:
+    return json.loads((run_dir / "manifest.json").read_text())
+
+
+def _entries(run_dir: Path) -> dict:
+    return {(e["patient_id"], e["notebook"]): e for e in _manifest(run_dir)["notebooks"]}
+
+
+def _temporary_files(folder: Path) -> list[Path]:
+    return list(folder.rglob(f"*{files.TEMPORARY_SUFFIX}"))
+
+
+def _outputs(notebook: Path) -> list:
+    """A notebook's cells and outputs, without timings and memory addresses."""
+    text = re.sub(r"0x[0-9a-f]+", "0xADDRESS", notebook.read_text())
+    cells = json.loads(text)["cells"]
+    return [
+        (c["cell_type"], c["source"], c.get("execution_count"), c.get("outputs")) for c in cells
+    ]
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """The two probe notebooks for the tiny trial's three patients (T003 is not enrolled)."""
+    tmp = tmp_path_factory.mktemp("small")
+    data = _copy_trial(tmp)
+    report = run_batch(data, notebooks=PROBES, out=tmp / "outputs", workers=2, progress=False)
+    return report, data
+
+
+@pytest.mark.slow
+def test_small_batch_writes_every_output_table_and_manifest(small_run):
+    """Each applicable notebook has its .ipynb and .html; the cohort table has one row each."""
+    report, _ = small_run
+    run_dir = report.run_dir
+    assert report.exit_code == 0 and report.ran == 5
+    for patient in ("T001", "T002", "T003"):
+        assert (run_dir / patient / "probe_screening.ipynb").is_file()
+        assert (run_dir / patient / "probe_screening.html").is_file()
+    # T003 was screened but not randomised: the enrolled-only notebook does not apply
+    assert not (run_dir / "T003" / "probe_enrolled.ipynb").exists()
+    table = (run_dir / "cohort.csv").read_text().splitlines()
+    assert table[0] == (
+        "patient_id,probe_screening.run_status,probe_screening.outcome,probe_screening.ecog,"
+        "probe_enrolled.run_status,probe_enrolled.arm"
+    )
+    assert table[1:] == [
+        "T001,ok,enrolled,0,ok,B",
+        "T002,ok,enrolled,1,ok,A",
+        "T003,ok,screen_failure,2,,",
+    ]
+    assert not _temporary_files(run_dir)
+
+
+@pytest.mark.slow
+def test_manifest_records_inputs_versions_times_and_statuses(small_run):
+    """The manifest has the sha256 of every data file and notebook, the version and times."""
+    report, data = small_run
+    manifest = _manifest(report.run_dir)
+    for csv in data.glob("*.csv"):
+        expected = hashlib.sha256(csv.read_bytes()).hexdigest()
+        assert manifest["inputs"]["data_sha256"][csv.name] == expected
+    probe = NOTEBOOKS / "probe_screening.ipynb"
+    assert manifest["inputs"]["notebooks"]["probe_screening"]["sha256"] == (
+        hashlib.sha256(probe.read_bytes()).hexdigest()
+    )
+    assert manifest["studylib"]["version"] == __import__("studylib").__version__
+    assert manifest["started_at"] <= manifest["ended_at"]
+    entry = _entries(report.run_dir)[("T002", "probe_enrolled")]
+    assert entry["status"] == "ok" and entry["error"] is None
+    assert entry["parameters"] == {"patient_id": "T002", "data_dir": str(data.resolve())}
+    assert entry["recorded"] == {"arm": "A"}
+    assert entry["started_at"] <= entry["ended_at"]
+    assert collect(report.run_dir / entry["output"]) == {"arm": "A"}
+
+
+@pytest.mark.slow
+def test_html_shows_results_without_code(small_run):
+    """The clinicians' HTML page has the notebook's output and markdown but none of its code."""
+    report, _ = small_run
+    page = (report.run_dir / "T001" / "probe_screening.html").read_text()
+    assert "T001: enrolled" in page
+    assert "Screening outcome" in page
+    assert "load_cohort" not in page and "patient_id:" not in page
+
+
+@pytest.mark.slow
+def test_rerun_skips_unchanged_notebooks_and_force_reruns(small_run):
+    """A second run skips every unchanged ok notebook; --force reruns those selected."""
+    report, data = small_run
+    out = report.run_dir.parent
+    output = report.run_dir / "T001" / "probe_screening.ipynb"
+    before = output.stat().st_mtime_ns
+    again = run_batch(data, notebooks=PROBES, out=out, workers=2, progress=False)
+    assert (again.ran, again.skipped) == (0, 5)
+    assert output.stat().st_mtime_ns == before
+    forced = run_batch(
+        data, notebooks=PROBES, out=out, patients=["T003"], force=True, progress=False
+    )
+    assert (forced.ran, forced.skipped) == (1, 0)
+    entries = _entries(report.run_dir)
+    assert entries[("T003", "probe_screening")]["reused"] is False
+    assert entries[("T001", "probe_screening")]["reused"] is True  # kept from the first run
+    assert len((report.run_dir / "cohort.csv").read_text().splitlines()) == 4
+
+
+def _task(tmp_path: Path, **changes) -> Task:
+    notebook = discover_notebooks([PROBES[0]])[0]
+    parameters = {"patient_id": "T001", "data_dir": str(TINY)}
+    inputs = {
+        "notebook": notebook,
+        "parameters": parameters,
+        "data_hashes": data_file_hashes(TINY),
+        "package": {"version": "1.0"},
+        "kernel": "python3",
+    }
+    inputs.update(changes)
+    return Task("T001", "probe", PROBES[0], parameters, str(tmp_path), fingerprint(**inputs))
+
+
+def test_a_changed_input_makes_a_notebook_out_of_date(tmp_path):
+    """Data, notebook, parameters or package version changes invalidate an ok output."""
+    task = _task(tmp_path)
+    task.output.parent.mkdir(parents=True)
+    task.output.write_text("{}")
+    task.html.write_text("<html/>")
+    entry = {"status": "ok", "fingerprint": task.fingerprint}
+    assert is_up_to_date(task, entry)
+    hashes = {**data_file_hashes(TINY), "dosing.csv": "0" * 64}
+    changed = [
+        _task(tmp_path, data_hashes=hashes),
+        _task(tmp_path, package={"version": "1.1"}),
+        _task(tmp_path, parameters={"patient_id": "T001", "data_dir": "/elsewhere"}),
+    ]
+    assert not any(is_up_to_date(t, entry) for t in changed)
+    assert not is_up_to_date(task, {**entry, "status": "failed"})
+    task.html.unlink()
+    assert not is_up_to_date(task, entry)
+
+
+@pytest.fixture(scope="module")
+def broken_run(tmp_path_factory):
+    """T002 has an arm that does not exist; a fourth row has an id that names a path."""
+    tmp = tmp_path_factory.mktemp("broken")
+    data = _copy_trial(tmp)
+    randomization = data / "randomization.csv"
+    randomization.write_text(randomization.read_text().replace("T002,A,", "T002,C,"))
+    screening = data / "screening.csv"
+    rows = screening.read_text().splitlines()
+    rows.append(rows[-1].replace("T003,", "../T004,", 1))
+    screening.write_text("\n".join(rows) + "\n")
+    report = run_batch(data, notebooks=PROBES[:1], out=tmp / "outputs", workers=2, progress=False)
+    return report
+
+
+@pytest.mark.slow
+def test_broken_patient_fails_alone_with_file_line_and_column(broken_run):
+    """Only T002 fails, and its error is the loader's, naming file, line and column."""
+    entries = _entries(broken_run.run_dir)
+    assert entries[("T001", "probe_screening")]["status"] == "ok"
+    assert entries[("T003", "probe_screening")]["status"] == "ok"
+    failed = entries[("T002", "probe_screening")]
+    assert failed["status"] == "failed"
+    assert failed["error"]["ename"] == "DataError"
+    assert "randomization.csv, line 3, column 'arm': 'C': one of A, B" in failed["error"]["message"]
+    assert broken_run.exit_code == 1
+
+
+@pytest.mark.slow
+def test_unsafe_id_in_the_data_is_refused_and_nothing_escapes(broken_run):
+    """A screening row whose id would leave the output folder is refused, not run."""
+    entry = _entries(broken_run.run_dir)[("../T004", "probe_screening")]
+    assert entry["status"] == "refused"
+    assert "not a valid id" in entry["error"]["message"]
+    outputs = broken_run.run_dir.parent
+    assert sorted(p.name for p in outputs.iterdir()) == ["trial"]
+    assert not (broken_run.run_dir.parent.parent / "T004").exists()
+
+
+@pytest.fixture(scope="module")
+def failing_run(tmp_path_factory):
+    """For T002, sleepy.ipynb's cell outlives a 1 s limit and crash.ipynb kills its kernel."""
+    tmp = tmp_path_factory.mktemp("failing")
+    notebooks = [str(NOTEBOOKS / "sleepy.ipynb"), str(NOTEBOOKS / "crash.ipynb")]
+    report = run_batch(
+        _copy_trial(tmp),
+        notebooks=notebooks,
+        patients=["T002"],
+        out=tmp / "outputs",
+        workers=2,
+        timeout_s=1,
+        progress=False,
+    )
+    return report
+
+
+@pytest.mark.slow
+def test_timeout_is_recorded_with_a_banner_and_the_run_goes_on(failing_run):
+    """The timed-out notebook is recorded and saved with a banner; the other still ran."""
+    entries = _entries(failing_run.run_dir)
+    timed_out = entries[("T002", "sleepy")]
+    assert timed_out["status"] == "timeout"
+    assert "longer than the limit of 1 s" in timed_out["error"]["message"]
+    assert "import time" in timed_out["error"]["message"]  # the cell that was running
+    notebook = json.loads((failing_run.run_dir / "T002" / "sleepy.ipynb").read_text())
+    assert "did not finish" in "".join(notebook["cells"][0]["source"])
+    assert entries[("T002", "crash")]["status"] != "interrupted"
+    assert failing_run.exit_code == 1
+
+
+@pytest.mark.slow
+def test_dead_kernel_is_recorded(failing_run):
+    """A kernel that dies is reported as such for that notebook."""
+    crashed = _entries(failing_run.run_dir)[("T002", "crash")]
+    assert crashed["status"] == "dead_kernel"
+    assert "kernel died" in crashed["error"]["message"]
+    assert not _temporary_files(failing_run.run_dir)
+
+
+@pytest.mark.parametrize("bad", ["../T001", "T001/../../x", "/etc", "T 001", "..", "T001\n"])
+def test_path_traversal_id_is_refused_before_anything_runs(tmp_path, capsys, bad):
+    """An id that could name a path is refused with exit status 2 and nothing written."""
+    out = tmp_path / "outputs"
+    status = main(["batch", "--data", str(TINY), "--out", str(out), "--patients", bad])
+    assert status == 2
+    assert "refused patient id" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_unknown_patient_is_refused(tmp_path, capsys):
+    """An id that is not in screening.csv is refused, naming the file and example ids."""
+    out = tmp_path / "outputs"
+    status = main(["batch", "--data", str(TINY), "--out", str(out), "--patients", "T001", "P999"])
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "unknown patient 'P999'" in error and "screening.csv" in error and "T001" in error
+    assert not out.exists()
+
+
+def test_notebook_without_patient_parameters_is_refused(tmp_path):
+    """A notebook whose parameters cell lacks patient_id/data_dir cannot be batched."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell('title: str = "cohort"')
+    cell.metadata["tags"] = ["parameters"]
+    notebook.cells = [cell]
+    path = tmp_path / "cohort_view.ipynb"
+    nbformat.write(notebook, path)
+    with pytest.raises(BatchError, match="not a per-patient notebook"):
+        run_batch(TINY, notebooks=[str(path)], out=tmp_path / "outputs")
+
+
+def test_atomic_write_leaves_no_partial_file_when_it_fails(tmp_path, monkeypatch):
+    """A write that fails (or is interrupted) leaves neither the file nor a temporary."""
+    target = tmp_path / "P001" / "report.html"
+
+    def failing_replace(source, destination):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.os, "replace", failing_replace)
+    with pytest.raises(KeyboardInterrupt):
+        files.write_atomic(target, "<html>complete</html>")
+    assert not target.exists()
+    assert list(target.parent.iterdir()) == []
+    monkeypatch.undo()
+    files.write_atomic(target, "<html>complete</html>")
+    assert target.read_text() == "<html>complete</html>"
+    assert [p.name for p in target.parent.iterdir()] == ["report.html"]
+
+
+@pytest.mark.slow
+def test_warm_kernels_give_the_same_outputs_as_fresh_kernels(tmp_path):
+    """State a notebook leaves (variables, options, cwd, figures) never reaches the next one."""
+    data = _copy_trial(tmp_path)
+    runs = {}
+    for warm, workers in ((False, 2), (True, 1)):
+        runs[warm] = run_batch(
+            data,
+            notebooks=STATE,
+            patients=["T001"],
+            out=tmp_path / ("warm" if warm else "cold"),
+            workers=workers,
+            warm=warm,
+            progress=False,
+        ).run_dir
+    checker = collect(runs[True] / "T001" / "state_checker.ipynb")
+    assert checker["leftover_visible"] is False and checker["env_leftover"] is None
+    assert checker["precision"] == 6 and checker["cwd"] == "notebooks"
+    for name in ("state_setter", "state_checker"):
+        cold, warm = (runs[mode] / "T001" / f"{name}.ipynb" for mode in (False, True))
+        assert collect(warm) == collect(cold)
+        assert _outputs(warm) == _outputs(cold)
+
+
+@pytest.mark.slow
+def test_dask_executor_runs_the_same_tasks(tmp_path):
+    """--scheduler sends the notebooks to a Dask cluster; the results match a local run."""
+    distributed = pytest.importorskip(
+        "distributed", reason="Dask distributed is an optional extra (studylib[dask])"
+    )
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        report = run_batch(
+            _copy_trial(tmp_path),
+            notebooks=PROBES[:1],
+            patients=["T003"],
+            out=tmp_path / "outputs",
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        )
+    assert report.exit_code == 0 and "Dask cluster" in report.backend
+    values = collect(report.run_dir / "T003" / "probe_screening.ipynb")
+    assert values == {"outcome": "screen_failure", "ecog": 2}
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_without_partial_outputs(tmp_path):
+    """SIGINT mid-notebook: exit 130, no output for the unfinished notebook, no temporaries."""
+    out = tmp_path / "outputs"
+    command = [
+        sys.executable,
+        "-m",
+        "studylib.cli",
+        "batch",
+        "--data",
+        str(_copy_trial(tmp_path)),
+        "--out",
+        str(out),
+        "--patients",
+        "T002",
+        "--notebooks",
+        str(NOTEBOOKS / "sleepy.ipynb"),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+    )
+    log = out / "trial" / "kernels.log"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (log.exists() and log.stat().st_size):
+        time.sleep(0.2)  # the kernel has started and is sleeping in T002's cell
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    stdout, _ = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Interrupted" in stdout
+    assert not (out / "trial" / "T002" / "sleepy.ipynb").exists()
+    assert not _temporary_files(out)
+    assert _entries(out / "trial")[("T002", "sleepy")]["status"] == "interrupted"
+
+
+@pytest.mark.slow
+def test_real_notebooks_run_for_an_enrolled_patient(tmp_path, capsys, data_dir):
+    """The workbook's per-patient notebooks run for P001 and the summary says where it all is."""
+    present = [
+        REPO / "notebooks" / f"{n}.ipynb" for n in ("01_screening", "02_scheduling", "03_response")
+    ]
+    if not any(p.exists() for p in present):
+        pytest.skip("the per-patient notebooks are not in notebooks/ yet")
+    out = tmp_path / "outputs"
+    status = main(["batch", "--data", str(data_dir), "--out", str(out), "--patients", "P001"])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    run_dir = out / "data"
+    for notebook in (p for p in present if p.exists()):
+        assert (run_dir / "P001" / f"{notebook.stem}.html").is_file()
+    assert f"Cohort table: {run_dir / 'cohort.csv'}" in printed
+    assert f"Manifest:     {run_dir / 'manifest.json'}" in printed
+    header = (run_dir / "cohort.csv").read_text().splitlines()[0]
+    if (REPO / "notebooks" / "01_screening.ipynb").exists():
+        assert "01_screening.eligibility_status" in header
