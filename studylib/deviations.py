@@ -162,7 +162,7 @@ def _cycles(rows: pd.DataFrame) -> pd.DataFrame:
     planned = planned.where(~second, table["previous_start"] + interval)
     latest = (planned + delay).where(second)
     planned_by = pd.Series(
-        "the site's schedule (scheduled_at of the first slot)", index=table.index
+        "as the site scheduled it", index=table.index
     )
     planned_by[second] = (
         f"{_days(il2.cycle_interval)} days after the start of cycle "

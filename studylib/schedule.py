@@ -109,6 +109,35 @@ def _check_enrollment(enrollment_number: int) -> int:
     return int(enrollment_number)
 
 
+def _check_responder_cycles(count: int) -> int:
+    extra = PROTOCOL.il2.additional_cycles_for_responders
+    if isinstance(count, bool) or not isinstance(count, Integral) or not 0 <= count <= extra:
+        raise ValueError(
+            f"responder cycles {count!r} is not valid; give a whole number from 0 to {extra}"
+            f" (registry: 'Patients who respond after two cycles can receive {extra} more"
+            " cycles of IL-2')"
+        )
+    return int(count)
+
+
+def _checked(*checks):
+    """Run every check and report all the invalid inputs at once, not the first only."""
+    results, problems = [], []
+    for check in checks:
+        try:
+            results.append(check())
+        except ValueError as error:
+            problems.append(str(error))
+    if len(problems) == 1:
+        raise ValueError(problems[0])
+    if problems:
+        raise ValueError(
+            f"{len(problems)} problems with the plan's input:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
+    return results
+
+
 def _nearest(date: pd.Timestamp, weekday: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The last ``weekday`` before ``date`` and the first one after it."""
     back = (date.weekday() - _weekday_number(weekday)) % 7 or 7
@@ -430,22 +459,14 @@ def plan_treatment(
         a whole number from 1, a start that is not a Monday (with the nearest Mondays), a
         weight without a unit, not a mass, or outside 30-300 kg, or too many responder cycles.
     """
-    arm = _check_arm(arm)
-    number = _check_enrollment(enrollment_number)
-    dose = il2_dose(weight)
-    start = parse_il2_start(il2_start)
+    arm, number, dose, start, _ = _checked(
+        lambda: _check_arm(arm),
+        lambda: _check_enrollment(enrollment_number),
+        lambda: il2_dose(weight),
+        lambda: parse_il2_start(il2_start),
+        lambda: _check_responder_cycles(responder_cycles),
+    )
     il2, assessments = PROTOCOL.il2, PROTOCOL.assessments
-    extra = il2.additional_cycles_for_responders
-    if (
-        isinstance(responder_cycles, bool)
-        or not isinstance(responder_cycles, Integral)
-        or not 0 <= responder_cycles <= extra
-    ):
-        raise ValueError(
-            f"responder cycles {responder_cycles!r} is not valid; give a whole number from 0 to"
-            f" {extra} (registry: 'Patients who respond after two cycles can receive {extra}"
-            " more cycles of IL-2')"
-        )
     interval = pd.Timedelta(days=_days(il2.cycle_interval))
     delay = pd.Timedelta(days=_days(il2.allowed_delay))
     window = pd.Timedelta(days=_days(assessments.window))
@@ -555,9 +576,11 @@ def plan_crossover(
     ValueError
         As :func:`plan_treatment`.
     """
-    number = _check_enrollment(enrollment_number)
-    dose = il2_dose(weight)
-    start = parse_il2_start(il2_start)
+    number, dose, start = _checked(
+        lambda: _check_enrollment(enrollment_number),
+        lambda: il2_dose(weight),
+        lambda: parse_il2_start(il2_start),
+    )
     crossover, il2 = PROTOCOL.crossover, PROTOCOL.il2
     first = crossover.first_cycle
     rule = PROTOCOL.sbrt.fractionation_for(number)

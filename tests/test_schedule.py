@@ -362,3 +362,12 @@ def test_overview_has_one_row_per_fraction_cycle_and_scan():
     assert cycle_2["latest_at"] == T("2024-03-25 08:00")
     assert "last slot Fri 2024-03-22 16:00" in cycle_2["what"]
     assert overview["rule"].str.len().gt(0).all()
+
+
+def test_every_bad_input_is_reported_at_once():
+    """Several invalid inputs are listed together, each saying what would be valid."""
+    with pytest.raises(ValueError, match="4 problems") as error:
+        plan_treatment("C", 0, "2024-03-05", "72")
+    message = str(error.value)
+    for part in ("'A' or 'B'", "whole number from 1", "nearest Mondays", "unit is missing"):
+        assert part in message
