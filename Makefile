@@ -39,7 +39,8 @@ lint: $(READY)
 
 teach: $(READY)
 	$(BIN)/voila notebooks/00_protocol_tour.ipynb --no-browser --Voila.ip=127.0.0.1 \
-		--port=8866 --strip_sources=True
+		--port=8866 --strip_sources=True \
+		--MappingKernelManager.cull_idle_timeout=3600 --MappingKernelManager.cull_interval=300
 
 lab: $(READY)
 	$(BIN)/jupyter lab --ip=127.0.0.1 notebooks/

@@ -11,14 +11,40 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    # units and protocol
     "ureg": "studylib.units",
     "Q_": "studylib.units",
     "parse_quantity": "studylib.units",
     "convert": "studylib.units",
     "PROTOCOL": "studylib.protocol",
     "load_protocol": "studylib.protocol",
+    # trial data
+    "load_cohort": "studylib.data",
+    "Cohort": "studylib.data",
     "Problem": "studylib.errors",
     "DataError": "studylib.errors",
+    # eligibility
+    "screen": "studylib.eligibility",
+    "screen_cohort": "studylib.eligibility",
+    "screen_patient": "studylib.eligibility",
+    "screening_log": "studylib.eligibility",
+    "ScreeningResult": "studylib.eligibility",
+    # schedule and dosing
+    "plan_treatment": "studylib.schedule",
+    "plan_crossover": "studylib.schedule",
+    # tumour response
+    "timepoint_responses": "studylib.recist",
+    "overall_response": "studylib.recist",
+    "best_overall_response": "studylib.recist",
+    "objective_response": "studylib.recist",
+    "disease_control": "studylib.recist",
+    # cohort analysis
+    "primary_endpoint": "studylib.analysis",
+    "PrimaryEndpoint": "studylib.analysis",
+    "analyse_cohort": "studylib.analysis",
+    # notebooks and batch
+    "record": "studylib.record",
+    "collect": "studylib.record",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -28,3 +54,7 @@ def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'studylib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

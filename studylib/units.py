@@ -31,6 +31,7 @@ __all__ = [
     "convert",
     "ANALYTES",
     "format_quantity",
+    "unit_label",
 ]
 
 ureg = pint.UnitRegistry(on_redefinition="ignore", cache_folder=":auto:")
@@ -161,7 +162,7 @@ def parse_quantity(
         number, unit = match.groups()
         if not unit:
             example = (
-                f"'{number} {expected}'"
+                f"'{number} {unit_label(expected)}'"
                 if expected and not str(expected).startswith("[")
                 else (f"'{number} kg' or '{number} mg/dL'")
             )
@@ -197,7 +198,17 @@ def parse_quantity(
 def _describe(expected: str | pint.Unit) -> str:
     if isinstance(expected, str) and expected.startswith("["):
         return f"dimension {expected}"
-    return f"units of {ureg.Unit(expected):~P} (or convertible)"
+    return f"units of {unit_label(expected)} (or convertible)"
+
+
+#: How clinicians write the units that pint cannot name literally.
+_CLINICAL_LABELS = {"G_per_L": "x10^9/L", "K_per_uL": "K/uL"}
+
+
+def unit_label(unit: str | pint.Unit) -> str:
+    """A unit as clinicians write it: ``G_per_L`` is shown as ``x10^9/L``."""
+    text = f"{ureg.Unit(unit):~P}"
+    return _CLINICAL_LABELS.get(text, text)
 
 
 def _compatible(quantity: pint.Quantity, expected: str | pint.Unit) -> bool:

@@ -17,7 +17,7 @@ from studylib.errors import DataError
         ("ecog", "1.5", "whole number from 0 to 4"),
         ("ecog", -1, "whole number from 0 to 4"),
         ("wbc", "-2.9 x10^9/L", "negative"),
-        ("wbc", "3 g/dL", "expected a quantity in units of G_per_L"),
+        ("wbc", "3 g/dL", "expected a quantity in units of x10^9/L"),
         ("wbc", "2900 x10^9/L", "beyond any possible value"),
         ("wbc", 2.9, "the unit is missing"),
         ("hgb", "9", "the unit is missing"),

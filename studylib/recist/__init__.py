@@ -10,6 +10,11 @@ import importlib
 
 _EXPORTS: dict[str, str] = {
     "best_overall_response": "studylib.recist.bor",
+    "objective_response": "studylib.recist.bor",
+    "disease_control": "studylib.recist.bor",
+    "protocol_bor_options": "studylib.recist.bor",
+    "CrThenPrWarning": "studylib.recist.bor",
+    "BOR_ORDER": "studylib.recist.bor",
     "timepoint_responses": "studylib.recist.timepoint",
     "overall_response": "studylib.recist.timepoint",
     "best_percent_change": "studylib.recist.timepoint",
