@@ -161,9 +161,7 @@ def _cycles(rows: pd.DataFrame) -> pd.DataFrame:
     planned = table["scheduled_start"].dt.normalize()
     planned = planned.where(~second, table["previous_start"] + interval)
     latest = (planned + delay).where(second)
-    planned_by = pd.Series(
-        "as the site scheduled it", index=table.index
-    )
+    planned_by = pd.Series("as the site scheduled it", index=table.index)
     planned_by[second] = (
         f"{_days(il2.cycle_interval)} days after the start of cycle "
         + (table.loc[second, "cycle"] - 1).astype(str)
