@@ -101,6 +101,13 @@ def _read(path: Path, table: Table, problems: list[Problem]) -> tuple[pd.DataFra
     return frame, skipped + 1, notice
 
 
+def _strip(values: pd.Series) -> pd.Series:
+    """Strip surrounding spaces, once per distinct value (columns repeat values heavily)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    stripped = pd.Index(uniques, dtype=object).str.strip()
+    return pd.Series(stripped.take(codes), index=values.index, dtype=object)
+
+
 class _Checker:
     """Validates and converts one table's columns, recording problems by line."""
 
@@ -132,7 +139,7 @@ class _Checker:
             )
 
     def convert(self, column: Column) -> pd.Series:
-        raw = self.frame[column.name].str.strip()
+        raw = _strip(self.frame[column.name])
         empty = raw == ""
         if column.required:
             self.report(empty, column.name, "a value is required here")

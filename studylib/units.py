@@ -17,6 +17,7 @@ Proleukin label: 18 million IU = 1.1 mg; 22 million IU per vial.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from numbers import Real
@@ -100,6 +101,12 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
+@functools.lru_cache(maxsize=4096)
+def _unit(text: str) -> pint.Unit:
+    # Parsing a unit costs ~100 µs; a cohort repeats a handful of spellings many times.
+    return ureg.Unit(text)
+
+
 def _normalise(text: str) -> str:
     out = text.strip()
     for pattern, replacement in _REWRITES:
@@ -172,7 +179,7 @@ def parse_quantity(
         if unit.startswith("/"):
             unit = "1" + unit  # "2900/uL": a count per volume
         try:
-            parsed_unit = ureg.Unit(unit)
+            parsed_unit = _unit(unit)
         except (
             pint.errors.UndefinedUnitError,
             pint.errors.DefinitionSyntaxError,
