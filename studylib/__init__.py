@@ -32,6 +32,14 @@ _EXPORTS = {
     # schedule and dosing
     "plan_treatment": "studylib.schedule",
     "plan_crossover": "studylib.schedule",
+    "crossover_start": "studylib.schedule",
+    "plan_for_patient": "studylib.schedule",
+    "TreatmentPlan": "studylib.schedule",
+    "il2_dose": "studylib.dosing",
+    "iu_to_mg": "studylib.dosing",
+    "review_dosing": "studylib.deviations",
+    "plan_to_ics": "studylib.calendar_export",
+    "plan_to_csv": "studylib.calendar_export",
     # tumour response
     "timepoint_responses": "studylib.recist",
     "overall_response": "studylib.recist",
