@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from studylib.batch.executors import default_workers
+from studylib.batch.executors import default_workers, start_local_workers_early
 from studylib.batch.files import remove_temporary_files
 from studylib.batch.manifest import (
     is_up_to_date,
@@ -188,6 +188,8 @@ def run_batch(
     if not data_dir.is_dir():
         raise BatchError(f"no trial data folder at {data_dir}")
     run = _safe_run_name(run if run is not None else data_dir.resolve().name)
+    if scheduler is None:
+        start_local_workers_early()
     chosen = discover_notebooks(notebooks)
     population = select_population(data_dir)
     if patients:
