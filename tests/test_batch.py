@@ -336,6 +336,23 @@ def test_warm_kernels_give_the_same_outputs_as_fresh_kernels(tmp_path):
 
 
 @pytest.mark.slow
+def test_every_displayed_figure_is_an_image_in_the_report(tmp_path):
+    """A figure built without pyplot is a PNG, not '<Figure size ...>' text, in both modes."""
+    for warm in (False, True):
+        run_dir = run_batch(
+            TINY,
+            notebooks=STATE[1:],
+            patients=["T001"],
+            out=tmp_path / str(warm),
+            warm=warm,
+            progress=False,
+        ).run_dir
+        cells = json.loads((run_dir / "T001" / "state_checker.ipynb").read_text())["cells"]
+        last = [c for c in cells if c["cell_type"] == "code"][-1]
+        assert [sorted(o["data"]) for o in last["outputs"]] == [["image/png", "text/plain"]]
+
+
+@pytest.mark.slow
 def test_dask_executor_runs_the_same_tasks(tmp_path):
     """--scheduler sends the notebooks to a Dask cluster; the results match a local run."""
     distributed = pytest.importorskip(

@@ -18,8 +18,12 @@ new one.
 
 Kernels start in the notebook's folder, as in Jupyter, through the kernel's own working
 directory rather than papermill's ``cwd`` (a process-wide ``chdir``, unsafe in the threads
-of a Dask worker: papermill#473), with matplotlib's inline backend so figures land in the
-outputs, and their console messages go to ``kernels.log`` in the run folder.
+of a Dask worker: papermill#473). They start with matplotlib's inline backend active, as
+after ``%matplotlib inline``: in a plain kernel it becomes active only when pyplot is first
+used, so a figure built without pyplot shows as ``<Figure size ...>`` text, and a warm
+kernel, once active, could not go back. Active from the start, every figure a notebook
+displays is an image in its report, and warm and fresh kernels give the same outputs. Their
+console messages go to ``kernels.log`` in the run folder.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from studylib.record import collect
 __all__ = ["run_task", "init_worker", "shutdown_warm_kernels", "ENGINE"]
 
 ENGINE = "studylib-batch"
+KERNEL_ARGUMENTS = ["--matplotlib=inline"]
 RESET_TIMEOUT_S = 60
 # nbclient logs each timeout and dead kernel; the manifest and the summary already say it
 _log = logging.getLogger("studylib.batch.kernels")
@@ -107,6 +112,7 @@ class _BatchEngine(NBClientEngine):
             timeout=execution_timeout,
             startup_timeout=start_timeout,
             kernel_name=kernel_name,
+            extra_arguments=list(KERNEL_ARGUMENTS),
             shutdown_kernel="immediate",
             log=_log,
         )
@@ -128,6 +134,7 @@ class WarmKernel:
             nbformat.v4.new_notebook(),
             kernel_name=task.kernel_name,
             timeout=RESET_TIMEOUT_S,
+            extra_arguments=list(KERNEL_ARGUMENTS),
             shutdown_kernel="immediate",
             log=_log,
         )

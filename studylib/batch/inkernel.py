@@ -9,7 +9,7 @@ that each notebook sees what a fresh kernel would show it:
 - the working directory, ``sys.path`` and the environment variables,
 - the warning filters,
 - pandas display and behaviour options,
-- matplotlib's open figures and ``rcParams`` (as the inline backend set them).
+- matplotlib's open figures and ``rcParams``.
 
 State a notebook hides in a module's globals, or IPython configuration it changes with
 ``%config``, is not reset: per-patient notebooks must not rely on either.
@@ -27,13 +27,10 @@ _START: dict = {}
 
 def snapshot() -> None:
     """Remember the fresh kernel's state; called once, before the first notebook."""
-    # Load the kernel's backend now, as a fresh kernel's first figure would: the inline
-    # backend then turns on interactive mode (figures shown at the end of each cell), and
-    # the rcParams saved below include it
+    # batch kernels start with the inline backend active (execute.KERNEL_ARGUMENTS), so
+    # these rcParams include what it set, such as interactive mode
     import matplotlib
-    import matplotlib.pyplot
 
-    matplotlib.pyplot.switch_backend(matplotlib.get_backend())
     _START.update(
         cwd=os.getcwd(),
         path=list(sys.path),
