@@ -67,6 +67,46 @@ def test_ineligible_outranks_missing_and_review():
     assert result.explanation == "Not eligible: EXCL12 (creatinine) fails."
 
 
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [
+        ({}, "eligible"),
+        ({"pft_dlco_pct": 90}, "needs_review"),
+        ({"wbc": None}, "incomplete"),
+        ({"wbc": None, "pft_dlco_pct": 90}, "incomplete"),
+        ({"hgb": "8.9 g/dL"}, "ineligible"),
+        ({"hgb": "8.9 g/dL", "pft_dlco_pct": 90}, "ineligible"),
+        ({"hgb": "8.9 g/dL", "wbc": None}, "ineligible"),
+        ({"hgb": "8.9 g/dL", "wbc": None, "pft_dlco_pct": 90}, "ineligible"),
+    ],
+)
+def test_overall_status_priority_fail_then_missing_then_review(changes, status):
+    """Every mix of fail, missing and review: fail wins, then missing, then review."""
+    said = {
+        "eligible": "Eligible",
+        "needs_review": "Needs review",
+        "incomplete": "Incomplete",
+        "ineligible": "Not eligible",
+    }
+    result = screen(eligible(**changes))
+    assert result.status == status
+    assert result.explanation.split(":")[0] == said[status]
+
+
+def test_every_open_item_says_what_resolves_it():
+    """Each missing or review criterion, of an empty record and of one with reviews, says
+    what to record or who decides."""
+    for record in (
+        {"patient_id": "X09"},
+        {"patient_id": "X09", "sex": "F"},
+        eligible(pregnancy_test_at="2024-03-10T08:00", pft_dlco_pct=80),
+        eligible(pft_dlco_pct=60, pulmonary_disease_significant=None),
+    ):
+        to_do = screen(record).to_do()
+        assert len(to_do) > 0
+        assert to_do["resolve"].str.len().gt(20).all(), to_do
+
+
 def test_an_empty_record_is_incomplete_and_never_passes():
     """With no data at all, no criterion passes and the patient is incomplete."""
     result = screen({"patient_id": "X09"})

@@ -6,6 +6,7 @@ import pytest
 from eligibility_records import eligible
 
 from studylib.eligibility import screen
+from studylib.units import Q_, convert
 
 
 def verdict(criterion: str, **changes: object):
@@ -32,7 +33,19 @@ def test_wbc_reason_shows_value_unit_and_what_the_lab_wrote():
     assert result.reason == "WBC 2.9 x10^9/L (reported as 2,900/µL) is below 3.0 x10^9/L."
 
 
-@pytest.mark.parametrize("value", ["3.0 x10^9/L", "3000/uL", "3 K/uL", "3000 cells/mm3"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "3.0 x10^9/L",
+        "3000/uL",
+        "3,000/µL",
+        "3 K/uL",
+        "3.0 K/µL",
+        "3000 cells/mm3",
+        "3000/mm³",
+        "3.0e9/L",
+    ],
+)
 def test_wbc_exactly_three_passes(value):
     """Exactly 3.0 x10^9/L is not below 3.0 and passes, even after unit conversion."""
     result = verdict("EXCL08", wbc=value)
@@ -67,6 +80,12 @@ def test_hemoglobin_threshold_in_g_per_dl_g_per_l_and_mmol(value, status):
     assert verdict("EXCL09", hgb=value).status == status
 
 
+def test_hemoglobin_exactly_9_in_mmol_per_l_passes_despite_float_noise():
+    """9.0 g/dL converted to mmol/L (through the haem) and written out in full passes."""
+    exact = convert(Q_(9.0, "g/dL"), "mmol/L", "hemoglobin").magnitude
+    assert verdict("EXCL09", hgb=f"{exact!r} mmol/L").status == "pass"
+
+
 def test_hemoglobin_reason_converts_g_per_l():
     """The reason shows 89 g/L as 8.9 g/dL against 9.0 g/dL."""
     result = verdict("EXCL09", hgb="89 g/L")
@@ -95,6 +114,20 @@ def test_ast_or_alt_above_three_times_uln_fails(changes):
     result = verdict("EXCL10", **changes)
     assert result.status == "fail"
     assert "above 3 x the upper limit of normal" in result.reason
+
+
+def test_transaminase_just_above_three_times_is_printed_with_its_decimals():
+    """AST 120.1 U/L against a ULN of 40 fails, and the reason shows 120.1 (not 120) U/L."""
+    result = verdict("EXCL10", ast="120.1 U/L", ast_uln="40 U/L")
+    assert result.status == "fail"
+    assert "AST 120.1 U/L is 3.002 x ULN (40 U/L)" in result.reason
+
+
+def test_transaminase_exactly_three_times_in_microkatal_passes():
+    """AST 1.8 µkat/L against a ULN of 0.6 µkat/L is exactly 3 x ULN after conversion: pass."""
+    result = verdict("EXCL10", ast="1.8 µkat/L", ast_uln="0.6 µkat/L")
+    assert result.status == "pass"
+    assert "is 3.0 x ULN" in result.reason
 
 
 def test_transaminase_uses_the_uln_given_with_each_value():
@@ -134,6 +167,30 @@ def test_creatinine_threshold_in_mg_per_dl_and_micromol(value, status):
     assert verdict("EXCL12", creatinine=value).status == status
 
 
+def test_creatinine_exactly_1_9_written_in_micromol_passes():
+    """1.9 mg/dL written in µmol/L (167.96, or the full conversion) is not above 1.9: pass."""
+    exact = convert(Q_(1.9, "mg/dL"), "umol/L", "creatinine").magnitude
+    for value, shown in (
+        (f"{exact!r} µmol/L", "1.9 mg/dL"),
+        (f"{exact / 1000!r} mmol/L", "1.9 mg/dL"),
+        ("167.96 µmol/L", "1.89996 mg/dL"),
+    ):
+        result = verdict("EXCL12", creatinine=value)
+        assert result.status == "pass", value
+        assert result.reason == f"Creatinine {shown} (reported as {value}) is at most 1.9 mg/dL."
+
+
+def test_creatinine_168_micromol_is_just_above_and_says_by_how_much():
+    """168 µmol/L is 1.9004 mg/dL: above 1.9 mg/dL, and both the reason and the record table
+    print it so (never "1.9 mg/dL" beside a failure)."""
+    result = screen(eligible(creatinine="168 µmol/L"))
+    assert result.criterion("EXCL12").status == "fail"
+    assert result.criterion("EXCL12").reason == (
+        "Creatinine 1.9004 mg/dL (reported as 168 µmol/L) is above 1.9 mg/dL."
+    )
+    assert result.data.set_index("field").loc["creatinine", "read_as"] == "1.9004 mg/dL"
+
+
 def test_creatinine_reason_converts_micromol():
     """The reason shows 170 µmol/L as 1.92 mg/dL against 1.9 mg/dL."""
     result = verdict("EXCL12", creatinine="170 µmol/L")
@@ -142,11 +199,28 @@ def test_creatinine_reason_converts_micromol():
 
 @pytest.mark.parametrize(
     ("value", "status"),
-    [("1.9 mg/dL", "pass"), ("2.0 mg/dL", "fail"), ("32 µmol/L", "pass"), ("120 umol/L", "fail")],
+    [
+        ("1.9 mg/dL", "pass"),
+        ("1.91 mg/dL", "fail"),
+        ("2.0 mg/dL", "fail"),
+        ("32 µmol/L", "pass"),
+        ("32.4 µmol/L", "pass"),
+        ("32.5 µmol/L", "fail"),
+        ("120 umol/L", "fail"),
+    ],
 )
 def test_bilirubin_threshold_in_mg_per_dl_and_micromol(value, status):
-    """Total bilirubin above 1.9 mg/dL fails (111 µmol/L is 1.9 mg/dL)."""
+    """Total bilirubin above 1.9 mg/dL fails (1.9 mg/dL is 32.498 µmol/L: 32.4 passes,
+    32.5 fails)."""
     assert verdict("EXCL11", bilirubin=value).status == status
+
+
+def test_bilirubin_exactly_1_9_written_in_micromol_passes():
+    """1.9 mg/dL converted to µmol/L and written out in full is not above 1.9 mg/dL."""
+    exact = convert(Q_(1.9, "mg/dL"), "umol/L", "bilirubin").magnitude
+    result = verdict("EXCL11", bilirubin=f"{exact!r} µmol/L")
+    assert result.status == "pass"
+    assert result.reason.startswith("Total bilirubin 1.9 mg/dL (reported as")
 
 
 @pytest.mark.parametrize(

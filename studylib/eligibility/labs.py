@@ -95,8 +95,10 @@ def transaminases(v: pd.DataFrame) -> pd.DataFrame:
             return None
         reported = _as_reported(field, r[f"{field}_reported"], r[f"{field}_unit"])
         ratio = text.number(value / uln, factor)
+        # Against the limit (factor x ULN), so that 120.1 U/L is not printed as 120 U/L
+        # beside a ratio of 3.002.
         return (
-            f"{label} {text.amount(value, 'U/L')}{reported} is {ratio} x ULN"
+            f"{label} {text.amount(value, 'U/L', factor * uln)}{reported} is {ratio} x ULN"
             f" ({text.amount(uln, 'U/L')})"
         )
 

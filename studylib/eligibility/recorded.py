@@ -12,11 +12,24 @@ import pandas as pd
 from studylib.dictionary import TABLES
 from studylib.eligibility import text
 from studylib.eligibility.values import FIELDS, LAB_FIELDS, PFT_FIELDS, YES_NO_FIELDS, is_blank
+from studylib.protocol import PROTOCOL
 
 __all__ = ["record_table"]
 
 _DATES = ("screening_date", "birth_date")
 _DATETIMES = ("pregnancy_test_at", "planned_start_at")
+_RULES = PROTOCOL.eligibility
+# Values are printed against their threshold, as in the criteria's reasons: 168 µmol/L of
+# creatinine reads "1.9004 mg/dL", not "1.9 mg/dL" beside a failed "> 1.9 mg/dL".
+_THRESHOLDS = {
+    field: float(limit.to(LAB_FIELDS[field][0]).magnitude)
+    for field, limit in (
+        ("wbc", _RULES.wbc_min),
+        ("hgb", _RULES.hgb_min),
+        ("bilirubin", _RULES.bilirubin_max),
+        ("creatinine", _RULES.creatinine_max),
+    )
+}
 
 
 def _meaning(field: str) -> str:
@@ -51,7 +64,7 @@ def _as_read(field: str, typed: pd.Series) -> str:
     if field in PFT_FIELDS:
         return f"{text.amount(value, '%', decimal=False)} of predicted"
     if field in LAB_FIELDS:
-        return text.amount(value, LAB_FIELDS[field][0])
+        return text.amount(value, LAB_FIELDS[field][0], _THRESHOLDS.get(field))
     return str(value)
 
 

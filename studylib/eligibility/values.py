@@ -201,9 +201,13 @@ def _date(value: object) -> pd.Timestamp:
     return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
 
 
+_WINDOW_HOURS = f"{_RULES.pregnancy_test_window.to('hour').magnitude:g}"
+
+
 def _datetime(value: object) -> pd.Timestamp:
     expected = (
-        "an ISO 8601 date and time, such as 2024-03-04T08:00 (the 72-hour window needs the time)"
+        "an ISO 8601 date and time, such as 2024-03-04T08:00 (the"
+        f" {_WINDOW_HOURS}-hour window needs the time)"
     )
     if isinstance(value, str) and not _TIME_OF_DAY.match(value.strip()):
         raise ValueError(expected)
