@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
+from studylib.analysis import analyse_cohort
 from studylib.analysis.courses import first_il2_dose, patient_courses, response_course
 from studylib.analysis.endpoints import (
     CATEGORIES,
@@ -240,10 +242,43 @@ def test_crossover_response_from_the_post_sbrt_baseline(cohort):
     assert result.rate.rate == 1.0
 
 
+def test_crossover_patient_without_a_crossover_course_is_not_evaluable(tmp_path):
+    """A3 crossed over but has no cycle 3 dose yet: in the denominator as NE, no crash."""
+    folder = build_trial(tmp_path / "trial")
+    dosing = pd.read_csv(folder / "dosing.csv")
+    dosing[dosing["cycle"] != 3].to_csv(folder / "dosing.csv", index=False)
+    result = crossover_endpoint(load_cohort(folder))
+    assert result.counts == {"n": 1, "cr": 0, "pr": 0, "sd": 0, "pd": 0, "ne": 1, "responders": 0}
+    assert result.responses.empty
+    assert result.patients.iloc[0]["bor"] == "MISSING"
+
+
+def test_trial_without_crossover_patients_has_an_empty_crossover_endpoint(tmp_path):
+    """Nobody crossed over: n = 0, the rate is not estimable, and nothing fails."""
+    folder = build_trial(tmp_path / "trial")
+    randomization = pd.read_csv(folder / "randomization.csv")
+    randomization["crossover"] = "N"
+    randomization.to_csv(folder / "randomization.csv", index=False)
+    result = crossover_endpoint(load_cohort(folder))
+    assert result.counts["n"] == 0 and result.patients.empty
+    assert np.isnan(result.rate.rate)
+
+
 def test_other_rulesets_run_on_the_same_data(cohort):
     """The registry's RECIST 1.0 wording gives a table of the same shape."""
     result = primary_endpoint(cohort, ruleset="recist1.0")
     assert result.table["n"].tolist() == [4, 4]
+
+
+@pytest.mark.parametrize(
+    ("ruleset", "words"), [(None, "RECIST 1.1"), ("protocol", "protocol ruleset")]
+)
+def test_registry_table_names_the_ruleset_the_counts_come_from(cohort, ruleset, words):
+    """The registry-style primary outcome names the criteria actually applied."""
+    analysis = analyse_cohort(cohort, ruleset=ruleset)
+    assert analysis.ruleset == (ruleset or "recist1.1")
+    outcome = analysis.registry()["outcome"].iloc[0]
+    assert f", {words}, non-irradiated lesions" in outcome
 
 
 def test_categories_fold_non_target_only_and_missing():

@@ -71,6 +71,17 @@ def test_include_baseline_adds_the_baseline_row_without_a_response():
     assert out["reason"].iloc[0] == "baseline: sum 50.0 mm"
 
 
+@pytest.mark.parametrize("keep_lesions", [True, False])
+def test_no_assessment_gives_an_empty_table_with_the_contract_columns(keep_lesions):
+    """No scan at all (lesions listed or not) is an empty result, not an error."""
+    lesions, assessments = frames(Patient().targets(50).follow(49, 40))
+    lesions = lesions if keep_lesions else lesions.iloc[:0]
+    out = timepoint_responses(lesions, assessments.iloc[:0], include_baseline=True)
+    assert out.empty
+    assert out.columns[: len(DESIGN_COLUMNS)].tolist() == DESIGN_COLUMNS
+    assert out["reason"].dtype == object
+
+
 # --- sums and nadir -------------------------------------------------------------------------
 
 
@@ -372,6 +383,17 @@ def test_protocol_ruleset_measures_progression_from_baseline():
     p = Patient().targets(100).follow(49, 50).follow(98, 65)
     assert responses(p) == ["PR", "PD"]
     assert responses(p, ruleset="protocol") == ["PR", "PR"]
+
+
+@pytest.mark.parametrize(
+    ("baseline", "size", "expected"),
+    [(100, 120, "PD"), (100, 119.9, "SD"), (25, 30, "PD"), (25, 29.9, "SD"), (20, 24, "SD")],
+)
+def test_protocol_ruleset_progression_threshold_is_on_the_baseline_sum(baseline, size, expected):
+    """'protocol': PD at +20% *and* +5 mm over the baseline sum, inclusive, whatever the nadir."""
+    p = Patient().targets(baseline).follow(49, baseline / 2).follow(98, size)
+    assert responses(p, ruleset="protocol")[-1] == expected
+    assert responses(p)[-1] == "PD"
 
 
 def test_protocol_ruleset_needs_a_negative_pet_for_complete_response():

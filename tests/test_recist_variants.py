@@ -111,6 +111,20 @@ def test_crossover_response_counts_scans_up_to_7_weeks_after_cycle_3_plus_window
     assert out["date"].tolist() == [day(147)]
 
 
+@pytest.mark.parametrize("starts", [{}, pd.Series(dtype="datetime64[ns]")])
+def test_no_crossover_patient_gives_no_crossover_timepoint(starts):
+    """A cohort where nobody crossed over has an empty crossover response, not a crash."""
+    out = crossover_response(*frames(crossover_patient()), starts)
+    assert out.empty
+    assert {"patient_id", "date", "overall_response", "reason", "cutoff_date"} <= set(out.columns)
+
+
+def test_no_dosed_patient_gives_no_primary_timepoint():
+    """No first IL-2 dose yet: the primary response has no timepoint, and says so by being empty."""
+    out = primary_response(*frames(crossover_patient()), {})
+    assert out.empty and "overall_response" in out.columns
+
+
 def test_explicit_crossover_baseline_dates_are_used():
     """A dedicated post-SBRT scan can be given as the crossover baseline."""
     p = crossover_patient()

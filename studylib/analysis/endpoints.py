@@ -288,14 +288,9 @@ def crossover_endpoint(cohort, *, ruleset: str | None = None) -> CrossoverEndpoi
     ids = crossed["patient_id"].astype(str)
     starts = cycle_starts(cohort.dosing, PROTOCOL.crossover.first_cycle).reindex(ids)
     reference = starts.fillna(crossed.set_index("patient_id")["randomized_on"].reindex(ids))
-    if starts.notna().any():
-        responses = crossover_response(
-            cohort.lesions, cohort.assessments, starts.dropna(), ruleset=ruleset
-        )
-    else:
-        responses = pd.DataFrame(
-            {c: pd.Series(dtype=object) for c in ("patient_id", "date", "overall_response")}
-        ).assign(cutoff_date=pd.Series(dtype="datetime64[ns]"))
+    responses = crossover_response(
+        cohort.lesions, cohort.assessments, starts.dropna(), ruleset=ruleset
+    )
     cutoff = responses.groupby("patient_id")["cutoff_date"].first()
     bor = _best_response(responses, reference.dt.normalize(), cutoff)
     patients = pd.DataFrame({"patient_id": ids.to_numpy(), "crossover_start": starts.to_numpy()})

@@ -267,6 +267,8 @@ def _timepoints(
     row_patient = asm["patient_id"].to_numpy(dtype=object)
     row_date = asm["date"].to_numpy()
     starts = np.r_[True, (row_patient[1:] != row_patient[:-1]) | (row_date[1:] != row_date[:-1])]
+    # No assessment at all (e.g. a cohort without crossover patients): no timepoint, not an error.
+    starts = starts[: len(row_patient)]
     tp_of_row = np.cumsum(starts) - 1
     tp = pd.DataFrame({"patient_id": row_patient[starts], "date": row_date[starts]})
     visit = "visit" in asm.columns
@@ -417,8 +419,11 @@ def _timepoints(
             "pet_negative": pet_negative,
         }
     )
-    out["reason"] = _reasons(
-        out, t, baseline_complete, is_cr, pet_ok, change_reference, pct_reference, backdated
+    out["reason"] = np.array(
+        _reasons(
+            out, t, baseline_complete, is_cr, pet_ok, change_reference, pct_reference, backdated
+        ),
+        dtype=object,
     )
     if visit:
         out.insert(2, "visit", tp["visit"].to_numpy())
