@@ -60,6 +60,8 @@ class CohortAnalysis:
         ``bor`` (waterfall plot).
     changes
         Per patient and scan: ``week``, ``pct_change_baseline``, ``bor`` (spider plot).
+    ruleset
+        The name of the response ruleset the endpoints were derived with.
     """
 
     primary: PrimaryEndpoint
@@ -73,6 +75,7 @@ class CohortAnalysis:
     courses: pd.DataFrame
     best_change: pd.DataFrame
     changes: pd.DataFrame
+    ruleset: str
 
     def comparison(self) -> pd.DataFrame:
         """Each published figure, the workbook's figure and the difference."""
@@ -174,6 +177,7 @@ def analyse_cohort(cohort, *, ruleset: str | None = None) -> CohortAnalysis:
         ),
         best_change=best_change,
         changes=response_course(primary.responses, first_il2_dose(cohort.dosing), arms, bor),
+        ruleset=ruleset or PROTOCOL.response.primary_ruleset,
     )
 
 
@@ -238,6 +242,14 @@ def _months(value: float, low: float, high: float, level: float) -> str:
     return f"{show(value)} ({round(100 * level)}% CI {show(low)} to {show(high)})"
 
 
+def _criteria(ruleset: str) -> str:
+    """The response criteria as a reader names them: ``RECIST 1.1``, or the ruleset's name."""
+    prefix = "recist"
+    return (
+        f"RECIST {ruleset[len(prefix) :]}" if ruleset.startswith(prefix) else ruleset + " ruleset"
+    )
+
+
 def registry_results(analysis: CohortAnalysis) -> pd.DataFrame:
     """The results laid out like a ClinicalTrials.gov results posting.
 
@@ -261,7 +273,7 @@ def registry_results(analysis: CohortAnalysis) -> pd.DataFrame:
     t = p.table
     primary = (
         f"Best overall response by end of cycle 2 (week {PROTOCOL.response.primary_timepoint_week})"
-        ", RECIST 1.1, non-irradiated lesions"
+        f", {_criteria(analysis.ruleset)}, non-irradiated lesions"
     )
     add(primary, "Participants analysed", str(t.loc["A", "n"]), str(t.loc["B", "n"]))
     for code, words in (
