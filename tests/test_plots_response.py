@@ -37,6 +37,25 @@ def test_spider_plot_draws_each_lesion_the_sum_and_the_threshold_lines():
     assert dashed.get_linestyle() == "--"
 
 
+@pytest.mark.parametrize(
+    ("ruleset", "label"),
+    [
+        ("recist1.1", "+20%: PD is judged from the nadir and needs +5 mm"),
+        ("recist1.0", "+20%: PD is judged from the nadir"),
+        ("protocol", "+20%: PD is judged from the baseline sum and needs +5 mm"),
+    ],
+)
+def test_progression_line_says_what_the_ruleset_measures_progression_from(ruleset, label):
+    """The legend of the +20% line names the ruleset's PD reference and minimum increase."""
+    lesions, assessments = frames(patient())
+    fig = spider_plot(
+        lesion_measurements(lesions, assessments),
+        timepoint_responses(lesions, assessments, ruleset=ruleset),
+        ruleset=ruleset,
+    )
+    assert label in [line.get_label() for line in fig.axes[0].get_lines()]
+
+
 def test_spider_plot_needs_a_patient_when_there_are_several():
     """With several patients the one to draw must be named."""
     other = Patient("P002").targets(30).follow(49, 20)

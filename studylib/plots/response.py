@@ -2,8 +2,9 @@
 
 The reference lines are the ruleset's own thresholds (``protocol.toml``): the partial-response
 line is a change from baseline; the progression line is drawn at the same percentage from
-baseline as a guide only, because progression is judged from the nadir and also needs an
-absolute increase (RECIST 1.1 §4.3.1), which the figure's legend says.
+baseline as a guide only, because progression is judged from the nadir (from the baseline sum
+under the registry's ``protocol`` ruleset) and also needs an absolute increase (RECIST 1.1
+§4.3.1), which the figure's legend says.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ def _reference_lines(ax, t) -> list[Line2D]:
     pd_line = ax.axhline(t.pd_change_pct, color=RESPONSE_COLOURS["PD"], ls="--", lw=1.2)
     ax.axhline(0, color="#404040", lw=0.8)
     pr.set_label(f"PR: {t.pr_change_from_baseline_pct:g}% from baseline")
+    reference = "the nadir" if t.pd_reference == "nadir" else "the baseline sum"
     pd_line.set_label(
-        f"{t.pd_change_pct:+g}%: PD is judged from the nadir"
+        f"{t.pd_change_pct:+g}%: PD is judged from {reference}"
         + (f" and needs +{t.pd_min_increase_mm:g} mm" if t.pd_min_increase_mm else "")
     )
     return [pr, pd_line]
