@@ -103,10 +103,17 @@ def test_target_without_baseline_measurement_is_reported():
 
 @pytest.mark.parametrize(
     ("count", "ruleset", "found"),
-    [(5, "recist1.1", False), (6, "recist1.1", True), (10, "recist1.0", False)],
+    [
+        (5, "recist1.1", False),
+        (6, "recist1.1", True),
+        (10, "recist1.0", False),
+        (11, "recist1.0", True),
+        (10, "protocol", False),
+        (11, "protocol", True),
+    ],
 )
 def test_at_most_five_targets_in_recist_1_1(count, ruleset, found):
-    """RECIST 1.1 allows 5 targets in total (RECIST 1.0: 10); one target per organ here."""
+    """RECIST 1.1 allows 5 targets in total (RECIST 1.0 and the registry: 10); one per organ."""
     p = Patient()
     for n in range(count):
         p.lesion(f"T{n}", site=f"organ{n}")
@@ -125,6 +132,26 @@ def test_at_most_two_targets_per_organ_with_all_nodes_one_organ():
     assert len(per_organ) == 2
     assert any("in liver" in m for m in per_organ) and any("lymph nodes" in m for m in per_organ)
     assert "too_many_targets" in found["check"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("count", "ruleset", "found"),
+    [
+        (2, "recist1.1", False),
+        (3, "recist1.1", True),
+        (5, "recist1.0", False),
+        (6, "recist1.0", True),
+        (5, "protocol", False),
+        (6, "protocol", True),
+    ],
+)
+def test_targets_per_organ_limit_follows_the_ruleset(count, ruleset, found):
+    """2 targets per organ in RECIST 1.1; 5 per organ in RECIST 1.0 and the registry's wording."""
+    p = Patient()
+    for n in range(count):
+        p.lesion(f"L{n}", site="liver")
+    p.scan(0, **{f"L{n}": 20 for n in range(count)})
+    assert (("-", "too_many_targets_in_organ") in checks(p, ruleset=ruleset)) is found
 
 
 def test_irradiated_targets_are_not_counted_against_the_limits():
