@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -117,6 +118,34 @@ def cell_seconds(run_dir: Path) -> float:
     return total
 
 
+def _comparable(notebook: Path, run_dir: Path) -> list:
+    """Cells and outputs, without what differs between any two runs of the same notebook:
+    memory addresses, pandas Styler ids, the run folder, and how printed text was chunked."""
+    text = notebook.read_text().replace(str(run_dir.parent.parent), "OUT")
+    text = re.sub(r"0x[0-9a-f]+", "0xADDRESS", re.sub(r"T_[0-9a-f]{5}", "T_ID", text))
+    cells = []
+    for cell in json.loads(text)["cells"]:
+        outputs: list = []
+        for output in cell.get("outputs", []):
+            if output["output_type"] == "stream":
+                output = {**output, "text": "".join(output["text"])}
+                if outputs and outputs[-1].get("name") == output["name"]:
+                    outputs[-1] = {**outputs[-1], "text": outputs[-1]["text"] + output["text"]}
+                    continue
+            outputs.append(output)
+        cells.append((cell["source"], cell.get("execution_count"), outputs))
+    return cells
+
+
+def same_outputs(cold: Path, warm: Path) -> int:
+    """How many notebooks differ between two run folders (compared as above)."""
+    differ = 0
+    for notebook in cold.rglob("*.ipynb"):
+        other = warm / notebook.relative_to(cold)
+        differ += _comparable(notebook, cold) != _comparable(other, warm)
+    return differ
+
+
 def recorded_values(run_dir: Path) -> dict:
     manifest = json.loads((run_dir / "manifest.json").read_text())
     return {(e["patient_id"], e["notebook"]): e.get("recorded") for e in manifest["notebooks"]}
@@ -147,6 +176,7 @@ def main() -> int:
             scratch / "warm" / "data"
         )
         work = cell_seconds(scratch / "warm" / "data") / args.workers
+        differ = same_outputs(scratch / "cold" / "data", scratch / "warm" / "data")
 
     print(f"floor: empty notebook {unit:.2f} s x {count} / {args.workers} workers = {floor:.1f} s")
     print(
@@ -163,8 +193,9 @@ def main() -> int:
         f" ({(warm - work) / floor:.2f} x the floor)"
     )
     print(f"recorded values identical with fresh and warm kernels: {'yes' if same else 'NO'}")
+    print(f"notebooks whose outputs differ between fresh and warm kernels: {differ} of {count}")
     print("aims: >= 1.80 x faster than the loop, <= 1.30 x the floor")
-    return 0 if same else 1
+    return 0 if same and not differ else 1
 
 
 if __name__ == "__main__":

@@ -52,12 +52,32 @@ def _temporary_files(folder: Path) -> list[Path]:
     return list(folder.rglob(f"*{files.TEMPORARY_SUFFIX}"))
 
 
+def _merged_streams(outputs: list) -> list:
+    # a kernel sends printed text in chunks as time passes; a reader sees them joined
+    merged: list = []
+    for output in outputs:
+        if output["output_type"] == "stream":
+            output = {**output, "text": "".join(output["text"])}
+            previous = merged[-1] if merged else {}
+            if previous.get("output_type") == "stream" and previous["name"] == output["name"]:
+                merged[-1] = {**previous, "text": previous["text"] + output["text"]}
+                continue
+        merged.append(output)
+    return merged
+
+
 def _outputs(notebook: Path) -> list:
-    """A notebook's cells and outputs, without timings and memory addresses."""
+    """A notebook's cells and outputs, without timings, memory addresses or stream chunks."""
     text = re.sub(r"0x[0-9a-f]+", "0xADDRESS", notebook.read_text())
     cells = json.loads(text)["cells"]
     return [
-        (c["cell_type"], c["source"], c.get("execution_count"), c.get("outputs")) for c in cells
+        (
+            c["cell_type"],
+            c["source"],
+            c.get("execution_count"),
+            _merged_streams(c.get("outputs", [])),
+        )
+        for c in cells
     ]
 
 
