@@ -121,7 +121,7 @@ def cell_seconds(run_dir: Path) -> float:
 def _comparable(notebook: Path, run_dir: Path) -> list:
     """Cells and outputs, without what differs between any two runs of the same notebook:
     memory addresses, pandas Styler ids, the run folder, and how printed text was chunked."""
-    text = notebook.read_text().replace(str(run_dir.parent.parent), "OUT")
+    text = notebook.read_text().replace(str(run_dir.parent), "OUT")
     text = re.sub(r"0x[0-9a-f]+", "0xADDRESS", re.sub(r"T_[0-9a-f]{5}", "T_ID", text))
     cells = []
     for cell in json.loads(text)["cells"]:
