@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.colors import to_rgba
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 from test_analysis_endpoints import build_trial
 
 from studylib.analysis import analyse_cohort
@@ -199,6 +201,24 @@ def test_consort_draws_every_box_with_its_count(tmp_path):
     arrows = [t for t in ax.texts if not t.get_gid()]
     assert len(arrows) == 9
     assert _png(fig, tmp_path / "consort.png") == PNG_MAGIC
+
+
+def test_consort_arrows_end_on_the_box_borders(analysis):
+    """Each arrow stops at the edge of the box it points to, never inside it (over its words)."""
+    fig = consort(analysis.flow)
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    boxes = {
+        t.get_gid(): t.get_bbox_patch().get_window_extent(renderer) for t in ax.texts if t.get_gid()
+    }
+    arrows = [t.arrow_patch.get_window_extent(renderer) for t in ax.texts if not t.get_gid()]
+    assert len(arrows) == 9
+    for arrow in arrows:
+        for name, box in boxes.items():
+            inside = Bbox.intersection(arrow, box)
+            # Touching a border is fine; reaching more than a pixel and a half in is not.
+            assert inside is None or min(inside.width, inside.height) <= 1.5, name
 
 
 @pytest.fixture(scope="module")

@@ -402,7 +402,10 @@ def consort(flow) -> Figure:
             bbox=side,
             gid=name,
         )
-    arrow = {"arrowstyle": "->", "color": "black", "shrinkA": 2, "shrinkB": 2}
+    # Arrows end on the drawn boxes (the text's padded bbox patch), not on the text inside
+    # them, so that no arrow crosses a box's border or its words.
+    box = {name: text.get_bbox_patch() for name, text in artists.items()}
+    arrow = {"arrowstyle": "->", "color": "black", "shrinkA": 0, "shrinkB": 0}
     for start, end in [
         ("screened", "consented"),
         ("consented", "randomized"),
@@ -415,19 +418,20 @@ def consort(flow) -> Figure:
         ax.annotate(
             "",
             xy=(0.5, 1.0),
-            xycoords=artists[end],
+            xycoords=box[end],
             xytext=(0.5, 0.0),
-            textcoords=artists[start],
+            textcoords=box[start],
             arrowprops=arrow,
         )
     for name, parent in branch.items():
+        # Horizontal, from the main line to the side box's left edge.
         ax.annotate(
             "",
-            xy=(0.0, 1.0),
-            xycoords=artists[name],
-            xytext=(centre, y[parent] + 1.5),
+            xy=(0.0, y[parent] + 2),
+            xycoords=(box[name], "data"),
+            xytext=(centre, y[parent] + 2),
             textcoords="data",
-            arrowprops={**arrow, "color": "#777777", "shrinkA": 0},
+            arrowprops={**arrow, "color": "#777777"},
         )
     ax.set_title("Participant flow (CONSORT)")
     return fig
