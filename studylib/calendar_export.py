@@ -113,9 +113,9 @@ def _cycle_events(plan: TreatmentPlan, doses: pd.DataFrame, stamp) -> list[icale
         description = "\n".join(
             [
                 start_line,
-                f"Dose: {dose.iu:,.0f} IU = {dose.miu:.1f} MIU = {dose.mg:.2f} mg ="
+                f"Dose: {dose.shown_iu} = {dose.miu:.1f} MIU = {dose.mg:.2f} mg ="
                 f" {dose.volume.to('mL').magnitude:.2f} mL reconstituted, for"
-                f" {dose.weight.to('kg').magnitude:.1f} kg; prepare {dose.vials} vial(s) of"
+                f" {dose.shown_weight}; prepare {dose.vials} vial(s) of"
                 f" {vial:g} MIU per dose.",
                 f"Dose times (up to {len(rows)}): {times}.",
                 f"Rule: {first['rule']}",

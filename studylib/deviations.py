@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from studylib.protocol import PROTOCOL, WEEKDAYS
+from studylib.schedule import registry_phrase
 from studylib.units import parse_quantities
 
 __all__ = ["DEVIATION_COLUMNS", "DEVIATION_KINDS", "DosingReview", "review_dosing"]
@@ -272,8 +273,8 @@ def _cycle_deviations(cycles: pd.DataFrame) -> list[pd.DataFrame]:
             + outside["cycle"].astype(str)
             + f" starts {interval} days after the start of cycle "
             + (outside["cycle"] - 1).astype(str)
-            + f", up to {delay} days later ({interval}-{interval + delay} days;"
-            " reading of 'planned 16 days after')",
+            + f", up to {delay} days later ({interval}-{interval + delay} days; reading of"
+            f" the registry's '{registry_phrase(quote)}')",
             "IL-2 cycle "
             + outside["cycle"].astype(str)
             + " started on "

@@ -141,6 +141,18 @@ class IL2Dose:
         """The dose in mg."""
         return float(self.mass.to("mg").magnitude)
 
+    @property
+    def shown_weight(self) -> str:
+        """The weight as the dose was computed from it: ``"82.554 kg"`` (to the gram), so that
+        a nurse who multiplies it by the dose per kilogram finds :attr:`shown_iu`."""
+        return f"{self.weight.to('kg').magnitude:.3f}".rstrip("0").rstrip(".") + " kg"
+
+    @property
+    def shown_iu(self) -> str:
+        """The dose in IU to the nearest 1,000 IU, ``"49,532,000 IU"``: the precision the weight
+        is shown with (1 g x the dose per kilogram is under 1,000 IU)."""
+        return f"{round(self.iu, -3):,.0f} IU"
+
     def preparation_table(self, doses: int | None = None) -> pd.DataFrame:
         """The dose preparation table: each figure, its unit, and how it was obtained.
 
@@ -157,14 +169,16 @@ class IL2Dose:
         """
         il2 = PROTOCOL.il2
         doses = il2.max_doses_per_cycle if doses is None else doses
-        per_kg = f"{il2.dose_per_kg.to('IU/kg').magnitude:,.0f} IU/kg"
+        per_kg = format_quantity(il2.dose_per_kg)
         kg = self.weight.to("kg").magnitude
         rows = [
-            ("Body weight", kg, "kg", f"{kg:.1f} kg ({self.weight.to('lb').magnitude:.1f} lb)",
+            ("Body weight", kg, "kg",
+             f"{self.shown_weight} ({self.weight.to('lb').magnitude:.1f} lb)",
              "actual body weight (registry: dose per kilogram)"),
             ("Dose per kilogram", il2.dose_per_kg.to("IU/kg").magnitude, "IU/kg", per_kg,
-             "registry: 600,000 IU per kilogram IV every 8 hours"),
-            ("Dose", self.iu, "IU", f"{self.iu:,.0f} IU", f"{per_kg} x {kg:.1f} kg"),
+             f"registry: {per_kg} IV every {format_quantity(il2.dose_interval)}"),
+            ("Dose", self.iu, "IU", self.shown_iu,
+             f"{per_kg} x {self.shown_weight}, to the nearest 1,000 IU"),
             ("Dose", self.miu, "MIU", f"{self.miu:.1f} MIU", "1 MIU = 1,000,000 IU"),
             ("Dose", self.mg, "mg", f"{self.mg:.2f} mg",
              f"label: {format_quantity(il2.activity_per_mass_iu)} ="

@@ -19,6 +19,7 @@ ClinicalTrials.gov NCT01416831, arms and interventions (quoted in ``protocol.tom
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from numbers import Integral
 
@@ -28,6 +29,7 @@ import pint
 
 from studylib.dosing import IL2Dose, il2_dose
 from studylib.protocol import PROTOCOL, WEEKDAYS, Fractionation
+from studylib.units import format_quantity
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -37,6 +39,8 @@ __all__ = [
     "crossover_start",
     "plan_for_patient",
     "parse_il2_start",
+    "protocol_rules",
+    "registry_phrase",
 ]
 
 #: Columns of :attr:`TreatmentPlan.events`, in order.
@@ -81,6 +85,108 @@ def _range(rule: Fractionation) -> str:
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+#: The registry's wording of the interval before a course's second cycle, found in its quotes
+#: (so that no number of it is typed here): "planned 16 days after cycle 1".
+SECOND_CYCLE_PHRASE = r"planned \d+ days? after cycle \d+"
+
+
+def registry_phrase(quote: str, pattern: str = SECOND_CYCLE_PHRASE) -> str:
+    """The words of a registry quote matching ``pattern``, to cite a rule the workbook reads.
+
+    >>> registry_phrase(PROTOCOL.il2.quote)
+    'planned 16 days after cycle 1'
+    """
+    found = re.search(pattern, quote, flags=re.IGNORECASE)
+    if found is None:
+        raise ValueError(f"no {pattern!r} in the registry quote {quote!r}")
+    return found.group(0)
+
+
+def _fraction_rules() -> str:
+    """``"1-20: 1 fraction, 21 on: 2 fractions"``."""
+    return ", ".join(
+        f"{_range(rule)}: {_plural(rule.fractions, 'fraction')}"
+        for rule in PROTOCOL.sbrt.fractionation
+    )
+
+
+def protocol_rules() -> pd.DataFrame:
+    """The scheduling and dosing rules as the workbook applies them, worded from ``PROTOCOL``.
+
+    For notebooks and readers: one row per subject (``what``), the ``rule`` with the
+    protocol's numbers, and its ``source`` (``registry``, ``reading`` for the workbook's
+    interpretation of an ambiguous sentence, or ``label`` for the Proleukin label).
+    """
+    il2, sbrt, crossover = PROTOCOL.il2, PROTOCOL.sbrt, PROTOCOL.crossover
+    monday = il2.start_weekday
+    interval, delay = _days(il2.cycle_interval), _days(il2.allowed_delay)
+    per_course = il2.cycles_in_first_course
+    weeks = [t.week for t in PROTOCOL.assessments.timepoints]
+    shown_weeks = ", ".join(str(w) for w in weeks[:-1]) + f" and {weeks[-1]}"
+    fractions = "; ".join(
+        f"enrollment {_range(rule)}: {_plural(rule.fractions, 'fraction')} on the"
+        f" {' and '.join(rule.weekdays)} before the {monday} IL-2 start"
+        for rule in sbrt.fractionation
+    )
+    after = crossover.response_assessment_after.to("week").magnitude
+    rows = [
+        (
+            "IL-2",
+            f"starts on a {monday}; {format_quantity(il2.dose_per_kg)} of actual body weight"
+            f" every {format_quantity(il2.dose_interval)}, at most {il2.max_doses_per_cycle}"
+            f" doses per cycle and {il2.max_doses_first_course} over {per_course} cycles",
+            "registry",
+        ),
+        (
+            "cycle 2",
+            f"the registry's '{registry_phrase(il2.quote)}' is planned on the {monday}"
+            f" {interval} days after cycle 1 starts, and may start up to {delay} days later",
+            "reading",
+        ),
+        (
+            "responders",
+            f"up to {il2.additional_cycles_for_responders} more cycles (registry), planned as"
+            f" courses of {per_course} cycles from the {monday} each scan window closes",
+            "reading",
+        ),
+        (
+            "SBRT (arm B)",
+            f"{format_quantity(sbrt.dose_per_fraction)} per fraction; {fractions}",
+            "registry",
+        ),
+        (
+            "crossover",
+            f"arm {crossover.from_arm} patients progressing after cycle {crossover.after_cycle}:"
+            f" SBRT by the same rule, cycle {crossover.first_cycle} on the {monday} after the"
+            f" last fraction, cycle {crossover.first_cycle + 1} as cycle 2, response scan"
+            f" {after:g} weeks after cycle {crossover.first_cycle} starts",
+            "registry",
+        ),
+        (
+            "scans",
+            f"weeks {shown_weeks} after the first IL-2 dose (registry); each may be done up to"
+            f" {_days(PROTOCOL.assessments.window)} days after its planned day",
+            "reading",
+        ),
+        (
+            "dose preparation",
+            f"{format_quantity(il2.activity_per_mass_iu)} ="
+            f" {format_quantity(il2.activity_per_mass_mg)};"
+            f" {format_quantity(il2.reconstituted_concentration)} after reconstitution;"
+            f" whole single-dose vials of {format_quantity(il2.vial_content)}",
+            "label",
+        ),
+        (
+            "dose given",
+            "a dose given more than"
+            f" {format_quantity(il2.dose_tolerance)} from the dose for the screening weight"
+            " is reported as a deviation",
+            "reading",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["what", "rule", "source"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,18 +396,39 @@ class TreatmentPlan:
         return self.dose.preparation_table()
 
     def combined_with(self, other: TreatmentPlan) -> TreatmentPlan:
-        """This plan followed by another of the same patient (first course, then crossover)."""
+        """This plan followed by another of the same patient (first course, then crossover).
+
+        The scans of this plan due on or after the first event of ``other`` (for a crossover,
+        its first SBRT fraction) are left out, with a note: the patient is then on the next
+        plan, whose own scans (the crossover response scan) replace them, so that a calendar
+        does not book two scans for one purpose.
+        """
         if other.enrollment_number != self.enrollment_number:
             raise ValueError(
                 f"cannot combine plans of enrollment numbers {self.enrollment_number} and"
                 f" {other.enrollment_number}: they are different patients"
             )
-        events = _sorted(pd.concat([self.events, other.events], ignore_index=True))
+        begins = other.events["planned_at"].min()
+        mine = self.events
+        superseded = (mine["event"] == "assessment") & (mine["planned_at"] >= begins)
+        notes = self.notes + other.notes
+        if superseded.any():
+            left_out = [
+                f"{label.split(':')[0]} ({_day(day)})"
+                for label, day in zip(
+                    mine.loc[superseded, "label"], mine.loc[superseded, "planned_at"], strict=True
+                )
+            ]
+            notes += (
+                f"Left out: {' and '.join(left_out)} of the earlier plan, due on or after"
+                f" {_day(begins)} when the next plan begins; its own scans replace them.",
+            )
+        events = _sorted(pd.concat([mine[~superseded], other.events], ignore_index=True))
         return replace(
             self,
             fractions=self.fractions + other.fractions,
             events=events,
-            notes=self.notes + other.notes,
+            notes=tuple(dict.fromkeys(notes)),
         )
 
 
@@ -494,7 +621,7 @@ def plan_treatment(
             first = cycle - (cycle - 1) % per_course
             cycle_start = cycle_starts[first] + interval
             reading = (
-                "reading of the registry's 'planned 16 days after cycle 1'"
+                f"reading of the registry's '{registry_phrase(il2.quote)}'"
                 if first == 1
                 else "reading: a responder course's second cycle, as cycle 2"
             )
@@ -606,7 +733,7 @@ def plan_crossover(
             _second_cycle_why(
                 cycle,
                 cycle - 1,
-                f"reading of 'another cycle is planned 16 days after cycle {first}'",
+                f"reading of the registry's '{registry_phrase(crossover.quote)}'",
             ),
         )
     after = crossover.response_assessment_after
@@ -687,9 +814,7 @@ def crossover_start(
             )
     else:
         if enrollment_number is None:
-            raise ValueError(
-                "progressed_on needs enrollment_number (1-20: one fraction, 21 on: two)"
-            )
+            raise ValueError(f"progressed_on needs enrollment_number ({_fraction_rules()})")
         rule = PROTOCOL.sbrt.fractionation_for(_check_enrollment(enrollment_number))
         progressed = _as_date(progressed_on, "progression date")
         lead = (last_number - _weekday_number(rule.weekdays[0])) % 7

@@ -61,6 +61,17 @@ def test_ics_dates_and_summaries(plan):
     assert str(scan.get("summary")) == "P001: Scan week 7 (by Mon 2024-04-29)"
 
 
+def test_dose_in_the_calendar_multiplies_out_for_a_weight_in_pounds():
+    """For 182 lb the description shows the weight to the gram and the dose to 1,000 IU, so
+    600,000 IU/kg x the weight shown gives the IU shown."""
+    plan = plan_treatment("A", 2, "2024-03-04", "182 lb", patient_id="P003")
+    [cycle] = [e for e in _read(plan_to_ics(plan, stamp=STAMP)) if "c1@" in str(e.get("uid"))]
+    description = str(cycle.get("description"))
+    assert "Dose: 49,532,000 IU = 49.5 MIU" in description
+    assert "for 82.554 kg" in description
+    assert round(600_000 * 82.554, -3) == 49_532_000
+
+
 def test_every_event_says_its_rule(plan):
     """Each event's description carries the protocol rule behind its date."""
     for event in _read(plan_to_ics(plan, stamp=STAMP)):
@@ -77,7 +88,8 @@ def test_uids_are_stable_and_unique(plan):
         plan_crossover(5, "2024-05-06", "72 kg", patient_id="P004")
     )
     uids = [str(e.get("uid")) for e in _read(plan_to_ics(combined, stamp=STAMP))]
-    assert len(uids) == len(set(uids)) == 1 + 4 + 4
+    # 1 fraction, 4 cycles, and the week 7 and crossover response scans
+    assert len(uids) == len(set(uids)) == 1 + 4 + 2
     assert "p004-scan-crossover-response@studylib.nct01416831" in uids
 
 

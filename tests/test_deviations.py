@@ -134,6 +134,8 @@ def test_cycle_2_one_day_after_the_delay_is_a_deviation(arm_b):
     assert "22 days after the start of cycle 1" in window["detail"]
     assert "Mon 2024-03-18 to Mon 2024-03-25" in window["detail"]
     assert "14 days after the start of cycle 1, up to 7 days later" in window["rule"]
+    reading = "(14-21 days; reading of the registry's 'planned 16 days after cycle 1')"
+    assert reading in window["rule"]
     assert "16 days after cycle 1" in window["quote"]
 
 

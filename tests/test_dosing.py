@@ -99,6 +99,26 @@ def test_bad_weight_says_what_is_valid(weight, message):
     assert "from 30 kg to 300 kg" in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("weight", "kg", "iu"),
+    [
+        ("182 lb", "82.554 kg", "49,532,000 IU"),
+        ("176 lb", "79.832 kg", "47,899,000 IU"),
+        ("77.5 kg", "77.5 kg", "46,500,000 IU"),
+    ],
+)
+def test_preparation_table_dose_multiplies_out_from_the_weight_shown(weight, kg, iu):
+    """The weight is shown to the gram and the dose to 1,000 IU: 600,000 IU/kg x the weight
+    shown, rounded, is the dose shown (82.6 kg beside 49,532,287 IU would not be)."""
+    table = il2_dose(weight).preparation_table().set_index("unit")
+    assert table.loc["kg", "shown"].startswith(kg)
+    assert table.loc["IU", "shown"] == iu
+    assert table.loc["IU", "rule"] == f"600,000 IU/kg x {kg}, to the nearest 1,000 IU"
+    shown_kg = float(kg.split()[0])
+    assert f"{round(600_000 * shown_kg, -3):,.0f} IU" == iu
+    assert table.loc["IU/kg", "rule"] == "registry: 600,000 IU/kg IV every 8 h"
+
+
 def test_preparation_table_lists_every_figure_with_its_rule():
     """The preparation table shows weight, dose in IU/MIU/mg, volume and vials, with sources."""
     table = il2_dose("72 kg").preparation_table()

@@ -42,6 +42,7 @@ def test_lanes_for_sbrt_each_cycle_and_scans():
     assert timeline.get_title() == "Treatment timeline of P004"
     notes = [t.get_text() for t in grid.texts]
     assert notes == ["10 given, 4 held"]
+    assert grid.get_xlabel() == "Dose slot in the cycle (every 8 h)"
 
 
 def test_plan_alone_and_records_alone_are_drawn():

@@ -14,6 +14,8 @@ from studylib.schedule import (
     plan_crossover,
     plan_for_patient,
     plan_treatment,
+    protocol_rules,
+    registry_phrase,
 )
 
 MONDAY = "2024-03-04"
@@ -213,13 +215,32 @@ def test_crossover_plan_refuses_a_tuesday():
 
 
 def test_combined_plan_keeps_both_courses():
-    """A first course followed by a crossover holds cycles 1-4, one SBRT course and 4 scans."""
+    """A first course followed by a crossover holds cycles 1-4 and one SBRT course; the
+    first course's scans after the crossover SBRT (weeks 14 and 21) give way to the crossover
+    response scan, and a note says so."""
     first = plan_treatment("A", 5, MONDAY, "72 kg", patient_id="P004")
     plan = first.combined_with(plan_crossover(5, "2024-05-06", "72 kg", patient_id="P004"))
     assert plan.cycles()["cycle"].tolist() == [1, 2, 3, 4]
     assert plan.fractions == 1
-    assert len(_events(plan, "assessment")) == 4
+    scans = _events(plan, "assessment")
+    assert scans["label"].str.split(":").str[0].tolist() == [
+        "Scan week 7",
+        "Scan crossover response",
+    ]
+    assert scans["planned_at"].tolist() == [T("2024-04-22"), T("2024-06-24")]
+    [note] = [n for n in plan.notes if n.startswith("Left out")]
+    assert "Scan week 14 (Mon 2024-06-10) and Scan week 21 (Mon 2024-07-29)" in note
+    assert "Fri 2024-05-03" in note
+    assert len(plan.notes) == len(set(plan.notes))
     assert plan.events["planned_at"].is_monotonic_increasing
+
+
+def test_combined_plan_keeps_a_scan_due_before_the_crossover():
+    """A crossover after the week 14 scan keeps weeks 7 and 14 and drops only week 21."""
+    first = plan_treatment("A", 5, MONDAY, "72 kg")
+    plan = first.combined_with(plan_crossover(5, "2024-06-24", "72 kg"))
+    labels = _events(plan, "assessment")["label"].str.split(":").str[0].tolist()
+    assert labels == ["Scan week 7", "Scan week 14", "Scan crossover response"]
 
 
 def test_plans_of_different_patients_do_not_combine():
@@ -255,13 +276,37 @@ def test_crossover_start_from_progression(progressed, number, start):
     assert crossover_start(progressed_on=progressed, enrollment_number=number) == start
 
 
+def test_registry_phrase_cites_the_interval_the_reading_interprets():
+    """Rules cite the registry's own words for the second cycle, found in its quotes."""
+    plan = plan_treatment("A", 1, MONDAY, "72 kg")
+    assert "reading of the registry's 'planned 16 days after cycle 1'" in _cycle(plan, 2)["rule"][0]
+    crossover = plan_crossover(1, "2024-05-06", "72 kg")
+    assert "'planned 16 days after cycle 3'" in _cycle(crossover, 4)["rule"][0]
+    with pytest.raises(ValueError, match="no"):
+        registry_phrase("a sentence without the interval")
+
+
+def test_protocol_rules_word_every_rule_with_its_numbers_and_source():
+    """The rules table gives each scheduling rule with the protocol's numbers and source."""
+    rules = protocol_rules().set_index("what")
+    assert set(rules["source"]) == {"registry", "reading", "label"}
+    assert "14 doses per cycle and 28 over 2 cycles" in rules.loc["IL-2", "rule"]
+    assert "enrollment 1-20: 1 fraction on the Friday" in rules.loc["SBRT (arm B)", "rule"]
+    assert (
+        "enrollment 21 on: 2 fractions on the Wednesday and Friday"
+        in rules.loc["SBRT (arm B)", "rule"]
+    )
+    assert "weeks 7, 14 and 21" in rules.loc["scans", "rule"]
+    assert rules.loc["cycle 2", "source"] == "reading"
+
+
 def test_crossover_start_needs_exactly_one_date_and_an_enrollment_number():
     """Neither or both dates, or a progression date alone, are refused."""
     with pytest.raises(ValueError, match="either"):
         crossover_start()
     with pytest.raises(ValueError, match="either"):
         crossover_start(last_fraction_on="2024-05-03", progressed_on="2024-04-22")
-    with pytest.raises(ValueError, match="enrollment_number"):
+    with pytest.raises(ValueError, match="enrollment_number.*1-20: 1 fraction, 21 on: 2"):
         crossover_start(progressed_on="2024-04-22")
 
 
@@ -317,7 +362,8 @@ def test_plan_for_patient_without_doses_uses_the_planned_start():
 
 
 def test_plan_for_patient_adds_the_crossover():
-    """A crossover patient's plan holds the crossover from the scheduled cycle 3."""
+    """A crossover patient's plan holds the crossover from the scheduled cycle 3, and one
+    scan per purpose (no week 21 scan beside the crossover response scan)."""
     randomization = {"patient_id": "X1", "arm": "A", "enrollment_number": 3, "crossover": True}
     dosing = _dosing(
         [("X1", "il2", 1, 1, "2024-03-04T08:00"), ("X1", "il2", 3, 1, "2024-05-06T08:00")]
@@ -325,6 +371,8 @@ def test_plan_for_patient_adds_the_crossover():
     plan = plan_for_patient(randomization, "72 kg", dosing)
     assert plan.cycles()["cycle"].tolist() == [1, 2, 3, 4]
     assert _events(plan, "sbrt_fraction")["planned_at"].tolist() == [T("2024-05-03")]
+    scans = _events(plan, "assessment")
+    assert len(scans) == 2 and "crossover" in scans["label"].iloc[-1]
 
 
 def test_plan_for_patient_plans_responder_cycles_seen_in_the_records():

@@ -16,7 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from studylib.protocol import PROTOCOL
 from studylib.schedule import TreatmentPlan
+from studylib.units import format_quantity
 
 __all__ = ["treatment_timeline", "TIMELINE_COLOURS"]
 
@@ -268,6 +270,6 @@ def _dose_grid(ax, events: pd.DataFrame, dosing: pd.DataFrame, cycles: list[int]
     ax.set_yticks([y[c] for c in cycles])
     ax.set_yticklabels([f"IL-2 cycle {c}" for c in cycles])
     ax.set_ylim(0.3, len(cycles) + 0.7)
-    ax.set_xlabel("Dose slot in the cycle (every 8 h)")
+    ax.set_xlabel(f"Dose slot in the cycle (every {format_quantity(PROTOCOL.il2.dose_interval)})")
     ax.set_title("Doses by slot: ring = planned, dot = given, cross = held", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
