@@ -46,8 +46,18 @@ def _count(text: str) -> int:
     return value
 
 
+EPILOG = """\
+outputs: OUT/RUN/<patient_id>/<notebook>.ipynb and .html (without code), OUT/RUN/cohort.csv
+(one row per patient), OUT/RUN/manifest.json (inputs' sha256, versions, times, each
+notebook's status and error). A rerun skips notebooks that are done and unchanged.
+exit status: 0 all ok; 1 a notebook failed (the others still ran); 2 refused before
+anything ran; 130 stopped by Ctrl-C (rerun to resume)."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``studylib batch``."""
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--data", metavar="DIR", help="trial data folder (default: the bundled synthetic cohort)"
     )
