@@ -152,8 +152,9 @@ def protocol_rules() -> pd.DataFrame:
             "reading",
         ),
         (
-            "SBRT (arm B)",
-            f"{format_quantity(sbrt.dose_per_fraction)} per fraction; {fractions}",
+            "SBRT",
+            f"arm B, and arm {crossover.from_arm} on crossover:"
+            f" {format_quantity(sbrt.dose_per_fraction)} per fraction; {fractions}",
             "registry",
         ),
         (
@@ -419,9 +420,11 @@ class TreatmentPlan:
                     mine.loc[superseded, "label"], mine.loc[superseded, "planned_at"], strict=True
                 )
             ]
+            crossover = other.events["cycle"].min() == PROTOCOL.crossover.first_cycle
+            nxt = "the crossover" if crossover else "the next plan"
             notes += (
-                f"Left out: {' and '.join(left_out)} of the earlier plan, due on or after"
-                f" {_day(begins)} when the next plan begins; its own scans replace them.",
+                f"Left out: {' and '.join(left_out)} of the first course, due on or after"
+                f" {_day(begins)} when {nxt} begins; {nxt}'s own scans replace them.",
             )
         events = _sorted(pd.concat([mine[~superseded], other.events], ignore_index=True))
         return replace(

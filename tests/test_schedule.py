@@ -291,11 +291,8 @@ def test_protocol_rules_word_every_rule_with_its_numbers_and_source():
     rules = protocol_rules().set_index("what")
     assert set(rules["source"]) == {"registry", "reading", "label"}
     assert "14 doses per cycle and 28 over 2 cycles" in rules.loc["IL-2", "rule"]
-    assert "enrollment 1-20: 1 fraction on the Friday" in rules.loc["SBRT (arm B)", "rule"]
-    assert (
-        "enrollment 21 on: 2 fractions on the Wednesday and Friday"
-        in rules.loc["SBRT (arm B)", "rule"]
-    )
+    assert "enrollment 1-20: 1 fraction on the Friday" in rules.loc["SBRT", "rule"]
+    assert "enrollment 21 on: 2 fractions on the Wednesday and Friday" in rules.loc["SBRT", "rule"]
     assert "weeks 7, 14 and 21" in rules.loc["scans", "rule"]
     assert rules.loc["cycle 2", "source"] == "reading"
 
