@@ -583,6 +583,10 @@ def _dose_deviations(rows: pd.DataFrame, screening: pd.DataFrame | None) -> list
     shown = (per_cycle["low"] / 1e6).map("{:.1f}".format)
     spread = per_cycle["high"] > per_cycle["low"]
     shown = shown.where(~spread, shown + "-" + (per_cycle["high"] / 1e6).map("{:.1f}".format))
+    # By how much, so that the reader checks the tolerance: "+10.2%", "-12.0% to +11.5%".
+    low = ((per_cycle["low"] / per_cycle["expected"] - 1) * 100).map("{:+.1f}%".format)
+    high = ((per_cycle["high"] / per_cycle["expected"] - 1) * 100).map("{:+.1f}%".format)
+    change = low.where(~spread, low + " to " + high)
     return [
         _rows(
             per_cycle,
@@ -598,7 +602,9 @@ def _dose_deviations(rows: pd.DataFrame, screening: pd.DataFrame | None) -> list
             + (per_cycle["expected"] / 1e6).map("{:.1f}".format)
             + " MIU for the screening weight of "
             + per_cycle["weight_kg"].map("{:.1f}".format)
-            + " kg",
+            + " kg ("
+            + change
+            + ")",
             _sentence(il2.quote, "per kilogram"),
             on=per_cycle["on"],
         )

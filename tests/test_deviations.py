@@ -267,7 +267,21 @@ def test_il2_dose_within_10_percent_of_the_weight_dose(arm_b, dose, deviates):
     review = _review(dosing)
     assert _kinds(review) == (["il2_dose"] if deviates else [])
     if deviates:
-        assert "14 dose(s) of cycle 2 given as 47.6 MIU; 43.2 MIU" in review.deviations["detail"][0]
+        assert review.deviations["detail"][0] == (
+            "14 dose(s) of cycle 2 given as 47.6 MIU; 43.2 MIU for the screening weight of"
+            " 72.0 kg (+10.2%)"
+        )
+
+
+def test_il2_doses_off_both_ways_in_one_cycle_show_the_range(arm_b):
+    """Doses too low and too high in one cycle are one deviation giving both extremes."""
+    dosing = arm_b.copy()
+    cycle_2 = _cycle(dosing, 2)
+    dosing.loc[cycle_2 & (dosing["number"] == 1), "dose"] = "38.0 MIU"
+    dosing.loc[cycle_2 & (dosing["number"] == 2), "dose"] = "48.0 MIU"
+    [detail] = _review(dosing).deviations["detail"]
+    assert detail.startswith("2 dose(s) of cycle 2 given as 38.0-48.0 MIU; 43.2 MIU")
+    assert detail.endswith("(-12.0% to +11.1%)")
 
 
 def test_il2_dose_check_needs_the_screening_weight(arm_b):
