@@ -54,6 +54,7 @@ def test_empty_denominator_is_not_estimable():
     """No patient: the rate and its interval are NaN, not zero."""
     rate = response_rate(0, 0)
     assert rate.n == 0 and math.isnan(rate.rate) and math.isnan(rate.ci_low)
+    assert str(rate) == "0/0: not estimable (no patient to count)"
 
 
 @pytest.mark.parametrize("events,n", [(5, 4), (-1, 4), (1.5, 4)])

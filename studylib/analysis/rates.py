@@ -45,6 +45,8 @@ class Rate:
     method: str
 
     def __str__(self) -> str:
+        if self.n == 0:
+            return "0/0: not estimable (no patient to count)"
         pct = round(100 * self.level)
         return (
             f"{self.events}/{self.n} = {100 * self.rate:.1f}% "
