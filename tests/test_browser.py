@@ -178,6 +178,25 @@ def test_schedule_marks_the_weekday_rules(page):
     page.locator(".studylib-schedule").screenshot(path=ARTIFACTS / "tour_schedule.png")
 
 
+def test_self_check_reveals_answer_and_rule(page):
+    """A screening question's answer is hidden until asked; the button shows the engine's
+    answer and the criterion's quoted rule, and hides them again."""
+    expect = sync_api.expect
+    check = page.locator(".studylib-selfcheck").nth(1)
+    expect(check).to_contain_text("Check yourself: screening")
+    answer = check.locator(".studylib-answer").first
+    expect(answer).to_have_text("")
+    button = check.locator(".studylib-reveal").first
+    button.click()
+    expect(answer).to_contain_text("Answer: EXCL08 White blood cells: fail.", timeout=UPDATE_MS)
+    expect(answer).to_contain_text("reported as 2,900/µL")
+    expect(answer).to_contain_text("Rule: “WBC < 3.0")
+    check.screenshot(path=ARTIFACTS / "tour_selfcheck.png")
+    expect(button).to_contain_text("Hide answer")
+    button.click()
+    expect(answer).to_have_text("", timeout=UPDATE_MS)
+
+
 def test_no_script_errors(page):
     """No uncaught JavaScript error on the page (network errors for CDN fonts are not these)."""
     assert page.errors == []

@@ -50,6 +50,21 @@ def test_design_labels_read_the_protocol():
     assert "cycles 3-4" in labels["crossover"]
 
 
+def test_design_table_keeps_the_diagram_phrases_apart():
+    """The SBRT step reads as the diagram's separate phrases, not "per fraction fractions by",
+    and the HTML table shows each line break."""
+    from studylib.plots.design import design_table
+    from studylib.widgets.style import table_html
+
+    step = design_table().set_index("step").loc["SBRT", "what happens"]
+    assert step.splitlines()[:3] == [
+        "SBRT 20 Gy per fraction",
+        "fractions by enrolment number:",
+        "patients 1-20: 1 (Fri)",
+    ]
+    assert "white-space:pre-line" in table_html(design_table())
+
+
 def test_design_labels_follow_a_changed_protocol():
     """Changing the protocol's SBRT dose changes the diagram: nothing is typed into it."""
     from studylib.plots.design import design_labels
@@ -113,6 +128,19 @@ def test_missing_unit_is_an_error_naming_the_field(form):
     assert "WBC" in form.verdict.value and "Cannot judge" in form.verdict.value
     form.labs["wbc"][1].value = "x10^9/L"
     assert form.result.status == "eligible" and form.error == ""
+
+
+def test_number_without_unit_says_the_unit_box_is_empty(form):
+    """4100 with an empty unit box: the form asks for the unit, never suggests 4100 x10^9/L."""
+    form.labs["wbc"][0].value = "4100"
+    form.labs["wbc"][1].value = ""
+    assert form.result is None
+    assert "WBC: the unit box is empty" in form.verdict.value
+    assert "4100 x10^9/L" not in form.verdict.value
+    form.labs["wbc"][0].value = "four"
+    assert "unit box is empty" not in form.verdict.value and "&#x27;four&#x27;" in (
+        form.verdict.value
+    )
 
 
 def test_empty_lab_is_missing_not_a_pass(form):
@@ -234,6 +262,21 @@ def test_weight_without_unit_is_refused(explorer):
     assert explorer.plan is None and "unit is missing" in explorer.error
 
 
+def test_events_table_times_only_the_doses(explorer):
+    """IL-2 doses show their 8-hourly time; SBRT fractions and scans, dated by the day, do not
+    show a misleading 00:00."""
+    from studylib.widgets.schedule import events_table
+
+    table = events_table(explorer.plan)
+    doses = table["what"].str.startswith("IL-2")
+    assert table.loc[doses, "planned"].str.fullmatch(r"\w{3} \d\d \w{3} \d{4} \d\d:\d\d").all()
+    assert not table.loc[~doses, "planned"].str.contains(":").any()
+    assert table.loc[~doses & table["what"].str.startswith("SBRT"), "planned"].tolist() == [
+        "Wed 29 Feb 2012",
+        "Fri 02 Mar 2012",
+    ]
+
+
 def test_quiet_weeks_are_folded(explorer):
     """Weeks with nothing planned between cycle 2 and the scans fold into one line."""
     assert "with no treatment and no scan" in explorer.calendar.value
@@ -332,6 +375,47 @@ def test_chart_is_a_png(calculator):
     assert calculator.chart.value[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def _chart_lines(calculator: RecistCalculator) -> dict[str, list[float]]:
+    """The y values of the chart's threshold lines, by legend label."""
+    from studylib.recist.rulesets import thresholds
+    from studylib.widgets.recist import response_chart
+
+    fig = response_chart(calculator.result, thresholds(calculator.ruleset.value))
+    ax = fig.axes[0]
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax.get_lines()}
+    for bars in ax.collections:  # hlines: one segment per follow-up
+        lines[bars.get_label()] = [segment[0][1] for segment in bars.get_segments()]
+    return lines
+
+
+def test_chart_draws_minus_30_percent_and_plus_20_percent_and_5_mm_lines(calculator):
+    """Baseline 70 mm: PR line at 49 mm; each follow-up's PD bars at nadir x 1.2 and nadir +
+    5 mm (nadirs 70, 48, 43 mm)."""
+    lines = _chart_lines(calculator)
+    assert lines["PR: -30% from baseline"] == pytest.approx([49.0, 49.0])
+    assert lines["PD: +20% over nadir"] == pytest.approx([84.0, 57.6, 51.6])
+    assert lines["PD also: nadir + 5 mm"] == pytest.approx([75.0, 53.0, 48.0])
+    assert lines["sum of diameters"] == pytest.approx([70.0, 48.0, 43.0, 45.0])
+
+
+def test_chart_has_no_millimetre_line_under_recist_1_0(calculator):
+    """RECIST 1.0 has no 5 mm minimum: only the percentage bar is drawn."""
+    calculator.ruleset.value = "recist1.0"
+    lines = _chart_lines(calculator)
+    assert not any(label.startswith("PD also") for label in lines)
+    assert lines["PD: +20% over nadir"] == pytest.approx([84.0, 57.6, 51.6])
+
+
+def test_unreadable_diameter_names_its_box(calculator):
+    """The message names the lesion and the scan of each box the engine could not read."""
+    calculator.diameters[("T2", "week 7")].value = "abc"
+    assert "T2 liver at week 7: &#x27;abc&#x27;: expected a number of mm" in (
+        calculator.summary.value
+    )
+    calculator.diameters[("T2", "week 7")].value = "-3"
+    assert "T2 liver at week 7: -3.0: a diameter cannot be negative" in calculator.summary.value
+
+
 # --------------------------------------------------------------------------------------------
 # Self-check questions
 
@@ -347,11 +431,38 @@ def test_answers_are_hidden_until_asked():
     assert panel.answers[0].value == ""
 
 
+def test_reading_is_shown_apart_from_the_quote():
+    """The study's reading follows the closed quotation, so it is never taken for the
+    registry's words; a question resting on a reading alone shows no empty quote."""
+    panel = SelfCheck(
+        [
+            Question("Q1?", "A1", "the registry's words", "src", reading="our reading"),
+            Question("Q2?", "A2", "", "src2", reading="a reading alone"),
+        ]
+    )
+    panel.buttons[0].click()
+    panel.buttons[1].click()
+    first, second = panel.answers[0].value, panel.answers[1].value
+    assert "“the registry&#x27;s words”" in first
+    assert "<b>How the study reads it:</b> our reading" in first
+    assert first.index("”") < first.index("our reading")
+    assert "Rule:" not in second and "a reading alone <i>(src2)</i>" in second
+
+
+def test_threshold_question_quotes_the_criterion_and_gives_the_reading_apart():
+    """WBC exactly at the limit: the rule is EXCL08's quote alone; how "<" is read is the
+    reading."""
+    question = screening_questions()[1]
+    assert question.rule == PROTOCOL.eligibility.criterion("EXCL08").quote
+    assert "Reading" not in question.rule
+    assert '"< 3.0" fails below 3.0 (3.0 passes)' in question.reading
+
+
 def test_self_check_table_for_static_notebooks():
     """Without a front end the questions are a table with their answers and rules."""
     panel = SelfCheck(design_questions())
     table = panel.table()
-    assert list(table.columns) == ["question", "answer", "rule", "source"]
+    assert list(table.columns) == ["question", "answer", "rule", "source", "reading"]
     assert len(table) == len(design_questions())
 
 
@@ -378,6 +489,7 @@ def test_schedule_answers_come_from_the_engines():
     assert fractions.startswith("Wednesday 29 February and Friday 02 March")
     assert "Monday 19 March" in cycle2 and "Monday 26 March" in cycle2
     assert "3 vials of 22 MIU" in dose
+    assert dose.startswith("47,899,000 IU = 47.9 MIU")  # as the preparation table rounds it
     assert tuesday.startswith("Not allowed.") and "nearest Mondays" in tuesday
 
 

@@ -124,7 +124,9 @@ def design_table(protocol: Protocol = PROTOCOL) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``step``, ``what happens`` (the diagram's text) and ``registry wording``.
+        Columns ``step``, ``what happens`` (the diagram's text, with its line breaks: the
+        lines are phrases, and run together they misread, e.g. "per fraction fractions") and
+        ``registry wording``.
     """
     labels = design_labels(protocol)
     sbrt_arm = next(a for a in protocol.arms if a.receives_sbrt)
@@ -141,9 +143,7 @@ def design_table(protocol: Protocol = PROTOCOL) -> pd.DataFrame:
         ("Scans", labels["scans"], protocol.assessments.quote),
         ("Crossover", labels["crossover"], protocol.crossover.quote),
     ]
-    table = pd.DataFrame(rows, columns=["step", "what happens", "registry wording"])
-    table["what happens"] = table["what happens"].str.replace("\n", " ", regex=False)
-    return table
+    return pd.DataFrame(rows, columns=["step", "what happens", "registry wording"])
 
 
 def _box(ax, x, y, w, h, text, colour, *, dashed=False, size=8.5, bold=False):

@@ -97,16 +97,15 @@ def _criterion_question(
     result = screen({**DEMO_CANDIDATE, **changes})
     verdict = result.criterion(criterion_id)
     rule = PROTOCOL.eligibility.criterion(criterion_id)
-    readings = " ".join(r for r in (rule.reading, reading) if r)
-    reading = f" Reading: {readings}" if readings else ""
     return Question(
         prompt=prompt,
         answer=(
             f"{criterion_id} {verdict.label}: {verdict.status}. {verdict.reason} "
             f"Overall: {status_word(result.status)}."
         ),
-        rule=f"{rule.quote}{reading}",
+        rule=rule.quote,
         source=f"protocol.toml [[eligibility.criteria]] {criterion_id}",
+        reading=" ".join(r for r in (rule.reading, reading) if r),
     )
 
 
@@ -200,21 +199,24 @@ def schedule_questions() -> list[Question]:
                 f"Planned {second['planned_start']:%A %d %B %H:%M}; it may slip to "
                 f"{second['latest_start']:%A %d %B} at the latest. {second['rule']}."
             ),
-            rule=f"{il2.quote} Reading: {' '.join(il2.reading.split())}",
+            rule=il2.quote,
             source="protocol.toml [il2]",
+            reading=" ".join(il2.reading.split()),
         ),
         Question(
             prompt=(
                 f"The patient weighs {weight}. How much IL-2 is one dose, and how many vials "
                 "does pharmacy prepare for each dose?"
             ),
+            # The dose as the preparation table shows it (dosing.IL2Dose), not more precise.
             answer=(
-                f"{dose.iu:,.0f} IU = {dose.miu:.1f} MIU ({dose.mg:.2f} mg) for "
-                f"{dose.weight.to('kg').magnitude:.1f} kg; {dose.vials} vials of "
+                f"{dose.shown_iu} = {dose.miu:.1f} MIU ({dose.mg:.2f} mg) for "
+                f"{dose.shown_weight}; {dose.vials} vials of "
                 f"{format_quantity(il2.vial_content)} per dose."
             ),
-            rule=f"{il2.quote} Vials: {vial_rule}.",
+            rule=il2.quote,
             source="protocol.toml [il2] and [il2.product] (Proleukin label)",
+            reading=f"Vials: {vial_rule}.",
         ),
         Question(
             prompt=(
@@ -285,7 +287,8 @@ def response_questions() -> list[Question]:
                 "that progression?"
             ),
             answer=ask((baseline, nadir, None, None), first, {first: "equivocal"}),
-            rule=PROTOCOL.response.readings["reading_new_lesions"],
+            rule="",
             source="protocol.toml [response].reading_new_lesions",
+            reading=PROTOCOL.response.readings["reading_new_lesions"],
         ),
     ]

@@ -29,15 +29,21 @@ class Question:
     answer
         The answer, as the engine computed it (with the values and units it compared).
     rule
-        The protocol or RECIST sentence the answer rests on, quoted.
+        The protocol or RECIST sentence the answer rests on, quoted word for word (empty when
+        the answer rests on a reading alone).
     source
         Where that sentence is written (a ``protocol.toml`` section or a RECIST section).
+    reading
+        How the study reads that sentence where it is ambiguous (the ``reading`` of
+        ``protocol.toml``). Shown apart from the quote, so that no one takes the study's
+        reading for the registry's words.
     """
 
     prompt: str
     answer: str
     rule: str
     source: str = ""
+    reading: str = ""
 
 
 class SelfCheck(widgets.VBox):
@@ -88,10 +94,18 @@ class SelfCheck(widgets.VBox):
             return
         question = self.questions[index]
         source = f" <i>({html.escape(question.source)})</i>" if question.source else ""
+        lines = [f"<b>Answer:</b> {html.escape(question.answer)}"]
+        if question.rule:
+            lines.append(f"<b>Rule:</b> “{html.escape(question.rule)}”{source}")
+        if question.reading:
+            lines.append(
+                f"<b>How the study reads it:</b> {html.escape(question.reading)}"
+                + ("" if question.rule else source)
+            )
         self.answers[index].value = (
             '<div style="border-left:4px solid #4a90d9;padding:4px 8px;margin:2px 0 8px 0">'
-            f"<b>Answer:</b> {html.escape(question.answer)}<br>"
-            f"<b>Rule:</b> “{html.escape(question.rule)}”{source}</div>"
+            + "<br>".join(lines)
+            + "</div>"
         )
         self.buttons[index].description = "Hide answer"
 
@@ -107,5 +121,6 @@ class SelfCheck(widgets.VBox):
                 "answer": [q.answer for q in self.questions],
                 "rule": [q.rule for q in self.questions],
                 "source": [q.source for q in self.questions],
+                "reading": [q.reading for q in self.questions],
             }
         )

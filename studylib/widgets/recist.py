@@ -19,6 +19,7 @@ import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
 
+from studylib.errors import DataError
 from studylib.protocol import PROTOCOL
 from studylib.recist.lesions import STATES
 from studylib.recist.rulesets import Thresholds, thresholds
@@ -30,6 +31,7 @@ __all__ = [
     "DEMO_TARGETS",
     "DEMO_NONTARGET",
     "RecistCalculator",
+    "response_chart",
     "teaching_frames",
     "timepoints",
 ]
@@ -276,14 +278,14 @@ class RecistCalculator(widgets.VBox):
             result = timepoint_responses(lesions, assessments, ruleset=self.ruleset.value)
         except ValueError as error:
             self.result, self.error = None, str(error)
-            self.summary.value = message_html(f"Check the diameters: {error}")
+            self.summary.value = message_html("Check the diameters:\n" + self._problems_text(error))
             self.table.value = ""
             self.chart.value = b""
             return
         self.result, self.error = result, ""
         # The summary last: when a reader (or the browser test) sees it change, the table and
         # the chart have been sent before it.
-        self.chart.value = _chart_png(result, thresholds(self.ruleset.value))
+        self.chart.value = figure_png(response_chart(result, thresholds(self.ruleset.value)))
         self.table.value = table_html(
             self.response_table(),
             colour_by={"overall": "overall", "targets": "targets"},
@@ -293,6 +295,36 @@ class RecistCalculator(widgets.VBox):
             f"{html.escape(v)}: {badge(r)}"
             for v, r in zip(result["visit"], result["overall_response"], strict=True)
         )
+
+    def _boxes_holding(self, value: object) -> list[str]:
+        """The boxes (lesion and timepoint) whose text the engine reported as ``value``."""
+
+        def same(text: str) -> bool:
+            if text == str(value).strip():
+                return True
+            try:  # the engine may report the number it read ("-3" as -3.0)
+                return float(text) == float(value)
+            except (TypeError, ValueError):
+                return False
+
+        labels = {t.lesion_id: t.label for t in self.targets}
+        return [
+            f"{labels[lesion]} at {name}"
+            for (lesion, name), box in self.diameters.items()
+            if box.value.strip() and same(box.value.strip())
+        ]
+
+    def _problems_text(self, error: ValueError) -> str:
+        """The engine's message for each bad value, naming the box it was typed in."""
+        if not isinstance(error, DataError):
+            return str(error)
+        lines = []
+        for problem in error.problems:
+            boxes = self._boxes_holding(problem.value) if problem.value is not None else []
+            where = ", ".join(boxes) if boxes else str(problem.column or problem.file)
+            shown = [] if problem.value is None else [repr(problem.value)]
+            lines.append(": ".join([where, *shown, problem.expected]))
+        return "\n".join(lines)
 
     def static(self) -> list[object]:
         """The summary, the table and the chart as static output (no front end needed)."""
@@ -315,7 +347,7 @@ class RecistCalculator(widgets.VBox):
                     "sum (mm)": _fmt(row["sum_mm"]),
                     "vs baseline": f"{_fmt(row['change_baseline_mm'], True, ' mm')} "
                     f"({_fmt(row['pct_change_baseline'], True, '%')})",
-                    "nadir (mm)": _fmt(row["nadir_sum_mm"]),
+                    "nadir before (mm)": _fmt(row["nadir_sum_mm"]),
                     "vs nadir": f"{_fmt(row['change_nadir_mm'], True, ' mm')} "
                     f"({_fmt(row['pct_change_nadir'], True, '%')})",
                     "targets": row["target_response"],
@@ -328,8 +360,19 @@ class RecistCalculator(widgets.VBox):
         return pd.DataFrame(rows).fillna("")
 
 
-def _chart_png(result: pd.DataFrame, t: Thresholds) -> bytes:
-    """The sum of diameters over the scans with the ruleset's PR and PD lines, as PNG."""
+def response_chart(result: pd.DataFrame, t: Thresholds) -> Figure:
+    """The sum of diameters over the scans with the ruleset's PR and PD lines.
+
+    Parameters
+    ----------
+    result
+        What :func:`studylib.recist.timepoint.timepoint_responses` returned for one patient.
+    t
+        The ruleset's thresholds (:func:`studylib.recist.rulesets.thresholds`): the PR line
+        lies ``pr_change_from_baseline_pct`` from the baseline sum; at each follow-up the PD
+        bars lie ``pd_change_pct`` and ``pd_min_increase_mm`` above that scan's reference (the
+        nadir under RECIST 1.1).
+    """
     fig = Figure(figsize=(7.2, 3.6), dpi=90)
     ax = fig.add_subplot()
     baseline = float(result["baseline_sum_mm"].iloc[0]) if len(result) else float("nan")
@@ -372,4 +415,4 @@ def _chart_png(result: pd.DataFrame, t: Thresholds) -> bytes:
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title(f"Ruleset {t.name}", fontsize=9)
     fig.tight_layout()
-    return figure_png(fig)
+    return fig

@@ -256,12 +256,22 @@ class ScheduleExplorer(widgets.VBox):
 
 
 def events_table(plan: TreatmentPlan) -> pd.DataFrame:
-    """The plan's events for reading: when, until when, what, and the rule behind the date."""
+    """The plan's events for reading: when, until when, what, and the rule behind the date.
+
+    Only IL-2 doses carry a time of day (their 8-hourly slots); the engine dates SBRT
+    fractions and scans by the day, so they are shown without a time rather than at "00:00".
+    """
     events = plan.events
+    timed = events["event"] == "il2_dose"
+
+    def when(column: str) -> pd.Series:
+        day = events[column].dt.strftime("%a %d %b %Y")
+        return day.where(~timed, events[column].dt.strftime("%a %d %b %Y %H:%M"))
+
     return pd.DataFrame(
         {
-            "planned": events["planned_at"].dt.strftime("%a %d %b %Y %H:%M"),
-            "latest": events["latest_at"].dt.strftime("%a %d %b %Y %H:%M"),
+            "planned": when("planned_at"),
+            "latest": when("latest_at"),
             "what": events["label"],
             "rule": events["rule"],
         }

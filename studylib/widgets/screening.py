@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Mapping
 
 import ipywidgets as widgets
@@ -72,6 +73,8 @@ LAB_LABELS: dict[str, str] = {
     "creatinine": "Creatinine",
 }
 
+#: A number typed alone (digits, separators): its unit belongs in the box beside it.
+_BARE_NUMBER = re.compile(r"[0-9][0-9.,]*")
 _YES_NO = [("yes", "Y"), ("no", "N"), ("not recorded", "")]
 _FLAGS: dict[str, str] = {
     "histology_confirmed": "Melanoma confirmed by biopsy or cytology",
@@ -338,7 +341,14 @@ class ScreeningForm(widgets.VBox):
             result = screen(self.record())
         except ValueError as error:
             self.result, self.error = None, str(error)
-            self.verdict.value = message_html("Cannot judge yet.\n" + _problems_text(error))
+            unitless = {
+                field
+                for field, (number, unit) in self.labs.items()
+                if _BARE_NUMBER.fullmatch(number.value.strip()) and not unit.value.strip()
+            }
+            self.verdict.value = message_html(
+                "Cannot judge yet.\n" + _problems_text(error, unitless)
+            )
             self.criteria_table.value = ""
             return
         self.result, self.error = result, ""
@@ -370,12 +380,20 @@ def _field_label(field: str | None) -> str:
     return (field or "record").replace("_", " ")
 
 
-def _problems_text(error: ValueError) -> str:
-    """Each value the engine could not read, named as the form names it."""
+def _problems_text(error: ValueError, unitless: set[str] = frozenset()) -> str:
+    """Each value the engine could not read, named as the form names it.
+
+    For a laboratory value whose unit box is empty the form says so plainly: the engine's
+    own hint writes the number with the criterion's unit, which is wrong for a count typed
+    per µL ("4100" is 4,100/µL, not 4100 x10^9/L).
+    """
     if not isinstance(error, DataError):
         return str(error)
     return "\n".join(
-        f"{_field_label(p.column)}: {p.value!r} is not {p.expected}"
+        f"{_field_label(p.column)}: the unit box is empty; type the unit the laboratory "
+        "reported beside the number"
+        if p.column in unitless
+        else f"{_field_label(p.column)}: {p.value!r} is not {p.expected}"
         if p.value is not None
         else f"{_field_label(p.column)}: {p.expected}"
         for p in error.problems

@@ -35,7 +35,10 @@ COLOURS: dict[str, str] = {
     "error": "#f4cccc",
 }
 
-_CELL = "border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top"
+# pre-line: a line break in a value (the design table's phrases) shows as one.
+_CELL = (
+    "border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top;white-space:pre-line"
+)
 
 
 def _slug(text: str) -> str:
