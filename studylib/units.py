@@ -168,13 +168,13 @@ def parse_quantity(
             raise ValueError(f"{text!r}: expected a number followed by a unit, such as '80 kg'")
         number, unit = match.groups()
         if not unit:
-            example = (
-                f"'{number} {unit_label(expected)}'"
+            wanted = (
+                f"in {unit_label(expected)} or any unit convertible to it"
                 if expected and not str(expected).startswith("[")
-                else (f"'{number} kg' or '{number} mg/dL'")
+                else "such as '80 kg' or '0.9 mg/dL'"
             )
             raise ValueError(
-                f"{text!r}: the unit is missing; write it with the number, as {example}"
+                f"{text!r}: the unit is missing; write the number with its unit, {wanted}"
             )
         if unit.startswith("/"):
             unit = "1" + unit  # "2900/uL": a count per volume
