@@ -21,6 +21,7 @@ from studylib.analysis.endpoints import (
 from studylib.analysis.local import local_control_by_arm
 from studylib.analysis.rates import response_rate
 from studylib.data import load_cohort
+from studylib.recist.patient import patient_response
 
 # First IL-2 dose Monday 2012-03-19 (day 0). Scans: baseline day -10, week 7 (day 49,
 # 2012-05-07), week 14 (day 98, 2012-06-25); the primary window closes 7 days later (07-02).
@@ -240,6 +241,28 @@ def test_crossover_response_from_the_post_sbrt_baseline(cohort):
     assert result.counts == {"n": 1, "cr": 0, "pr": 1, "sd": 0, "pd": 0, "ne": 0, "responders": 1}
     assert result.patients.iloc[0]["crossover_start"] == pd.Timestamp("2012-07-02")
     assert result.rate.rate == 1.0
+
+
+def test_scans_after_the_crossover_sbrt_are_not_in_the_primary_window(tmp_path):
+    """A3's post-SBRT baseline scan (07-01, inside the week-14 window) is crossover data: it is
+    neither a primary timepoint (its shrinkage would enter the waterfall) nor in the notebook."""
+    folder = build_trial(tmp_path / "trial")
+    scans = pd.read_csv(folder / "assessments.csv")
+    extra = scans[(scans["patient_id"] == "A3") & (scans["date"] == WK14)].assign(
+        date="2012-07-01", diameter_mm=[20, 20]
+    )
+    pd.concat([scans, extra]).to_csv(folder / "assessments.csv", index=False)
+    cohort = load_cohort(folder)
+    result = primary_endpoint(cohort)
+    a3 = result.responses[result.responses["patient_id"] == "A3"]
+    assert a3["date"].max() == pd.Timestamp(WK14)
+    assert (a3["cutoff_date"] == pd.Timestamp("2012-06-29")).all()
+    best = analyse_cohort(cohort).best_change.set_index("patient_id")
+    assert best.loc["A3", "best_pct_change"] == pytest.approx(100 * (68 - 70) / 70)
+    notebook = patient_response(cohort, "A3")
+    assert notebook.crossover_sbrt == notebook.cutoff_date == pd.Timestamp("2012-06-29")
+    assert notebook.timepoints["date"].max() == pd.Timestamp(WK14)
+    assert notebook.crossover_timepoints["baseline_date"].iloc[0] == pd.Timestamp("2012-07-01")
 
 
 def test_crossover_patient_without_a_crossover_course_is_not_evaluable(tmp_path):

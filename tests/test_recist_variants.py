@@ -11,6 +11,7 @@ from studylib.recist.rulesets import get_ruleset, ruleset_names, thresholds
 from studylib.recist.variants import (
     crossover_baselines,
     crossover_response,
+    crossover_sbrt_starts,
     cycle_starts,
     primary_cutoffs,
     primary_response,
@@ -47,6 +48,38 @@ def test_primary_cutoff_is_week_14_plus_the_window():
     window = int(PROTOCOL.assessments.window.to("day").magnitude)
     cutoff = primary_cutoffs({"P001": day(0)})
     assert cutoff["P001"] == day(7 * weeks + window) == day(105)
+
+
+def test_crossover_sbrt_is_the_first_fraction_given_to_an_arm_a_crossover_patient():
+    """Arm A patients who crossed over, first given SBRT fraction; arm B's SBRT is not one."""
+    randomization = pd.DataFrame(
+        {"patient_id": ["A1", "A2", "B1"], "arm": ["A", "A", "B"], "crossover": [True, False, True]}
+    )
+    dosing = pd.DataFrame(
+        {
+            "patient_id": ["A1", "A1", "A1", "B1"],
+            "treatment": ["sbrt", "sbrt", "il2", "sbrt"],
+            "status": ["held", "given", "given", "given"],
+            "given_at": [None, "2024-04-05T09:00", "2024-04-08T08:00", "2024-01-05T09:00"],
+        }
+    )
+    starts = crossover_sbrt_starts(dosing, randomization)
+    assert starts.to_dict() == {"A1": pd.Timestamp("2024-04-05")}
+
+
+def test_primary_cutoff_stops_at_an_earlier_crossover_sbrt():
+    """The window ends on the crossover SBRT day when that is earlier, and only then."""
+    starts = {"P001": day(0), "P002": day(0), "P003": day(0)}
+    cutoff = primary_cutoffs(starts, {"P001": day(90), "P002": day(110)})
+    assert cutoff.to_dict() == {"P001": day(90), "P002": day(105), "P003": day(105)}
+
+
+def test_primary_response_of_a_crossover_patient_stops_at_the_crossover_sbrt():
+    """A scan after the crossover SBRT, inside the week-14 window, is not a primary timepoint."""
+    p = Patient("P001").targets(50).follow(49, 45).follow(98, 70).follow(103, 30)
+    out = primary_response(*frames(p), {"P001": day(0)}, crossover_sbrt={"P001": day(101)})
+    assert out["date"].tolist() == [day(49), day(98)]
+    assert (out["cutoff_date"] == day(101)).all()
 
 
 def test_primary_response_counts_assessments_up_to_the_end_of_cycle_2():

@@ -189,7 +189,12 @@ def primary_endpoint(cohort, *, ruleset: str | None = None) -> PrimaryEndpoint:
     -------
     PrimaryEndpoint
     """
-    from studylib.recist.variants import cycle_starts, primary_cutoffs, primary_response
+    from studylib.recist.variants import (
+        crossover_sbrt_starts,
+        cycle_starts,
+        primary_cutoffs,
+        primary_response,
+    )
 
     rules = PROTOCOL.analysis
     randomized = cohort.randomization[["patient_id", "arm", "crossover"]].copy()
@@ -200,21 +205,20 @@ def primary_endpoint(cohort, *, ruleset: str | None = None) -> PrimaryEndpoint:
     # they stay in the denominator as not evaluable (intention to treat).
     randomized_on = cohort.randomization.set_index("patient_id")["randomized_on"]
     reference = first_dose.fillna(randomized_on.reindex(ids)).dt.normalize()
-    cutoff = primary_cutoffs(first_dose.dropna()).reindex(ids)
-    if rules.primary_excludes_crossover:
-        crossed = randomized.loc[randomized["crossover"], "patient_id"]
-        sbrt = cohort.dosing[
-            (cohort.dosing["treatment"] == "sbrt")
-            & (cohort.dosing["status"] == "given")
-            & cohort.dosing["patient_id"].isin(crossed)
-            & cohort.dosing["patient_id"].isin(
-                randomized.loc[randomized["arm"] == "A", "patient_id"]
-            )
-        ]
-        crossover_start = sbrt.groupby("patient_id")["given_at"].min().dt.normalize()
-        cutoff = pd.concat([cutoff, crossover_start.reindex(ids)], axis=1).min(axis=1)
+    # Nothing after a crossover patient's first crossover SBRT fraction counts: the window's
+    # timepoints (waterfall, spider) and the best response stop there.
+    crossover_sbrt = (
+        crossover_sbrt_starts(cohort.dosing, cohort.randomization)
+        if rules.primary_excludes_crossover
+        else None
+    )
+    cutoff = primary_cutoffs(first_dose.dropna(), crossover_sbrt).reindex(ids)
     responses = primary_response(
-        cohort.lesions, cohort.assessments, first_dose.dropna(), ruleset=ruleset
+        cohort.lesions,
+        cohort.assessments,
+        first_dose.dropna(),
+        ruleset=ruleset,
+        crossover_sbrt=crossover_sbrt,
     )
     bor = _best_response(responses, reference, cutoff.dropna())
     patients = randomized.merge(

@@ -8,7 +8,8 @@ The rules live in the layers it calls; this module only chooses the protocol's d
 
 - reference date of the best response: the first IL-2 dose (randomisation when never dosed),
   as in :func:`studylib.analysis.endpoints.primary_endpoint`;
-- primary window: up to week ``primary_timepoint_week`` plus the window
+- primary window: up to week ``primary_timepoint_week`` plus the window, and for a crossover
+  patient no later than the first crossover SBRT fraction
   (:func:`~studylib.recist.variants.primary_cutoffs`); crossover window from the first IL-2
   dose of cycle 3 (:func:`~studylib.recist.variants.crossover_response`);
 - best response options: the protocol's (``protocol_bor_options``), unconfirmed (randomised
@@ -28,6 +29,7 @@ from studylib.recist.local_control import local_control, local_control_summary
 from studylib.recist.rulesets import get_ruleset
 from studylib.recist.variants import (
     crossover_response,
+    crossover_sbrt_starts,
     cycle_starts,
     primary_cutoffs,
     primary_response,
@@ -48,6 +50,9 @@ class PatientResponse:
         The ruleset's name.
     first_dose, cutoff_date
         First IL-2 dose and the last date of the primary window (``NaT`` when never dosed).
+    crossover_sbrt
+        First crossover SBRT fraction (``NaT`` otherwise); when it comes before the end of the
+        primary window, the window ends that day.
     lesions, problems
         :func:`~studylib.recist.lesions.lesion_table` and
         :func:`~studylib.recist.lesions.baseline_problems` (``None`` without lesions).
@@ -69,6 +74,7 @@ class PatientResponse:
     ruleset: str
     first_dose: pd.Timestamp
     cutoff_date: pd.Timestamp
+    crossover_sbrt: pd.Timestamp
     lesions: pd.DataFrame | None
     problems: pd.DataFrame | None
     measurements: pd.DataFrame
@@ -126,7 +132,8 @@ def patient_response(
         randomization["crossover"].fillna(False).astype(bool).iloc[0]
     )
     first_dose = cycle_starts(rows["dosing"], 1).get(patient_id, pd.NaT)
-    cutoff = primary_cutoffs({patient_id: first_dose}).get(patient_id, pd.NaT)
+    crossover_sbrt = crossover_sbrt_starts(rows["dosing"], randomization)
+    cutoff = primary_cutoffs({patient_id: first_dose}, crossover_sbrt).get(patient_id, pd.NaT)
     reference = first_dose
     if pd.isna(reference) and not randomization.empty:
         reference = pd.Timestamp(randomization["randomized_on"].iloc[0]).normalize()
@@ -136,7 +143,12 @@ def patient_response(
     problems = baseline_problems(lesions, assessments, ruleset=rules) if has_lesions else None
     if has_lesions and pd.notna(first_dose):
         timepoints = primary_response(
-            lesions, assessments, {patient_id: first_dose}, ruleset=rules, include_baseline=True
+            lesions,
+            assessments,
+            {patient_id: first_dose},
+            ruleset=rules,
+            crossover_sbrt=crossover_sbrt,
+            include_baseline=True,
         )
         window = assessments[assessments["date"] <= cutoff]
         measurements = lesion_measurements(lesions, window, ruleset=rules)
@@ -173,6 +185,7 @@ def patient_response(
         ruleset=rules.name,
         first_dose=first_dose,
         cutoff_date=cutoff,
+        crossover_sbrt=crossover_sbrt.get(patient_id, pd.NaT),
         lesions=table,
         problems=problems,
         measurements=measurements,

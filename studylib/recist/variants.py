@@ -2,7 +2,9 @@
 
 - **Primary response.** Every patient's response counts assessments up to the end of cycle 2:
   the scan of week ``primary_timepoint_week`` after the first IL-2 dose and its window
-  (``[assessments].window``). Crossover patients keep this response.
+  (``[assessments].window``). Crossover patients keep this response: for them nothing after
+  their first crossover SBRT fraction is counted (``[analysis].crossover_reading``), even
+  when that fraction comes before the end of the window.
 - **Crossover response** (secondary endpoint, arm A patients who progressed and received SBRT
   before cycle 3): a new baseline, the last scan on or before the first IL-2 dose of cycle 3,
   and the scans up to ``[crossover].response_assessment_after`` (7 weeks) after that dose plus
@@ -29,6 +31,7 @@ from studylib.recist.timepoint import timepoint_responses
 
 __all__ = [
     "cycle_starts",
+    "crossover_sbrt_starts",
     "primary_cutoffs",
     "primary_response",
     "crossover_baselines",
@@ -71,14 +74,52 @@ def cycle_starts(dosing: pd.DataFrame, cycle: int) -> pd.Series:
     )
 
 
-def primary_cutoffs(treatment_starts: pd.Series | Mapping[str, Any]) -> pd.Series:
+def crossover_sbrt_starts(dosing: pd.DataFrame, randomization: pd.DataFrame) -> pd.Series:
+    """The day of the first SBRT fraction given to each patient who crossed over.
+
+    Parameters
+    ----------
+    dosing, randomization
+        ``dosing.csv`` and ``randomization.csv`` as :func:`studylib.data.load_cohort` reads
+        them (``crossover`` a yes/no boolean).
+
+    Returns
+    -------
+    Series
+        Indexed by patient: patients of ``[crossover].from_arm`` with ``crossover`` = yes and a
+        given SBRT fraction (their arm has no SBRT before the crossover).
+    """
+    crossed = randomization[
+        randomization["crossover"].fillna(False).astype(bool)
+        & (randomization["arm"].astype(str) == PROTOCOL.crossover.from_arm)
+    ]["patient_id"].astype(str)
+    rows = dosing[
+        (dosing["treatment"].astype(str) == "sbrt")
+        & (dosing["status"].astype(str) == "given")
+        & dosing["patient_id"].astype(str).isin(crossed)
+    ]
+    given = pd.to_datetime(rows["given_at"])
+    first = given.groupby(rows["patient_id"].astype(str)).min().dt.normalize()
+    return first.rename("crossover_sbrt")
+
+
+def primary_cutoffs(
+    treatment_starts: pd.Series | Mapping[str, Any],
+    crossover_sbrt: pd.Series | Mapping[str, Any] | None = None,
+) -> pd.Series:
     """Last date counted for the primary endpoint: week 14 after the first IL-2 dose + window.
 
-    Reads ``[response].primary_timepoint_week`` and ``[assessments].window``.
+    Reads ``[response].primary_timepoint_week`` and ``[assessments].window``. For a patient in
+    ``crossover_sbrt`` (:func:`crossover_sbrt_starts`) the cut-off is that day instead when it
+    comes earlier: scans after the crossover SBRT belong to the crossover response.
     """
     starts = _dates(treatment_starts, "treatment_start")
     weeks = pd.Timedelta(weeks=PROTOCOL.response.primary_timepoint_week)
-    return (starts + weeks + _days(PROTOCOL.assessments.window)).rename("cutoff_date")
+    cutoff = (starts + weeks + _days(PROTOCOL.assessments.window)).rename("cutoff_date")
+    if crossover_sbrt is not None:
+        sbrt = _dates(crossover_sbrt, "crossover_sbrt").reindex(cutoff.index)
+        cutoff = cutoff.where(~(sbrt < cutoff), sbrt)
+    return cutoff
 
 
 def primary_response(
@@ -88,6 +129,7 @@ def primary_response(
     *,
     ruleset: str | Ruleset | None = None,
     exclude_irradiated: bool | None = None,
+    crossover_sbrt: pd.Series | Mapping[str, Any] | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """Timepoint responses of the primary endpoint (assessments up to the end of cycle 2).
@@ -101,6 +143,9 @@ def primary_response(
         ``cycle_starts(cohort.dosing, 1)``); patients without one are left out.
     ruleset, exclude_irradiated
         Default to the protocol's ``primary_ruleset`` and ``exclude_irradiated``.
+    crossover_sbrt
+        First crossover SBRT day of the patients who crossed over
+        (:func:`crossover_sbrt_starts`): nothing later is counted for them.
     **options
         Passed to :func:`~studylib.recist.timepoint.timepoint_responses`.
 
@@ -112,7 +157,7 @@ def primary_response(
     rules = get_ruleset(ruleset or PROTOCOL.response.primary_ruleset)
     if exclude_irradiated is None:
         exclude_irradiated = PROTOCOL.response.exclude_irradiated
-    cutoff = primary_cutoffs(treatment_starts)
+    cutoff = primary_cutoffs(treatment_starts, crossover_sbrt)
     les, asm = _patients(lesions, assessments, cutoff.index)
     asm = asm[asm["date"] <= asm["patient_id"].map(cutoff)]
     out = timepoint_responses(
