@@ -55,6 +55,8 @@ def test_waterfall_has_one_bar_per_measured_patient_and_threshold_lines(tmp_path
     bars_a = [c for c in ax_a.containers if isinstance(c, BarContainer)][0]
     bars_b = [c for c in ax_b.containers if isinstance(c, BarContainer)][0]
     assert (len(bars_a), len(bars_b)) == (3, 4)
+    assert ax_a.get_title().endswith("(n = 3)")
+    assert ax_b.get_title().endswith("(n = 4 of 5 measured)")
     heights = [bar.get_height() for bar in bars_b]
     assert heights == sorted(heights, reverse=True)
     levels = {line.get_ydata()[0] for line in ax_a.lines}

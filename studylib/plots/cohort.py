@@ -116,7 +116,10 @@ def waterfall(best: pd.DataFrame, *, ruleset: str | None = None, arms=("A", "B")
         )
         _reference_lines(ax, ruleset)
         ax.set_xticks(np.arange(len(part)), part["patient_id"], rotation=90, fontsize=7)
-        ax.set_title(f"{_arm_title(arm)} (n = {len(part)})")
+        # Say how many patients of the arm have no bar (no complete follow-up measurement).
+        total = int((best["arm"] == arm).sum())
+        shown = f"{len(part)}" if len(part) == total else f"{len(part)} of {total} measured"
+        ax.set_title(f"{_arm_title(arm)} (n = {shown})")
         ax.set_xlabel("Patient")
     axes[0].set_ylabel("Best change in sum of diameters from baseline (%)")
     axes[0].legend(loc="lower left", fontsize=8)
