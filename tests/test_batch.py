@@ -356,20 +356,20 @@ def test_warm_kernels_give_the_same_outputs_as_fresh_kernels(tmp_path):
 
 
 @pytest.mark.slow
-def test_every_displayed_figure_is_an_image_in_the_report(tmp_path):
-    """A figure built without pyplot is a PNG, not '<Figure size ...>' text, in both modes."""
-    for warm in (False, True):
-        run_dir = run_batch(
-            TINY,
-            notebooks=STATE[1:],
-            patients=["T001"],
-            out=tmp_path / str(warm),
-            warm=warm,
-            progress=False,
-        ).run_dir
-        cells = json.loads((run_dir / "T001" / "state_checker.ipynb").read_text())["cells"]
-        last = [c for c in cells if c["cell_type"] == "code"][-1]
-        assert [sorted(o["data"]) for o in last["outputs"]] == [["image/png", "text/plain"]]
+def test_every_displayed_figure_is_an_image_in_the_report(small_run):
+    """A figure built without pyplot is a PNG in the report, not '<Figure size ...>' text."""
+    report, data = small_run
+    run_dir = run_batch(
+        data,
+        notebooks=STATE[1:],
+        patients=["T001"],
+        out=report.run_dir.parent,
+        run="figure",
+        progress=False,
+    ).run_dir
+    cells = json.loads((run_dir / "T001" / "state_checker.ipynb").read_text())["cells"]
+    last = [c for c in cells if c["cell_type"] == "code"][-1]
+    assert [sorted(o["data"]) for o in last["outputs"]] == [["image/png", "text/plain"]]
 
 
 @pytest.mark.slow
@@ -449,3 +449,33 @@ def test_real_notebooks_run_for_an_enrolled_patient(tmp_path, capsys, data_dir):
     header = (run_dir / "cohort.csv").read_text().splitlines()[0]
     if (REPO / "notebooks" / "01_screening.ipynb").exists():
         assert "01_screening.eligibility_status" in header
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="notebooks 01_screening and 03_response call load_cohort(data_dir) without"
+    " patients=[patient_id], so another patient's bad row fails them too (reported to the"
+    " lead); remove this mark once they pass the patient",
+)
+def test_real_notebooks_fail_alone_for_a_broken_patient(tmp_path, bundled_copy):
+    """P017's impossible arm fails P017's notebooks only; P001's all run."""
+    present = sorted((REPO / "notebooks").glob("0[123]_*.ipynb"))
+    if not present:
+        pytest.skip("the per-patient notebooks are not in notebooks/ yet")
+    randomization = bundled_copy / "randomization.csv"
+    lines = randomization.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith("P017,"))
+    fields = lines[index].split(",")
+    fields[1] = "C"
+    lines[index] = ",".join(fields)
+    randomization.write_text("\n".join(lines) + "\n")
+    report = run_batch(
+        bundled_copy, patients=["P001", "P017"], out=tmp_path / "out", warm=True, progress=False
+    )
+    entries = _entries(report.run_dir)
+    where = f"randomization.csv, line {index + 1}, column 'arm'"
+    for notebook in (p.stem for p in present):
+        assert entries[("P017", notebook)]["status"] == "failed"
+        assert where in entries[("P017", notebook)]["error"]["message"]
+        assert entries[("P001", notebook)]["status"] == "ok", notebook
