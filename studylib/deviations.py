@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from studylib.data import YES
 from studylib.protocol import PROTOCOL, WEEKDAYS
 from studylib.schedule import registry_phrase
 from studylib.units import parse_quantities
@@ -88,7 +89,7 @@ def _yes(values: pd.Series) -> pd.Series:
     if values.dtype == "boolean" or values.dtype == bool:
         return values.fillna(False).astype(bool)
     text = values.astype("string").str.strip().str.lower()
-    return text.isin(["y", "yes", "true", "1"]).fillna(False).astype(bool)
+    return text.isin(sorted(YES)).fillna(False).astype(bool)
 
 
 def _datetimes(values: pd.Series) -> pd.Series:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pint
 
+from studylib.data import YES
 from studylib.dosing import IL2Dose, il2_dose
 from studylib.protocol import PROTOCOL, WEEKDAYS, Fractionation
 from studylib.units import format_quantity
@@ -915,7 +916,7 @@ def _yes(value) -> bool:
     """A yes/no value of the trial folder (nullable boolean, or Y/N text)."""
     if isinstance(value, bool | np.bool_):
         return bool(value)
-    return isinstance(value, str) and value.strip().lower() in {"y", "yes", "true", "1"}
+    return isinstance(value, str) and value.strip().lower() in YES
 
 
 def _monday_of(start: pd.Timestamp, what: str, notes: list[str]) -> pd.Timestamp:
