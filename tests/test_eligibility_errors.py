@@ -66,6 +66,7 @@ def test_times_with_and_without_time_zone_cannot_be_compared():
         screen(eligible(pregnancy_test_at="2024-03-16T09:00+01:00"))
     [problem] = caught.value.problems
     assert problem.column == "pregnancy_test_at"
+    assert problem.value == "2024-03-16T09:00+01:00"
     assert "both with a time zone, or both without" in problem.expected
 
 

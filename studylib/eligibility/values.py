@@ -340,11 +340,13 @@ def read_records(frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:
             typed[name] = values
     out = pd.DataFrame(typed)
     out.index = frame.index
-    _check_together(out, problems, order)
+    _check_together(out, column(frame, "pregnancy_test_at"), problems, order)
     return out
 
 
-def _check_together(out: pd.DataFrame, problems: Problems, order: list[str]) -> None:
+def _check_together(
+    out: pd.DataFrame, tested_as_written: pd.Series, problems: Problems, order: list[str]
+) -> None:
     """Values that are readable alone but impossible together."""
     born, screened = out["birth_date"], out["screening_date"]
     oldest = PROTOCOL.plausibility.max_age.to("year").magnitude
@@ -373,7 +375,7 @@ def _check_together(out: pd.DataFrame, problems: Problems, order: list[str]) -> 
         problems.add(
             int(position),
             "pregnancy_test_at",
-            str(out["pregnancy_test_at"].iloc[position]),
+            tested_as_written.iloc[position],
             "a time given the same way as planned_start_at (both with a time zone, or both"
             " without)",
             order.index("pregnancy_test_at"),
