@@ -77,8 +77,7 @@ def _now() -> str:
 
 
 def _kernel_environment() -> dict[str, str]:
-    # MPLBACKEND=Agg (set by `make`, CI, or a user) would keep figures out of the outputs;
-    # without it ipykernel selects the inline backend, as in Jupyter
+    # MPLBACKEND=Agg (set by `make` and CI for scripts) is not for kernels: they draw inline
     return {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
 
 
