@@ -101,6 +101,9 @@ def test_cohort_errors_name_every_patient():
         ("P1", "ecog"),
         ("P3", "wbc"),
     ]
+    message = str(caught.value)
+    assert "screening record of P1, column 'ecog': 9" in message
+    assert "screening record of P3, column 'wbc': '3 kg'" in message
 
 
 def test_cohort_needs_unique_patient_ids():

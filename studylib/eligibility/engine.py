@@ -180,7 +180,7 @@ def _judge(frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bo
     frame = frame.reset_index(drop=True)
     ids = frame["patient_id"] if "patient_id" in frame.columns else pd.Series([""] * len(frame))
     ids = pd.Series(["" if is_blank(x) else str(x).strip() for x in ids])
-    problems = Problems(ids)
+    problems = Problems(ids, by_patient=not one)
     if not one:
         for position in np.flatnonzero(ids.eq("").to_numpy()):
             problems.add(int(position), "patient_id", None, "a patient id", -1)

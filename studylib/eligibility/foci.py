@@ -172,7 +172,7 @@ def propose_sbrt_sites(foci: pd.DataFrame) -> pd.DataFrame:
         Naming every diameter that cannot be read.
     """
     ids = pd.Series(sorted({str(p) for p in foci.get("patient_id", pd.Series(dtype=str))}))
-    problems = Problems(ids)
+    problems = Problems(ids, by_patient=True)
     typed = read_foci(foci, problems, {p: i for i, p in enumerate(ids)})
     problems.raise_any("the SBRT foci")
     return judge_foci(typed)

@@ -241,17 +241,23 @@ FIELDS: dict[str, Callable[[object], object]] = {
 
 
 class Problems:
-    """Problems found in a frame of records, kept in record order, then field order."""
+    """Problems found in a frame of records, kept in record order, then field order.
 
-    def __init__(self, patient_ids: pd.Series, file: str = FILE) -> None:
+    With ``by_patient`` (a cohort), each problem's place names the patient ("screening
+    record of P002"), since the message is read without the record beside it.
+    """
+
+    def __init__(self, patient_ids: pd.Series, file: str = FILE, by_patient: bool = False) -> None:
         self.file = file
         self.patient_ids = patient_ids
+        self.by_patient = by_patient
         self.found: list[tuple[int, int, Problem]] = []
 
     def add(self, row: int, column: str, value: object, expected: str, order: int = 0) -> None:
         patient = self.patient_ids.iloc[row] if len(self.patient_ids) else None
         patient = None if is_blank(patient) else str(patient)
-        problem = Problem(self.file, None, column, value, expected, patient_id=patient)
+        file = f"{self.file} of {patient}" if self.by_patient and patient else self.file
+        problem = Problem(file, None, column, value, expected, patient_id=patient)
         self.found.append((row, order, problem))
 
     def raise_any(self, context: str) -> None:
