@@ -452,12 +452,6 @@ def test_real_notebooks_run_for_an_enrolled_patient(tmp_path, capsys, data_dir):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="notebooks 01_screening and 03_response call load_cohort(data_dir) without"
-    " patients=[patient_id], so another patient's bad row fails them too (reported to the"
-    " lead); remove this mark once they pass the patient",
-)
 def test_real_notebooks_fail_alone_for_a_broken_patient(tmp_path, bundled_copy):
     """P017's impossible arm fails P017's notebooks only; P001's all run."""
     present = sorted((REPO / "notebooks").glob("0[123]_*.ipynb"))
