@@ -33,7 +33,8 @@ class Problem:
         if self.column is not None:
             where += f", column {self.column!r}"
         shown = "" if self.value is None else f": {self.value!r}"
-        return f"{where}{shown}: {self.expected}"
+        whose = f" (patient {self.patient_id})" if self.patient_id else ""
+        return f"{where}{shown}: {self.expected}{whose}"
 
 
 class DataError(ValueError):

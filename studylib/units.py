@@ -81,11 +81,14 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
     # "x10^9/L", "x 10⁹/L", "10^9/L", "10*9/L", "E9/L" -> G_per_L
     (
         re.compile(
-            r"(?:[x×*]\s*)?(?:10\s*(?:\^|\*\*)\s*9|10⁹|10\s*e\s*9|E9)\s*/\s*l\b", re.IGNORECASE
+            r"(?:[x×*]\s*)?(?:10\s*(?:\^|\*\*?)\s*9|10⁹|10\s*e\s*9|E9)\s*/\s*l\b", re.IGNORECASE
         ),
         " G_per_L",
     ),
     (re.compile(r"(?:[x×*]\s*)?(?:10\s*(?:\^|\*\*)\s*3|10³)\s*/\s*(?:µ|u)l\b", re.I), " K_per_uL"),
+    # The registry's own "3.0 x 109/L": a superscript lost in typing; and SI "G/L".
+    (re.compile(r"[x×]\s*109\s*/\s*l\b", re.IGNORECASE), " G_per_L"),
+    (re.compile(r"\bG\s*/\s*L\b"), " G_per_L"),
     (re.compile(r"\bK\s*/\s*(?:µ|u)l\b", re.IGNORECASE), " K_per_uL"),
     (re.compile(r"\bcells?\s*/\s*", re.IGNORECASE), "/"),
     (re.compile(r"\b(mm|cm|dm|m)(3)\b"), r"\1**3"),

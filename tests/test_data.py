@@ -47,10 +47,10 @@ def test_every_problem_is_reported_with_file_line_column_value(tiny_trial):
     problems = _problems(tiny_trial)
     assert problems == [
         "screening.csv, line 3, column 'birth_date': '1960-15-02': an ISO 8601 date, "
-        "such as 2024-03-04",
+        "such as 2024-03-04 (patient T001)",
         "screening.csv, line 3, column 'wbc': '5.2 furlongs': a number with a unit "
-        "convertible to x10^9/L, such as '4.1 x10^9/L'",
-        "randomization.csv, line 3, column 'arm': 'C': one of A, B",
+        "convertible to x10^9/L, such as '4.1 x10^9/L' (patient T001)",
+        "randomization.csv, line 3, column 'arm': 'C': one of A, B (patient T002)",
     ]
 
 
@@ -62,7 +62,9 @@ def test_line_numbers_count_comment_lines(tiny_trial):
         "T003,2012-03-06,1950-01-15,M,Y,2",
         "T003,2012-03-06,1950-01-15,M,Y,two",
     )
-    assert _problems(tiny_trial) == ["screening.csv, line 5, column 'ecog': 'two': a whole number"]
+    assert _problems(tiny_trial) == [
+        "screening.csv, line 5, column 'ecog': 'two': a whole number (patient T003)"
+    ]
 
 
 @pytest.mark.parametrize(
