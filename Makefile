@@ -27,7 +27,7 @@ $(READY): pyproject.toml
 	touch $(READY)
 
 demo: $(READY)
-	$(BIN)/studylib batch --data data --out outputs
+	$(BIN)/studylib batch --data data --out outputs --warm
 
 test: $(READY)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env \

@@ -34,6 +34,7 @@ _EXPORTS = {
     "plan_crossover": "studylib.schedule",
     "crossover_start": "studylib.schedule",
     "plan_for_patient": "studylib.schedule",
+    "protocol_rules": "studylib.schedule",
     "TreatmentPlan": "studylib.schedule",
     "il2_dose": "studylib.dosing",
     "iu_to_mg": "studylib.dosing",
@@ -51,6 +52,7 @@ _EXPORTS = {
     "PrimaryEndpoint": "studylib.analysis",
     "analyse_cohort": "studylib.analysis",
     # notebooks and batch
+    "run_batch": "studylib.batch.runner",
     "record": "studylib.record",
     "collect": "studylib.record",
 }

@@ -26,11 +26,12 @@ from studylib.dictionary import TABLES, Column, Table
 from studylib.errors import DataError, Problem
 from studylib.units import parse_quantities
 
-__all__ = ["Cohort", "load_cohort", "default_data_dir", "YES", "NO"]
+__all__ = ["Cohort", "load_cohort", "default_data_dir", "YES", "NO", "ID_PATTERN"]
 
 YES = frozenset({"y", "yes", "true", "1"})
 NO = frozenset({"n", "no", "false", "0"})
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: Ids become folder names in batch outputs, so the pattern is also a safety rule.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def default_data_dir() -> Path:
@@ -147,7 +148,7 @@ class _Checker:
         if kind in ("id", "text"):
             if kind == "id":
                 self.report(
-                    ~empty & ~raw.str.match(_ID),
+                    ~empty & ~raw.str.match(ID_PATTERN),
                     column.name,
                     "an id of letters, digits, '-' or '_' (at most 64 characters)",
                 )

@@ -210,9 +210,9 @@ def select_population(data_dir: Path) -> Population:
 
 def _id_pattern():
     # the loader's pattern for ids; an id becomes a folder name, so it is the safety rule too
-    from studylib.data import _ID
+    from studylib.data import ID_PATTERN
 
-    return _ID
+    return ID_PATTERN
 
 
 def unsafe_ids(ids: Iterable[str]) -> list[str]:

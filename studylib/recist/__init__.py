@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "primary_response": "studylib.recist.variants",
     "crossover_response": "studylib.recist.variants",
     "cycle_starts": "studylib.recist.variants",
+    "crossover_sbrt_starts": "studylib.recist.variants",
     "local_control": "studylib.recist.local_control",
     "local_control_summary": "studylib.recist.local_control",
     "patient_response": "studylib.recist.patient",

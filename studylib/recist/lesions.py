@@ -97,7 +97,7 @@ def _unknown(
     for value, rows in bad.groupby(bad, sort=True):
         first = rows.index[0]
         patient = frame.at[first, "patient_id"] if "patient_id" in frame.columns else None
-        count = f" ({len(rows)} rows, first at row {first!r})" if len(rows) > 1 else ""
+        count = f" ({len(rows)} rows, first at row {int(first)})" if len(rows) > 1 else ""
         problems.append(
             Problem(
                 name,
