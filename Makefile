@@ -8,10 +8,9 @@ READY := $(VENV)/.studylib-ready
 # Kernels are looked up in the venv first, so the notebooks' "python3" kernel is the venv's
 # Python even when a user-level "python3" kernelspec points elsewhere.
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup demo test lint teach lab bench clean
+.PHONY: setup demo test lint teach lab bench refresh-notebooks clean
 
 setup: $(READY)
 
@@ -47,6 +46,9 @@ lab: $(READY)
 
 bench: $(READY)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+refresh-notebooks: $(READY)
+	$(BIN)/python tools/refresh_notebooks.py
 
 clean:
 	rm -rf outputs .pytest_cache

@@ -71,8 +71,8 @@ class Laboratory:
 
 
 LABORATORIES = (
-    Laboratory("Franz Clinic laboratory", "giga", "g/dL", "mg/dL", 40, 56, 0.35),
-    Laboratory("Compass Oncology East laboratory", "kilo", "g/dL", "mg/dL", 34, 45, 0.25),
+    Laboratory("Main campus laboratory", "giga", "g/dL", "mg/dL", 40, 56, 0.35),
+    Laboratory("Community oncology clinic laboratory", "kilo", "g/dL", "mg/dL", 34, 45, 0.25),
     Laboratory("Regional reference laboratory", "per_ul", "g/dL", "mg/dL", 37, 40, 0.15),
     Laboratory("Referring hospital laboratory (SI units)", "giga", "g/L", "umol/L", 35, 35, 0.15),
     Laboratory("Cross-border referral laboratory", "giga", "g/L", "µmol/L", 40, 40, 0.10),
