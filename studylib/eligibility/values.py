@@ -32,6 +32,7 @@ import pandas as pd
 import pint
 
 from studylib.data import NO, YES
+from studylib.dictionary import TABLES
 from studylib.errors import DataError, Problem
 from studylib.protocol import PROTOCOL
 from studylib.units import convert, parse_quantity
@@ -52,17 +53,8 @@ FILE = "screening record"
 _RULES = PROTOCOL.eligibility
 _LIMITS = _RULES.plausible_max
 
-YES_NO_FIELDS = (
-    "histology_confirmed",
-    "childbearing_potential",
-    "consent_signed",
-    "prior_rt_to_sbrt_sites",
-    "active_infection",
-    "pregnant_or_lactating",
-    "cardiac_ischemia",
-    "pulmonary_disease_significant",
-    "chronic_steroids",
-)
+# The screening record's yes/no fields, as the data dictionary declares them.
+YES_NO_FIELDS = tuple(c.name for c in TABLES["screening"].columns if c.kind == "yes_no")
 
 #: Laboratory fields: the unit they are compared in, the analyte for molar units, an example.
 LAB_FIELDS: dict[str, tuple[str, str | None, str]] = {
