@@ -6,7 +6,7 @@ cheap in every notebook kernel and command.
 
 from __future__ import annotations
 
-import importlib
+from studylib._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -59,12 +59,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'studylib' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -17,7 +17,7 @@ its frames and return tables; figures are in :mod:`studylib.plots.cohort`.
 
 from __future__ import annotations
 
-import importlib
+from studylib._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "Rate": "studylib.analysis.rates",
@@ -49,12 +49,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'studylib.analysis' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -6,7 +6,7 @@ and imported on first use.
 
 from __future__ import annotations
 
-import importlib
+from studylib._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "best_overall_response": "studylib.recist.bor",
@@ -30,12 +30,4 @@ _EXPORTS: dict[str, str] = {
     "patient_response": "studylib.recist.patient",
 }
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'studylib.recist' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -10,7 +10,7 @@ The names are imported on first use, so ``import studylib.widgets`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
+from studylib._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "show": "studylib.widgets.display",
@@ -27,12 +27,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'studylib.widgets' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
