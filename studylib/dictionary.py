@@ -149,6 +149,12 @@ _SCREENING = Table(
             minimum=0,
             maximum=250,
         ),
+        _yn(
+            "pft_pi_approved",
+            "Principal investigator reviewed PFTs below predicted and documented suitability for "
+            "high-dose IL-2 (Y) or unsuitability (N); empty until reviewed",
+            "IE EXCL07",
+        ),
         Column("wbc", "quantity", "White blood cell count", "LB WBC", False, unit="G_per_L"),
         Column("hgb", "quantity", "Haemoglobin", "LB HGB", False, unit="g/dL"),
         Column("ast", "quantity", "Aspartate aminotransferase", "LB AST", False, unit="U/L"),

@@ -285,3 +285,27 @@ def test_pft_missing_value_is_missing_unless_another_excludes():
         ).status
         == "fail"
     )
+
+
+@pytest.mark.parametrize(
+    ("approved", "status", "says"),
+    [
+        ("", "review", "below predicted"),
+        ("Y", "pass", "documented the patient's suitability"),
+        ("N", "fail", "not suitable for high-dose IL-2"),
+    ],
+)
+def test_pi_decision_closes_the_pulmonary_review(approved, status, says):
+    """A PFT below predicted awaits the PI; the PI's documented decision passes or excludes."""
+    result = screen(eligible(pft_dlco_pct=85, pft_pi_approved=approved))
+    criterion = result.criterion("EXCL07")
+    assert criterion.status == status
+    assert says in criterion.reason
+
+
+def test_pi_approval_cannot_override_significant_lung_disease():
+    """Below 70% with significant lung disease excludes, whatever the PI recorded."""
+    record = eligible(pft_fev1_pct=65, pulmonary_disease_significant="Y", pft_pi_approved="Y")
+    criterion = screen(record).criterion("EXCL07")
+    assert criterion.status == "fail"
+    assert "clinically significant underlying lung disease" in criterion.reason

@@ -17,7 +17,7 @@ import pint
 
 from studylib.eligibility import text
 from studylib.eligibility.values import LAB_FIELDS, PFT_FIELDS
-from studylib.eligibility.verdicts import is_true, outcome, records, rowwise
+from studylib.eligibility.verdicts import is_false, is_true, outcome, records, rowwise
 from studylib.protocol import PROTOCOL
 
 __all__ = ["LAB_RULES"]
@@ -153,9 +153,18 @@ def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
     disease = v["pulmonary_disease_significant"]
     absent = values.isna().any(axis=1)
     undecided = very_low & disease.isna()
+    # The PI's documented decision closes the review the registry asks for.
+    approved = v["pft_pi_approved"]
+    reviewable = low & ~(very_low & is_true(disease)) & ~(absent | undecided)
     status = np.select(
-        [very_low & is_true(disease), absent | undecided, low],
-        ["fail", "missing", "review"],
+        [
+            very_low & is_true(disease),
+            absent | undecided,
+            reviewable & is_true(approved),
+            reviewable & is_false(approved),
+            low,
+        ],
+        ["fail", "missing", "pass", "fail", "review"],
         "pass",
     )
     shown_excluding = text.amount(excluding, "%", decimal=False)
@@ -169,10 +178,22 @@ def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
         def under(limit: float) -> str:
             return text.listing([n for n, x in known if text.is_below(x, limit)])
 
+        decided = None if pd.isna(r["pft_pi_approved"]) else bool(r["pft_pi_approved"])
+        if s == "fail" and decided is False:
+            return (
+                f"{listed}: {under(predicted)} below predicted; the principal investigator"
+                " documented that the patient is not suitable for high-dose IL-2"
+                " (pft_pi_approved: no)."
+            )
         if s == "fail":
             return (
                 f"{listed}: {under(excluding)} below {shown_excluding} of predicted, with"
                 " clinically significant underlying lung disease."
+            )
+        if s == "pass" and decided is True and under(predicted):
+            return (
+                f"{listed}: {under(predicted)} below predicted; the principal investigator"
+                " documented the patient's suitability for high-dose IL-2 (pft_pi_approved: yes)."
             )
         if s == "missing":
             lacking = [n for f, n in _PFT_NAMES.items() if np.isnan(r[f])]
@@ -196,7 +217,7 @@ def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
         if s == "review":
             return (
                 "The principal investigator reviews the pulmonary function tests and documents"
-                " the patient's suitability for high-dose IL-2."
+                " the patient's suitability for high-dose IL-2 (record it in pft_pi_approved)."
             )
         if s != "missing":
             return ""
@@ -211,7 +232,7 @@ def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
             " predicted excludes; without it, the principal investigator reviews."
         )
 
-    rows = records(v, PFT_FIELDS)
+    rows = records(v, (*PFT_FIELDS, "pft_pi_approved"))
     return outcome(v.index, status, rowwise(reason, rows, status), rowwise(resolve, rows, status))
 
 
