@@ -19,7 +19,26 @@ __all__ = ["MIME", "record", "collect"]
 MIME = "application/x.studylib.record+json"
 
 
+def _non_text_keys(value: Any) -> list:
+    """Dict keys that are not strings, at any depth: JSON would turn them into strings, so
+    that the cohort table would hold ``{"1": 8}`` where the notebook recorded ``{1: 8}``."""
+    if isinstance(value, Mapping):
+        found = [k for k in value if not isinstance(k, str)]
+        return found + [k for v in value.values() for k in _non_text_keys(v)]
+    if isinstance(value, (list, tuple)):
+        return [k for v in value for k in _non_text_keys(v)]
+    return []
+
+
 def _check_json(name: str, value: Any) -> None:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"record({name!r}, ...): the name must be a non-empty string")
+    keys = _non_text_keys(value)
+    if keys:
+        raise ValueError(
+            f"record({name!r}, ...): dictionary keys must be strings (JSON stores keys as"
+            f" text, so they would come back changed), got {keys[0]!r}; write str(key)"
+        )
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as error:

@@ -23,9 +23,9 @@ from studylib.batch.plan import (
     discover_notebooks,
     fingerprint,
 )
-from studylib.batch.runner import run_batch
+from studylib.batch.runner import BatchReport, run_batch, summary
 from studylib.cli import main
-from studylib.record import collect
+from studylib.record import collect, record
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "tests" / "notebooks"
@@ -144,6 +144,12 @@ def test_html_shows_results_without_code(small_run):
     assert "T001: enrolled" in page
     assert "Screening outcome" in page
     assert "load_cohort" not in page and "patient_id:" not in page
+    # the header names the patient and the package; the cohort table's raw values are left out
+    version = __import__("studylib").__version__
+    assert "<strong>Patient T001</strong> · probe_screening" in page
+    assert f"studylib {version}" in page
+    assert "outcome = " not in page and "ecog = " not in page
+    assert "incomplete" not in page
 
 
 @pytest.mark.slow
@@ -229,6 +235,43 @@ def test_broken_patient_fails_alone_with_file_line_and_column(broken_run):
 
 
 @pytest.mark.slow
+def test_failed_patients_report_says_why_and_stops_where_the_notebook_stopped(broken_run):
+    """T002's page opens with the loader's message, has no traceback, and ends at the error."""
+    page = (broken_run.run_dir / "T002" / "probe_screening.html").read_text()
+    assert "This report is incomplete" in page
+    head, _, rest = page.partition("randomization.csv, line 3, column 'arm'")
+    assert "This report is incomplete" in head and rest
+    assert "Traceback" not in page and "An Exception was encountered" not in page
+    assert "the rest of this report was not produced" in page
+    assert "Screening outcome" not in page  # a heading after the failing cell
+
+
+@pytest.mark.slow
+def test_rerun_of_some_patients_reports_them_and_notes_the_others(broken_run, tmp_path):
+    """Rerunning T001 alone exits 0; T002's failure and changed data are noted, not blamed."""
+    data = tmp_path / "trial"
+    shutil.copytree(broken_run.run_dir.parent.parent / "trial", data)
+    shutil.copytree(broken_run.run_dir, tmp_path / "outputs" / "trial")
+    again = run_batch(data, notebooks=PROBES[:1], out=tmp_path / "outputs", patients=["T001"])
+    assert (again.ran, again.exit_code) == (1, 0)  # reran: data_dir, a parameter, moved
+    text = summary(again)
+    assert "FAILED" not in text
+    assert "earlier runs" in text and "not ok: T002" in text
+    assert not any(e.get("outdated") for e in again.earlier)
+    screening = data / "screening.csv"
+    screening.write_text(screening.read_text().replace("T003,2012-03-06", "T003,2012-03-07"))
+    changed = run_batch(data, notebooks=PROBES[:1], out=tmp_path / "outputs", patients=["T003"])
+    assert changed.exit_code == 0 and changed.ran == 1
+    outdated = {e["patient_id"] for e in changed.earlier if e["outdated"]}
+    assert outdated == {"T001", "T002"}
+    assert "2 made from other data files" in summary(changed)
+    entry = _entries(changed.run_dir)[("T003", "probe_screening")]
+    assert entry["inputs"]["data_sha256"]["screening.csv"] == (
+        hashlib.sha256(screening.read_bytes()).hexdigest()
+    )
+
+
+@pytest.mark.slow
 def test_unsafe_id_in_the_data_is_refused_and_nothing_escapes(broken_run):
     """A screening row whose id would leave the output folder is refused, not run."""
     entry = _entries(broken_run.run_dir)[("../T004", "probe_screening")]
@@ -266,6 +309,8 @@ def test_timeout_is_recorded_with_a_banner_and_the_run_goes_on(failing_run):
     assert "import time" in timed_out["error"]["message"]  # the cell that was running
     notebook = json.loads((failing_run.run_dir / "T002" / "sleepy.ipynb").read_text())
     assert "did not finish" in "".join(notebook["cells"][0]["source"])
+    page = (failing_run.run_dir / "T002" / "sleepy.html").read_text()
+    assert "This report is incomplete" in page and "longer than the limit of 1 s" in page
     assert entries[("T002", "crash")]["status"] != "interrupted"
     assert failing_run.exit_code == 1
 
@@ -297,6 +342,81 @@ def test_unknown_patient_is_refused(tmp_path, capsys):
     assert status == 2
     assert "unknown patient 'P999'" in error and "screening.csv" in error and "T001" in error
     assert not out.exists()
+    assert main(["batch", "--data", str(TINY), "--out", str(out), "--patients", "t002"]) == 2
+    assert "did you mean T002?" in capsys.readouterr().err
+
+
+def test_a_scheduler_that_cannot_be_reached_leaves_nothing_on_disk(tmp_path, monkeypatch):
+    """The workers (or cluster) are set up before the run folder is written."""
+    import studylib.batch.runner as runner
+
+    def unreachable(workers, scheduler):
+        raise BatchError(f"cannot reach the Dask scheduler at {scheduler}")
+
+    monkeypatch.setattr(runner, "make_backend", unreachable)
+    with pytest.raises(BatchError, match="cannot reach"):
+        run_batch(TINY, notebooks=PROBES[:1], out=tmp_path / "out", scheduler="tcp://nowhere:1")
+    assert not (tmp_path / "out").exists()
+
+
+def _entry(patient, notebook, status, message=None):
+    error = {"message": message} if message else None
+    return {"patient_id": patient, "notebook": notebook, "status": status, "error": error}
+
+
+def test_summary_groups_a_patients_failures_and_counts_what_did_not_run(tmp_path):
+    """One line per patient and message; notebooks stopped by Ctrl-C in one line, not each."""
+    bad = "DataError: 1 problem:\n  - screening.csv, line 12, column 'ecog': '7': 0 to 4"
+    entries = {
+        ("P010", "01_screening"): _entry("P010", "01_screening", "failed", bad),
+        ("P010", "02_scheduling"): _entry("P010", "02_scheduling", "failed", bad),
+        ("P011", "01_screening"): _entry("P011", "01_screening", "ok"),
+    }
+    entries.update(
+        {
+            (f"P0{n}", "01_screening"): _entry(f"P0{n}", "01_screening", "interrupted", "stop")
+            for n in range(20, 40)
+        }
+    )
+    report = BatchReport(
+        run_dir=tmp_path,
+        manifest=tmp_path / "manifest.json",
+        cohort_table=tmp_path / "cohort.csv",
+        entries=entries,
+        ran=3,
+        skipped=0,
+        interrupted=True,
+        elapsed_s=5.0,
+        backend="2 local workers",
+        warm=False,
+        selection=frozenset(entries),
+    )
+    lines = summary(report).splitlines()
+    assert lines[0].startswith("studylib batch: 3 notebooks run in 5 s")
+    assert lines[1] == "  2 failed, 20 interrupted, 1 ok"
+    assert lines[2] == f"  FAILED P010 01_screening, 02_scheduling: {bad.splitlines()[0]}"
+    assert lines[3].strip() == "- screening.csv, line 12, column 'ecog': '7': 0 to 4"
+    stopped = [line for line in lines if "NOT RUN" in line]
+    assert stopped == [
+        "  NOT RUN 20 notebook(s) of 20 patient(s), stopped before they finished:"
+        " P020, P021, P022, P023, P024, P025, P026, P027 ..."
+    ]
+    assert report.exit_code == 130
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ({1: 8}, "keys must be strings"),
+        ([{"cycle": {2: 1}}], "keys must be strings"),
+        (float("nan"), "finite"),
+        (__import__("datetime").date(2024, 1, 1), "JSON-native"),
+    ],
+)
+def test_record_refuses_values_that_would_not_come_back_the_same(value, problem):
+    """record() refuses what JSON would change or cannot store, saying what to do instead."""
+    with pytest.raises(ValueError, match=problem):
+        record("value", value)
 
 
 def test_notebook_without_patient_parameters_is_refused(tmp_path):
@@ -424,6 +544,7 @@ def test_ctrl_c_stops_cleanly_without_partial_outputs(tmp_path):
     stdout, _ = process.communicate(timeout=60)
     assert process.returncode == 130
     assert "Interrupted" in stdout
+    assert "NOT RUN 1 notebook(s) of 1 patient(s), stopped before they finished: T002" in stdout
     assert not (out / "trial" / "T002" / "sleepy.ipynb").exists()
     assert not _temporary_files(out)
     assert _entries(out / "trial")[("T002", "sleepy")]["status"] == "interrupted"

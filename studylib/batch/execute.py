@@ -28,6 +28,7 @@ console messages go to ``kernels.log`` in the run folder.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import signal
@@ -48,13 +49,20 @@ from papermill.engines import NBClientEngine, papermill_engines
 
 from studylib.batch.files import write_atomic
 from studylib.batch.plan import Task
-from studylib.record import collect
+from studylib.record import MIME, collect
 
 __all__ = ["run_task", "init_worker", "shutdown_warm_kernels", "ENGINE"]
 
 ENGINE = "studylib-batch"
 KERNEL_ARGUMENTS = ["--matplotlib=inline"]
 RESET_TIMEOUT_S = 60
+BANNER_TAG = "studylib-batch-banner"
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+#: the entry of a notebook a worker stopped (the runner words it when it knows why)
+WORKER_STOPPED = {
+    "kind": "interrupted",
+    "message": "stopped before it finished; rerun the same command to resume",
+}
 # nbclient logs each timeout and dead kernel; the manifest and the summary already say it
 _log = logging.getLogger("studylib.batch.kernels")
 _log.addHandler(logging.NullHandler())
@@ -249,14 +257,14 @@ def _guard_interrupts() -> None:
         signal.signal(signal.SIGINT, _on_interrupt)
 
 
-def _running_cell(nb) -> int | None:
+def _running_cell(cells) -> int | None:
     """The cell that was running when execution stopped: the last one that started.
 
     papermill marks even that cell "completed" after a timeout, so its status cannot tell.
     """
     started = [
         index
-        for index, cell in enumerate(nb.cells)
+        for index, cell in enumerate(cells)
         if cell.get("metadata", {}).get("papermill", {}).get("start_time")
     ]
     return started[-1] if started else None
@@ -272,7 +280,7 @@ def _describe_failure(error: BaseException, nb, task: Task) -> tuple[str, dict]:
             "execution_count": error.exec_count,
             "message": f"{error.ename}: {error.evalue}",
         }
-    cell = _running_cell(nb) if nb is not None else None
+    cell = _running_cell(nb.cells) if nb is not None else None
     where = ""
     if cell is not None:
         first_line = nb.cells[cell].source.strip().splitlines()[:1] or [""]
@@ -302,11 +310,66 @@ def _banner(nb, status: str, error: dict) -> None:
         return
     text = f"**This notebook did not finish**: {error['message']}."
     cell = nbformat.v4.new_markdown_cell(text)
-    cell.metadata["tags"] = ["studylib-batch-banner"]
+    cell.metadata["tags"] = [BANNER_TAG]
     nb.cells.insert(0, cell)
 
 
-def _html(nb, task: Task) -> str:
+def _fenced(text: str) -> str:
+    # a message is shown as written: no Markdown in it may turn into emphasis or links
+    return f"~~~~text\n{text.strip()}\n~~~~"
+
+
+def _report(nb, task: Task, status: str, error: dict | None, started_at: str):
+    """The clinicians' copy of an executed notebook, rendered as the HTML page.
+
+    Code is hidden by the exporter; here the page gets a header naming the patient, the
+    notebook and the run, and loses what only makes sense with the code in view: the values
+    recorded for the cohort table (``name = 'value'`` lines that repeat what the notebook
+    shows), papermill's "exception at In [n]" banners, and tracebacks (the error's own
+    message stays). A notebook that did not finish says so at the top and ends where it
+    stopped, instead of showing the headings of sections that never ran.
+    """
+    report = copy.deepcopy(nb)
+    hidden = {BANNER_TAG, PAPERMILL_ERROR_TAG}
+    cells = [c for c in report.cells if not hidden & set(c.get("metadata", {}).get("tags", []))]
+    stopped_at = _running_cell(cells) if status != "ok" else None
+    if stopped_at is not None:
+        cells = cells[: stopped_at + 1]
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            if MIME in output.get("data", {}):
+                continue
+            if output.get("output_type") == "error":
+                output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
+            kept.append(output)
+        cell.outputs = kept
+    version = task.inputs.get("studylib_version", "unknown")
+    when = started_at.replace("T", " ").replace("+00:00", " UTC")
+    header = [
+        f"**Patient {task.patient_id}** · {task.notebook} · run {when} by studylib batch"
+        f" (studylib {version}) on the trial folder `{task.parameters.get('data_dir', '')}`"
+    ]
+    if status != "ok":
+        header.append(
+            "**This report is incomplete**: the notebook stopped before the end, with this"
+            " message; it shows only what was done before.\n\n"
+            + _fenced((error or {}).get("message", status))
+        )
+    cells.insert(0, nbformat.v4.new_markdown_cell("\n\n".join(header)))
+    if stopped_at is not None:
+        cells.append(
+            nbformat.v4.new_markdown_cell(
+                "*The notebook stopped here: the rest of this report was not produced.*"
+            )
+        )
+    report.cells = cells
+    return report
+
+
+def _html(report, task: Task) -> str:
     exporter = getattr(_local, "exporter", None)
     if exporter is None:
         # clinicians read results, not code: inputs and In/Out prompts are left out
@@ -315,7 +378,7 @@ def _html(nb, task: Task) -> str:
         )
         _local.exporter = exporter
     title = f"{task.patient_id} · {task.notebook}"
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _ = exporter.from_notebook_node(report, resources={"metadata": {"name": title}})
     return body
 
 
@@ -360,9 +423,10 @@ def run_task(task: Task) -> dict:
         "started_at": _now(),
         "worker": f"{os.uname().nodename}:{os.getpid()}",
         "warm": task.warm,
+        "inputs": task.inputs,
     }
     if _stopping():
-        return {**entry, "status": "interrupted", "error": None}
+        return {**entry, "status": "interrupted", "error": dict(WORKER_STOPPED)}
     _in_task = True
     try:
         _guard_interrupts()
@@ -380,7 +444,8 @@ def run_task(task: Task) -> dict:
             recorded = collect(nb)
             write_atomic(task.output, nbformat.writes(nb))
             try:
-                write_atomic(task.html, _html(nb, task))
+                page = _html(_report(nb, task, status, error, entry["started_at"]), task)
+                write_atomic(task.html, page)
             except Exception as render_error:
                 task.html.unlink(missing_ok=True)
                 if status == "ok":
@@ -402,7 +467,7 @@ def run_task(task: Task) -> dict:
             html=str(task.html.relative_to(task.run_dir)) if task.html.exists() else None,
         )
     except KeyboardInterrupt:
-        entry.update(status="interrupted", error=None)
+        entry.update(status="interrupted", error=dict(WORKER_STOPPED))
     finally:
         _in_task = False
         _local.notebook = None

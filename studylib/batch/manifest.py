@@ -7,8 +7,11 @@ the values it recorded. It is rewritten (atomically) after every notebook, so th
 stopped by Ctrl-C or a crash still describes the outputs on disk, and a rerun can skip what
 is done.
 
-Entries of patients not selected in a rerun are kept: the folder accumulates, and each entry
-carries the fingerprint of the inputs it was produced from.
+Entries of patients not selected in a rerun are kept: the folder accumulates. Each entry
+names the inputs it was produced from (``inputs``: the data files' and the notebook's SHA-256
+and the studylib version) and their ``fingerprint``; an entry kept from an earlier run whose
+inputs differ from the last run's is marked ``"outdated": true``, so that an auditor can tell
+which results of the cohort table were made from which data.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ __all__ = [
     "studylib_fingerprint",
     "sha256_file",
     "plan_tasks",
+    "task_inputs",
 ]
 
 #: Notebooks run for every screened patient; every other per-patient notebook needs
@@ -242,9 +243,17 @@ def check_patient_ids(requested: Sequence[str], population: Population) -> list[
     if unknown:
         shown = ", ".join(repr(i) for i in unknown)
         examples = ", ".join(population.screened[:3])
+        # ids are case-sensitive (they name folders); a coordinator typing p001 meant P001
+        by_case = {i.casefold(): i for i in population.screened}
+        meant = [by_case[i.casefold()] for i in unknown if i.casefold() in by_case]
+        hint = (
+            f"ids are case-sensitive: did you mean {', '.join(meant)}?"
+            if meant
+            else f"ids there look like {examples}"
+        )
         raise BatchError(
             f"unknown patient {shown}: not in {population.source / 'screening.csv'}"
-            f" (ids there look like {examples}); nothing was run"
+            f" ({hint}); nothing was run"
         )
     wanted = set(requested)
     return [i for i in population.screened if i in wanted]
@@ -284,6 +293,9 @@ class Task:
     timeout_s: float | None = None
     warm: bool = False
     kernel_name: str = "python3"
+    #: what the outputs are made from, for the manifest: the data files' and the notebook's
+    #: SHA-256 and the studylib version (the fingerprint is a digest of these and more)
+    inputs: dict = field(default_factory=dict, hash=False)
 
     @property
     def output(self) -> Path:
@@ -346,6 +358,16 @@ def plan_tasks(
                     timeout_s=timeout_s,
                     warm=warm,
                     kernel_name=kernel_name,
+                    inputs=task_inputs(notebook, data_hashes, package),
                 )
             )
     return tasks
+
+
+def task_inputs(notebook: PatientNotebook, data_hashes: dict, package: dict) -> dict:
+    """The inputs a manifest entry names: data files, notebook and studylib version."""
+    return {
+        "data_sha256": dict(data_hashes),
+        "notebook_sha256": notebook.sha256,
+        "studylib_version": package["version"],
+    }

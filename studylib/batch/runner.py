@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from studylib.batch.executors import default_workers, start_local_workers_early
+from studylib.batch.executors import default_workers, make_backend, start_local_workers_early
 from studylib.batch.files import remove_temporary_files
 from studylib.batch.manifest import (
     is_up_to_date,
@@ -40,6 +40,7 @@ from studylib.batch.plan import (
     plan_tasks,
     select_population,
     studylib_fingerprint,
+    task_inputs,
     unsafe_ids,
 )
 
@@ -69,11 +70,21 @@ class BatchReport:
     backend: str
     warm: bool
     not_enrolled: list[str] = field(default_factory=list)
+    #: the (patient, notebook) pairs this run was asked for; the folder may hold others
+    selection: frozenset = field(default_factory=frozenset, repr=False)
+
+    def _selected(self, wanted: bool) -> list[dict]:
+        return [e for key, e in sorted(self.entries.items()) if (key in self.selection) == wanted]
 
     @property
     def problems(self) -> list[dict]:
-        """Entries that did not end ``ok``, patient by patient."""
-        return [e for _, e in sorted(self.entries.items()) if e["status"] != "ok"]
+        """This run's notebooks that did not end ``ok``, patient by patient."""
+        return [e for e in self._selected(True) if e["status"] != "ok"]
+
+    @property
+    def earlier(self) -> list[dict]:
+        """Entries of the run folder outside this run's selection (kept from earlier runs)."""
+        return self._selected(False)
 
     @property
     def exit_code(self) -> int:
@@ -113,6 +124,26 @@ def _refused(patient_id: str, notebook: str) -> dict:
         "started_at": None,
         "ended_at": None,
     }
+
+
+def _mark_outdated(entries: dict, selection: set, current: dict[str, dict]) -> None:
+    """Flag the entries kept from earlier runs that were made from other inputs.
+
+    ``current`` holds this run's inputs by notebook name. An entry of a notebook this run
+    did not use is compared on the data files and studylib version only; an entry that
+    names no inputs (written by an older studylib) cannot be vouched for.
+    """
+    shared = next(iter(current.values()))  # data files and version: the same for all
+    for key, entry in entries.items():
+        if key in selection or entry["status"] == "refused":
+            entry.pop("outdated", None)
+            continue
+        made_from = entry.get("inputs") or {}
+        compared = ["data_sha256", "studylib_version"]
+        if key[1] in current:
+            compared.append("notebook_sha256")
+        now = current.get(key[1], shared)
+        entry["outdated"] = not made_from or any(made_from.get(k) != now[k] for k in compared)
 
 
 def _stopped(task, previous: dict | None) -> dict:
@@ -200,8 +231,6 @@ def run_batch(
         selected = [p for p in population.screened if p not in set(refused)]
 
     run_dir = Path(out) / run
-    run_dir.mkdir(parents=True, exist_ok=True)
-    remove_temporary_files(run_dir)
     package = studylib_fingerprint()
     data_hashes = data_file_hashes(data_dir)
     tasks = plan_tasks(
@@ -214,7 +243,8 @@ def run_batch(
         timeout_s=timeout_s,
         warm=warm,
     )
-    entries = load_entries(run_dir)
+    # a refused id produced nothing: whether it is refused again depends on today's data
+    entries = {k: e for k, e in load_entries(run_dir).items() if e["status"] != "refused"}
     previous = dict(entries)
     for patient_id in refused:
         for notebook in chosen:
@@ -223,7 +253,27 @@ def run_batch(
     to_run = [t for t in tasks if force or not is_up_to_date(t, previous.get(t.key))]
     for task in tasks:
         if task not in to_run:
-            entries[task.key] = {**previous[task.key], "reused": True}
+            # same fingerprint, so the same inputs (an older manifest may not name them)
+            entries[task.key] = {**previous[task.key], "inputs": task.inputs, "reused": True}
+    selection = {t.key for t in tasks} | {
+        key for key, entry in entries.items() if entry["status"] == "refused"
+    }
+    _mark_outdated(
+        entries, selection, {nb.name: task_inputs(nb, data_hashes, package) for nb in chosen}
+    )
+    # workers (or the Dask scheduler) before anything is written: a cluster that cannot
+    # be reached refuses the run with nothing on disk
+    # (no more workers than notebooks: an idle worker still costs a process)
+    backend = (
+        make_backend(min(workers or default_workers(), len(to_run)), scheduler) if to_run else None
+    )
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except BaseException:
+        if backend is not None:
+            backend.close(cancel=True)
+        raise
+    remove_temporary_files(run_dir)
 
     header = {
         "run": run,
@@ -251,10 +301,10 @@ def run_batch(
 
     interrupted = False
     description = "nothing to run"
-    if to_run:
+    if backend is not None:
         with _terminate_as_interrupt():
             description, interrupted = _run_tasks(
-                to_run, entries, previous, run_dir, header, workers, scheduler, progress
+                backend, to_run, entries, previous, run_dir, header, progress
             )
     remove_temporary_files(run_dir)
     header["ended_at"] = _now()
@@ -263,12 +313,13 @@ def run_batch(
         run_dir, entries, list(population.screened), [nb.name for nb in chosen]
     )
     has_enrolled_only = any(nb.population == "enrolled" for nb in chosen)
+    finished = [t for t in to_run if entries[t.key]["status"] != "interrupted"]
     return BatchReport(
         run_dir=run_dir,
         manifest=manifest,
         cohort_table=table,
         entries=entries,
-        ran=len(to_run),
+        ran=len(finished),
         skipped=len(tasks) - len(to_run),
         interrupted=interrupted,
         elapsed_s=time.perf_counter() - started,
@@ -277,6 +328,7 @@ def run_batch(
         not_enrolled=[p for p in selected if p not in population.enrolled]
         if has_enrolled_only
         else [],
+        selection=frozenset(selection),
     )
 
 
@@ -297,14 +349,12 @@ def _terminate_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run_tasks(to_run, entries, previous, run_dir, header, workers, scheduler, progress):
+def _run_tasks(backend, to_run, entries, previous, run_dir, header, progress):
     """Submit every task, record each result as it comes; returns (backend, interrupted)."""
     from tqdm import tqdm
 
-    from studylib.batch.executors import default_workers, make_backend, run_in_worker
+    from studylib.batch.executors import run_in_worker
 
-    # no more workers than notebooks: an idle worker still costs a process
-    backend = make_backend(min(workers or default_workers(), len(to_run)), scheduler)
     bar = None
     pending = {}
     interrupted = False
@@ -319,6 +369,7 @@ def _run_tasks(to_run, entries, previous, run_dir, header, workers, scheduler, p
                 "status": "error",
                 "error": {"kind": "worker", "message": f"{type(error).__name__}: {error}"},
                 "fingerprint": task.fingerprint,
+                "inputs": task.inputs,
             }
         if interrupted and entry["status"] != "ok":
             entry = (
@@ -387,47 +438,96 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
+def _listed(items: list[str], at_most: int = 8) -> str:
+    return ", ".join(items[:at_most]) + (" ..." if len(items) > at_most else "")
+
+
+def _message_lines(entry: dict) -> str:
+    lines = ((entry.get("error") or {}).get("message") or "").strip().splitlines()
+    if len(lines) > SHOWN_LINES:
+        hidden = len(lines) - SHOWN_LINES
+        lines = lines[:SHOWN_LINES] + [f"... {hidden} more in the manifest"]
+    return "\n      ".join(lines)
+
+
+def _problem_lines(problems: list[dict]) -> list[str]:
+    """One line per patient and error: a bad record fails all of a patient's notebooks alike."""
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for entry in problems:
+        key = (entry["patient_id"], entry["status"], _message_lines(entry))
+        grouped.setdefault(key, []).append(entry["notebook"])
+    return [
+        f"  {status.upper()} {patient} {', '.join(notebooks)}: {message}"
+        for (patient, status, message), notebooks in grouped.items()
+    ]
+
+
 def summary(report: BatchReport) -> str:
-    """The end-of-run summary printed by ``studylib batch``."""
-    total = report.ran + report.skipped
+    """The end-of-run summary printed by ``studylib batch``, about the notebooks it was asked
+    to run; entries of other patients kept in the run folder are mentioned in one line."""
     mode = "warm kernels" if report.warm else "a fresh kernel per notebook"
-    if report.ran:
+    plural = "s" if report.ran != 1 else ""
+    if report.ran or report.interrupted:
         head = (
-            f"studylib batch: {total} notebook{'s' if total != 1 else ''} in"
+            f"studylib batch: {report.ran} notebook{plural} run in"
             f" {_duration(report.elapsed_s)} on {report.backend}, {mode}"
         )
     else:
-        head = f"studylib batch: nothing to run ({total} up to date; --force reruns them)"
+        head = f"studylib batch: nothing to run ({report.skipped} up to date; --force reruns them)"
     lines = [head]
+    selected = [
+        e for e in report.entries.values() if (e["patient_id"], e["notebook"]) in report.selection
+    ]
     counts: dict[str, int] = {}
-    for entry in report.entries.values():
+    for entry in selected:
         counts[entry["status"]] = counts.get(entry["status"], 0) + 1
     lines.append(
-        f"  ran {report.ran}, skipped {report.skipped} (inputs unchanged, already ok);"
-        " in the run folder: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        "  "
+        + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        + (
+            f" ({report.skipped} of them skipped: inputs unchanged, already ok)"
+            if report.skipped
+            else ""
+        )
     )
     if report.not_enrolled:
-        shown = ", ".join(report.not_enrolled[:8]) + (
-            " ..." if len(report.not_enrolled) > 8 else ""
-        )
         lines.append(
             f"  {len(report.not_enrolled)} patient(s) not in randomization.csv ran the screening"
-            f" notebook only: {shown}"
+            f" notebook only: {_listed(report.not_enrolled)}"
         )
-    for entry in report.problems:
-        error = entry.get("error") or {}
-        lines_of_message = (error.get("message") or "").strip().splitlines()
-        if len(lines_of_message) > SHOWN_LINES:
-            hidden = len(lines_of_message) - SHOWN_LINES
-            lines_of_message = lines_of_message[:SHOWN_LINES] + [
-                f"... {hidden} more in the manifest"
-            ]
-        message = "\n      ".join(lines_of_message)
+    problems = [e for e in report.problems if e["status"] != "interrupted"]
+    lines += _problem_lines(problems)
+    stopped = [e for e in report.problems if e["status"] == "interrupted"]
+    if stopped:
+        patients = list(dict.fromkeys(e["patient_id"] for e in stopped))
         lines.append(
-            f"  {entry['status'].upper()} {entry['patient_id']} {entry['notebook']}: {message}"
+            f"  NOT RUN {len(stopped)} notebook(s) of {len(patients)} patient(s), stopped"
+            f" before they finished: {_listed(patients)}"
+        )
+    earlier = report.earlier
+    if earlier:
+        not_ok = list(dict.fromkeys(e["patient_id"] for e in earlier if e["status"] != "ok"))
+        outdated = [e for e in earlier if e.get("outdated")]
+        details = []
+        if not_ok:
+            details.append(f"patients with a notebook not ok: {_listed(not_ok)}")
+        if outdated:
+            details.append(
+                f"{len(outdated)} made from other data files, notebooks or studylib version"
+            )
+        lines.append(
+            f"  The run folder also holds {len(earlier)} notebook(s) of earlier runs, not part"
+            f" of this one{' (' + '; '.join(details) + ')' if details else ''}: they are in"
+            " the cohort table; run without --patients/--notebooks to bring them up to date."
         )
     if report.interrupted:
         lines.append("Interrupted: rerun the same command to finish; finished notebooks are kept.")
+    elif problems:
+        lines.append(
+            "Each failed notebook's .html shows where it stopped, the manifest the whole"
+            " message. Fix the cause and rerun the same command: notebooks already ok with"
+            " unchanged inputs are skipped."
+        )
     lines += [
         f"Outputs:      {_shown(report.run_dir)}/<patient_id>/<notebook>.ipynb and .html",
         f"Cohort table: {_shown(report.cohort_table)}",
