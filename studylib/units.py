@@ -74,10 +74,14 @@ for _name, _mass in ANALYTES.items():
 
 _ANALYTE_ALIASES = {"haemoglobin": "hemoglobin", "hgb": "hemoglobin", "hb": "hemoglobin"}
 
+# A count per microlitre, however the volume is written: µL, uL, mcL, mm3, mm³, cumm.
+_PER_UL = r"(?:(?:µ|u|mc)l|mm\s*(?:3|³|\^\s*3|\*\*\s*3)|c(?:u)?mm)\b"
+
 # Clinical spellings rewritten into pint syntax, in order.
 _REWRITES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"(?<=\d),(?=\d{3}\b)"), ""),  # "2,900" -> "2900"
     (re.compile(r"[μ]"), "µ"),
+    # "2.9 x10^9 cells/L", "2900 cells/mm3": a count per volume is a number per volume.
+    (re.compile(r"\bcells?\s*/\s*", re.IGNORECASE), "/"),
     # "x10^9/L", "x 10⁹/L", "10^9/L", "10*9/L", "E9/L" -> G_per_L
     (
         re.compile(
@@ -85,14 +89,27 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
         ),
         " G_per_L",
     ),
-    (re.compile(r"(?:[x×*]\s*)?(?:10\s*(?:\^|\*\*)\s*3|10³)\s*/\s*(?:µ|u)l\b", re.I), " K_per_uL"),
-    # The registry's own "3.0 x 109/L": a superscript lost in typing; and SI "G/L".
+    (
+        re.compile(
+            r"(?:[x×*]\s*)?(?:10\s*(?:\^|\*\*?)\s*3|10³|10\s*e\s*3|E3)\s*/\s*" + _PER_UL,
+            re.IGNORECASE,
+        ),
+        " K_per_uL",
+    ),
+    # The registry's own "3.0 x 109/L": a superscript lost in typing; SI "G/L" (also "G/l")
+    # and the German "Gpt/L" (Gigapartikel). Case matters: "g/L" is grams per litre.
     (re.compile(r"[x×]\s*109\s*/\s*l\b", re.IGNORECASE), " G_per_L"),
-    (re.compile(r"\bG\s*/\s*L\b"), " G_per_L"),
-    (re.compile(r"\bK\s*/\s*(?:µ|u)l\b", re.IGNORECASE), " K_per_uL"),
-    (re.compile(r"\bcells?\s*/\s*", re.IGNORECASE), "/"),
+    (re.compile(r"\bG(?:pt)?\s*/\s*[lL]\b"), " G_per_L"),
+    # "K/uL", "K/mm3", "thou/uL": thousands per microlitre ("k" alone would be Boltzmann's
+    # constant and "thou" a thousandth of an inch).
+    (re.compile(r"\b(?:K|thou|thousand)\s*/\s*" + _PER_UL, re.IGNORECASE), " K_per_uL"),
+    (re.compile(r"/\s*c(?:u)?mm\b", re.IGNORECASE), "/mm**3"),
     (re.compile(r"\b(mm|cm|dm|m)(3)\b"), r"\1**3"),
-    (re.compile(r"\b(u|µ)l\b", re.IGNORECASE), "µL"),
+    (re.compile(r"\b(u|µ|mc)l\b", re.IGNORECASE), "µL"),
+    # "mg%" and "mg/100 mL" are old spellings of mg/dL ("mg%" would read as mg x 0.01).
+    (re.compile(r"\b(mg|g)\s*(?:%|/\s*100\s*ml\b)", re.IGNORECASE), r"\1/dL"),
+    # Lower-case "u/L" is the enzyme unit, not the atomic mass unit "u".
+    (re.compile(r"\bu\s*/\s*[lL]\b"), "U/L"),
     (re.compile(r"\b(mg|g|µg|ug|ng|mmol|µmol|umol|mol|U|IU|MIU)\s*/\s*(dl|ml|l)\b"), r"\1/\2"),
     (re.compile(r"/\s*dl\b"), "/dL"),
     (re.compile(r"/\s*ml\b"), "/mL"),
@@ -101,7 +118,35 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bkgs?\b", re.IGNORECASE), "kg"),
 ]
 
+# Thousands separators as US laboratories and the registry write them ("2,900/µL",
+# "600,000 IU/kg"): groups of exactly three digits after a first group of one to three.
+_GROUPED = re.compile(r"\s*[-+]?([1-9]\d{0,2}(?:,\d{3})+)(?![\d,])")
+_COMMA_IN_NUMBER = re.compile(r"\d,\d")
+
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def _without_thousands(text: str) -> str:
+    """Drop thousands separators ("2,900" -> "2900"); refuse any other comma in a number.
+
+    A decimal comma ("1,5 mg/dL", "0,900 mg/dL") is never guessed at: read as a thousands
+    separator it would give a number a thousand times too large, so it is an error.
+    """
+    match = _GROUPED.match(text)
+    if match:
+        start, end = match.span(1)
+        text = text[:start] + match.group(1).replace(",", "") + text[end:]
+    if _COMMA_IN_NUMBER.search(text):
+        number = re.search(r"[\d.,]*\d,\d[\d.,]*", text).group(0)
+        hint = ""
+        if number.count(",") == 1:
+            hint = f"; write {number.replace('.', '').replace(',', '.')} if it is a decimal comma"
+        raise ValueError(
+            f"the comma in {number!r} is not guessed at (a decimal comma or a thousands"
+            f" separator?); expected a decimal point, and commas only between groups of three"
+            f" digits (2,900){hint}"
+        )
+    return text
 
 
 @functools.lru_cache(maxsize=4096)
@@ -111,7 +156,7 @@ def _unit(text: str) -> pint.Unit:
 
 
 def _normalise(text: str) -> str:
-    out = text.strip()
+    out = _without_thousands(text.strip())
     for pattern, replacement in _REWRITES:
         out = pattern.sub(replacement, out)
     return out.strip()
@@ -125,6 +170,15 @@ def parse_quantity(
 ) -> pint.Quantity:
     """Read a clinical quantity such as ``"2.9 x10^9/L"`` or ``"176 lb"``.
 
+    Counts may be written ``x10^9/L``, ``10^9/L``, ``x 10⁹/L``, ``G/L``, ``Gpt/L``,
+    ``/µL``, ``/uL``, ``/mcL``, ``cells/mm3``, ``K/uL``, ``K/mm3``, ``x10^3/uL`` or
+    ``thou/uL``; concentrations ``mg/dL`` (or ``mg%``, ``mg/100 mL``), ``g/L``,
+    ``µmol/L``/``umol/L``; enzymes ``U/L`` (``IU/L`` where an enzyme activity is expected);
+    weights ``kg``/``lb``. A comma is read only as a thousands separator between groups of
+    three digits (``2,900/µL``); any other comma in a number (``1,5 mg/dL``, ``0,900``) is
+    an error, never guessed to be a decimal comma or a separator. Spellings not read are
+    errors (``MG/DL``, ``x10^9`` without the volume), never another quantity.
+
     Parameters
     ----------
     text
@@ -133,7 +187,8 @@ def parse_quantity(
     expected
         A unit (``"g/dL"``) or dimension (``"[mass]"``) the result must convert to. Mass and
         molar concentrations are accepted for each other, since :func:`convert` can move
-        between them given the analyte.
+        between them given the analyte. Where an enzyme activity (``"U/L"``) is expected, the
+        laboratory's ``IU`` is the enzyme unit ``U``, not aldesleukin's IU.
     allow_negative
         Clinical measurements (counts, concentrations, weights) cannot be negative, so a
         negative value is refused unless this is set.
@@ -146,8 +201,9 @@ def parse_quantity(
     Raises
     ------
     ValueError
-        Quoting the text, when there is no number, no unit, an unknown unit, a value that is
-        not finite or is negative, or a unit that does not match ``expected``.
+        Quoting the text and saying what was expected, when there is no number, a comma
+        that could be a decimal comma, no unit, an unknown unit, a value that is not finite
+        or is negative, or a unit that does not match ``expected``.
 
     Examples
     --------
@@ -166,7 +222,11 @@ def parse_quantity(
                 f" (got a {type(text).__name__})"
             )
         shown = text
-        match = _NUMBER.match(_normalise(text))
+        try:
+            normalised = _normalise(text)
+        except ValueError as error:
+            raise ValueError(f"{text!r}: {error}") from None
+        match = _NUMBER.match(normalised)
         if not match or not text.strip():
             raise ValueError(f"{text!r}: expected a number followed by a unit, such as '80 kg'")
         number, unit = match.groups()
@@ -191,18 +251,57 @@ def parse_quantity(
             TypeError,
             AssertionError,
         ) as error:
-            raise ValueError(f"{text!r}: unknown unit {unit!r}") from error
+            wanted = (
+                f"a unit convertible to {unit_label(expected)}"
+                if expected and not str(expected).startswith("[")
+                else f"a unit such as {_EXAMPLE_UNITS}"
+            )
+            raise ValueError(f"{text!r}: unknown unit {unit!r}; expected {wanted}") from error
         quantity = Q_(float(number), parsed_unit)
+        if expected is not None and _is_enzyme_activity(expected):
+            enzyme = _enzyme_iu(quantity)
+            quantity = enzyme if _compatible(enzyme, expected) else quantity
     magnitude = quantity.magnitude
     if not isinstance(magnitude, Real) or not math.isfinite(magnitude):
-        raise ValueError(f"{shown!r}: the value is not a finite number")
+        raise ValueError(f"{shown!r}: the value is not a finite number; expected a number")
     if magnitude < 0 and not allow_negative:
-        raise ValueError(f"{shown!r}: a negative value is not a possible measurement")
+        raise ValueError(
+            f"{shown!r}: a negative value is not a possible measurement; expected 0 or more"
+        )
     if expected is not None and not _compatible(quantity, expected):
         raise ValueError(
             f"{shown!r}: expected a quantity in {_describe(expected)}, got {quantity.units:~P}"
         )
     return quantity
+
+
+_EXAMPLE_UNITS = "x10^9/L, /µL, K/uL, g/dL, g/L, mg/dL, µmol/L, U/L, kg, lb, cm, Gy or IU/kg"
+
+
+@functools.lru_cache(maxsize=64)
+def _is_enzyme_activity(expected: str | pint.Unit) -> bool:
+    """Whether ``expected`` is an enzyme activity concentration (U/L: µmol/min per litre)."""
+    if isinstance(expected, str) and expected.startswith("["):
+        return False
+    return ureg.Unit(expected).dimensionality == ureg.Unit("U/L").dimensionality
+
+
+def _enzyme_iu(quantity: pint.Quantity) -> pint.Quantity:
+    """Laboratories write enzyme activities as "IU/L": there IU is the enzyme unit U.
+
+    The registry's IU is aldesleukin's biological activity, a dimension of its own, so "45 IU/L"
+    read literally could never be an AST. Only where an enzyme activity is expected is the
+    laboratory's IU read as U (1 IU = 1 U = 1 µmol/min, by the IUB definition).
+    """
+    items = quantity.unit_items()
+    if not any(name.endswith("international_unit") for name, _ in items):
+        return quantity
+    root = quantity.to_root_units()
+    enzyme = Q_(root.magnitude, root.units / ureg.international_unit * ureg.enzyme_unit)
+    written = ureg.Unit("1")
+    for name, power in items:
+        written *= ureg.Unit(name.replace("international_unit", "enzyme_unit")) ** power
+    return enzyme.to(written)
 
 
 def _describe(expected: str | pint.Unit) -> str:

@@ -34,12 +34,106 @@ SPELLINGS = [
     ("70 %", 70.0, "percent"),
 ]
 
+# Spellings a laboratory might send beyond the issue's list: each reads as the right quantity.
+MORE_SPELLINGS = [
+    ("3.0 x 10^9 /L", 3.0, "G_per_L"),
+    ("4.5 10E9/L", 4.5, "G_per_L"),
+    ("4.5 x10E9/L", 4.5, "G_per_L"),
+    ("4.5 ×10^9/l", 4.5, "G_per_L"),
+    ("2.9 x 10^9 cells/L", 2.9, "G_per_L"),
+    ("3 G/l", 3.0, "G_per_L"),
+    ("2.9 Gpt/L", 2.9, "G_per_L"),
+    ("2.9 K/mm3", 2.9, "G_per_L"),
+    ("2.9 K/cumm", 2.9, "G_per_L"),
+    ("2.9 thou/uL", 2.9, "G_per_L"),
+    ("2.9 x 10e3/uL", 2.9, "G_per_L"),
+    ("3,000/mcL", 3.0, "G_per_L"),
+    ("2900 /cumm", 2.9, "G_per_L"),
+    ("12,345/uL", 12.345, "G_per_L"),
+    ("9 g/dl", 9.0, "g/dL"),
+    ("9 g%", 9.0, "g/dL"),
+    ("1.9 mg%", 1.9, "mg/dL"),
+    ("1.9 mg/100 mL", 1.9, "mg/dL"),
+    ("170 μmol/l", 170.0, "µmol/L"),
+    ("45 u/L", 45.0, "U/L"),
+    ("176 lbs", 176 * 0.45359237, "kg"),
+    ("80kg", 80.0, "kg"),
+    ("600,000 IU/kg", 600_000.0, "IU/kg"),
+]
+
 
 @pytest.mark.parametrize(("text", "value", "unit"), SPELLINGS)
 def test_clinical_spellings_parse(text, value, unit):
     """Each spelling a laboratory or clinician uses reads as the right quantity."""
     quantity = parse_quantity(text)
     assert quantity.to(unit).magnitude == pytest.approx(value, rel=1e-6)
+
+
+@pytest.mark.parametrize(("text", "value", "unit"), MORE_SPELLINGS)
+def test_other_laboratory_spellings_parse(text, value, unit):
+    """Variants laboratories send (spaces, case, cells/, K/mm3, mg%) read as the same value."""
+    quantity = parse_quantity(text)
+    assert quantity.to(unit).magnitude == pytest.approx(value, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [
+        ("1,5 mg/dL", "write 1.5 if it is a decimal comma"),
+        ("9,0 g/dL", "write 9.0 if it is a decimal comma"),
+        ("0,900 mg/dL", "write 0.900 if it is a decimal comma"),
+        ("1,50 mg/dL", "write 1.50 if it is a decimal comma"),
+        ("1.234,5 /uL", "write 1234.5 if it is a decimal comma"),
+        ("1,2,3 /uL", "expected a decimal point"),
+    ],
+)
+def test_decimal_comma_is_never_guessed(text, suggestion):
+    """A comma that could be a decimal comma is an error saying how to write the number."""
+    with pytest.raises(ValueError, match="is not guessed at") as error:
+        parse_quantity(text)
+    assert str(error.value).startswith(repr(text)) and suggestion in str(error.value)
+
+
+def test_thousands_separator_in_groups_of_three():
+    """Commas between groups of three digits are thousands (US laboratories, the registry)."""
+    assert parse_quantity("2,900/uL").magnitude == 2900
+    assert parse_quantity("1,500 mg/dL").magnitude == 1500
+    assert parse_quantity("2,900.5/uL").magnitude == 2900.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1.9 MG/DL", "2.9 x10^9", "2.9 x10^9/uL", "2.9 10^6/uL", "1.5 x ULN", "2.9 x10(9)/L"],
+)
+def test_unread_spellings_are_errors_not_other_quantities(text):
+    """A spelling that is not read is an unknown unit listing usable units, never a guess."""
+    with pytest.raises(ValueError, match="unknown unit .*; expected a unit such as") as error:
+        parse_quantity(text)
+    assert str(error.value).startswith(repr(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("4.5 thou/uL", "G_per_L"), ("100 k/mm3", "G_per_L"), ("3 G/l", "G_per_L")],
+)
+def test_look_alike_units_are_not_physics_units(text, expected):
+    """'thou' (a thousandth of an inch), 'k' (Boltzmann) and 'G' (gravitation) are counts here."""
+    assert parse_quantity(text, expected).check(expected)
+
+
+def test_unknown_unit_names_the_expected_unit():
+    """With an expected unit, an unknown one says which unit would be accepted."""
+    with pytest.raises(ValueError, match="expected a unit convertible to mg/dL"):
+        parse_quantity("1.9 mg/deciliter please", "mg/dL")
+
+
+def test_enzyme_iu_is_the_enzyme_unit_where_an_enzyme_is_expected():
+    """'45 IU/L' for an AST is 45 U/L; elsewhere IU stays aldesleukin's unit."""
+    assert parse_quantity("45 IU/L", "U/L").to("U/L").magnitude == pytest.approx(45)
+    assert parse_quantity("45 mIU/mL", "U/L").to("U/L").magnitude == pytest.approx(45)
+    assert parse_quantity("45 IU/L").check("[biological_activity] / [volume]")
+    with pytest.raises(ValueError, match="expected a quantity in units of U/L .*got IU/kg"):
+        parse_quantity("45 IU/kg", "U/L")
 
 
 def test_units_print_with_capital_litre():
@@ -108,9 +202,12 @@ def test_unknown_analyte_is_named():
         ("", "expected a number followed by a unit"),
         ("abc", "expected a number followed by a unit"),
         ("12", "the unit is missing"),
-        ("12 blorps", "unknown unit"),
-        ("-3 kg", "negative"),
-        ("1e400 kg", "not a finite number"),
+        ("12 blorps", "unknown unit 'blorps'; expected a unit such as"),
+        ("-3 kg", "negative value is not a possible measurement; expected 0 or more"),
+        ("1e400 kg", "not a finite number; expected a number"),
+        ("nan kg", "expected a number followed by a unit"),
+        ("<0.5 mg/dL", "expected a number followed by a unit"),
+        ("2.9 x10^9/L (low)", "unknown unit"),
     ],
 )
 def test_bad_text_is_a_clear_error(text, message):
