@@ -137,12 +137,19 @@ def _comparable(notebook: Path, run_dir: Path) -> list:
     return cells
 
 
-def same_outputs(cold: Path, warm: Path) -> int:
-    """How many notebooks differ between two run folders (compared as above)."""
-    differ = 0
-    for notebook in cold.rglob("*.ipynb"):
+def differing_notebooks(cold: Path, warm: Path) -> list[str]:
+    """The notebooks that differ between two run folders (compared as above), each with
+    the first cell that differs, so that a difference can be looked into."""
+    differ = []
+    for notebook in sorted(cold.rglob("*.ipynb")):
         other = warm / notebook.relative_to(cold)
-        differ += _comparable(notebook, cold) != _comparable(other, warm)
+        ours, theirs = _comparable(notebook, cold), _comparable(other, warm)
+        if ours != theirs:
+            cell = next(
+                (i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b),
+                min(len(ours), len(theirs)),
+            )
+            differ.append(f"{notebook.relative_to(cold)} (cell {cell})")
     return differ
 
 
@@ -181,7 +188,7 @@ def main() -> int:
             scratch / "warm" / "data"
         )
         work = cell_seconds(scratch / "warm" / "data") / args.workers
-        differ = same_outputs(scratch / "cold" / "data", scratch / "warm" / "data")
+        differ = differing_notebooks(scratch / "cold" / "data", scratch / "warm" / "data")
         # in a shared checkout, someone may edit studylib between the two runs
         changed = _inputs(scratch / "cold" / "data") != _inputs(scratch / "warm" / "data")
 
@@ -203,7 +210,10 @@ def main() -> int:
     if changed:
         print("outputs not compared: studylib or a notebook changed between the two runs")
     else:
-        print(f"notebooks whose outputs differ between fresh and warm kernels: {differ} of {count}")
+        print(
+            f"notebooks whose outputs differ between fresh and warm kernels: {len(differ)} of"
+            f" {count}" + (f": {', '.join(differ[:5])}" if differ else "")
+        )
     print("aims: >= 1.80 x faster than the loop, <= 1.30 x the floor")
     return 0 if changed or (same and not differ) else 1
 

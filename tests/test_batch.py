@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -104,12 +105,12 @@ def test_small_batch_writes_every_output_table_and_manifest(small_run):
     table = (run_dir / "cohort.csv").read_text().splitlines()
     assert table[0] == (
         "patient_id,probe_screening.run_status,probe_screening.outcome,probe_screening.ecog,"
-        "probe_enrolled.run_status,probe_enrolled.arm"
+        "probe_enrolled.run_status,probe_enrolled.arm,run_problems"
     )
     assert table[1:] == [
-        "T001,ok,enrolled,0,ok,B",
-        "T002,ok,enrolled,1,ok,A",
-        "T003,ok,screen_failure,2,,",
+        "T001,ok,enrolled,0,ok,B,",
+        "T002,ok,enrolled,1,ok,A,",
+        "T003,ok,screen_failure,2,,,",
     ]
     assert not _temporary_files(run_dir)
 
@@ -119,9 +120,9 @@ def test_manifest_records_inputs_versions_times_and_statuses(small_run):
     """The manifest has the sha256 of every data file and notebook, the version and times."""
     report, data = small_run
     manifest = _manifest(report.run_dir)
-    for csv in data.glob("*.csv"):
-        expected = hashlib.sha256(csv.read_bytes()).hexdigest()
-        assert manifest["inputs"]["data_sha256"][csv.name] == expected
+    for table in data.glob("*.csv"):
+        expected = hashlib.sha256(table.read_bytes()).hexdigest()
+        assert manifest["inputs"]["data_sha256"][table.name] == expected
     probe = NOTEBOOKS / "probe_screening.ipynb"
     assert manifest["inputs"]["notebooks"]["probe_screening"]["sha256"] == (
         hashlib.sha256(probe.read_bytes()).hexdigest()
@@ -232,6 +233,14 @@ def test_broken_patient_fails_alone_with_file_line_and_column(broken_run):
     assert failed["error"]["ename"] == "DataError"
     assert "randomization.csv, line 3, column 'arm': 'C': one of A, B" in failed["error"]["message"]
     assert broken_run.exit_code == 1
+    with open(broken_run.cohort_table, newline="") as stream:
+        rows = {row["patient_id"]: row for row in csv.DictReader(stream)}
+    assert rows["T001"]["run_problems"] == ""
+    problem = rows["T002"]["run_problems"]
+    assert problem.startswith("probe_screening: DataError: 1 problem in ")
+    assert problem.endswith(
+        " - randomization.csv, line 3, column 'arm': 'C': one of A, B (patient T002)"
+    )
 
 
 @pytest.mark.slow

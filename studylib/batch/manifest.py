@@ -83,13 +83,29 @@ def _cell(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _problems_cell(entries: list[dict]) -> str:
+    """Why a patient's notebooks did not end ok, on one line: a notebook's message, once
+    for all the notebooks that failed with it (a bad record fails them all alike)."""
+    by_message: dict[str, list[str]] = {}
+    for entry in entries:
+        if entry["status"] == "ok":
+            continue
+        message = (entry.get("error") or {}).get("message") or entry["status"]
+        one_line = " ".join(line.strip() for line in message.strip().splitlines())
+        by_message.setdefault(one_line, []).append(entry["notebook"])
+    return " | ".join(f"{', '.join(nbs)}: {message}" for message, nbs in by_message.items())
+
+
 def cohort_rows(
     entries: dict[tuple[str, str], dict], patient_order: list[str], notebook_order: list[str]
 ) -> tuple[list[str], list[dict]]:
     """The cohort table: one row per patient, columns ``<notebook>.<recorded name>``.
 
     Each notebook also gets a ``<notebook>.run_status`` column (ok, failed, timeout, ...);
-    it is empty where the notebook does not apply (a patient who was not enrolled).
+    it is empty where the notebook does not apply (a patient who was not enrolled). The last
+    column, ``run_problems``, says why a patient's notebooks did not end ok (the loader's
+    file, line, column and value for a bad record), so that the table alone tells a data
+    manager what to fix.
     """
     rank = {p: i for i, p in enumerate(patient_order)}
     notebooks = list(notebook_order) + sorted({n for _, n in entries} - set(notebook_order))
@@ -106,6 +122,12 @@ def cohort_rows(
     for notebook in notebooks:
         if any(k[1] == notebook for k in entries):
             columns += [f"{notebook}.run_status"] + [f"{notebook}.{n}" for n in names[notebook]]
+    columns.append("run_problems")
+    notebook_rank = {n: i for i, n in enumerate(notebooks)}
+    for patient, row in rows.items():
+        mine = [e for (p, _), e in entries.items() if p == patient]
+        mine.sort(key=lambda e: notebook_rank[e["notebook"]])
+        row["run_problems"] = _problems_cell(mine)
     ordered = sorted(
         rows.values(), key=lambda r: (rank.get(r["patient_id"], len(rank)), r["patient_id"])
     )
