@@ -10,7 +10,7 @@ Kinds of column
 ``text``      free text
 ``choice``    one of ``allowed``
 ``yes_no``    Y/N, yes/no, true/false, 1/0 (empty = missing)
-``integer``   a whole number within ``minimum``..``maximum``
+``integer``   a whole number within ``minimum``..``maximum`` (``unique``: in one row only)
 ``number``    a real number within ``minimum``..``maximum``, in the unit named in the column
 ``date``      ISO 8601 date, ``2024-03-04``
 ``datetime``  ISO 8601 date and time, ``2024-03-04T08:00``
@@ -42,6 +42,7 @@ class Column:
     unit: str = ""
     minimum: float | None = None
     maximum: float | None = None
+    unique: bool = False
 
 
 @dataclass(frozen=True)
@@ -232,10 +233,11 @@ _RANDOMIZATION = Table(
         Column(
             "enrollment_number",
             "integer",
-            "Order of enrollment (1-20: one SBRT fraction, 21 on: two)",
+            "Order of enrollment (1-20: one SBRT fraction, 21 on: two); each number once",
             "SUBJID",
             minimum=1,
             maximum=100_000,
+            unique=True,
         ),
         Column("randomized_on", "date", "Date of randomisation", "RANDDT"),
         _yn(

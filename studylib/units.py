@@ -281,9 +281,7 @@ _EXAMPLE_UNITS = "x10^9/L, /µL, K/uL, g/dL, g/L, mg/dL, µmol/L, U/L, kg, lb, c
 @functools.lru_cache(maxsize=64)
 def _is_enzyme_activity(expected: str | pint.Unit) -> bool:
     """Whether ``expected`` is an enzyme activity concentration (U/L: µmol/min per litre)."""
-    if isinstance(expected, str) and expected.startswith("["):
-        return False
-    return ureg.Unit(expected).dimensionality == ureg.Unit("U/L").dimensionality
+    return _dimensionality(expected) == _dimensionality("U/L")
 
 
 def _enzyme_iu(quantity: pint.Quantity) -> pint.Quantity:
@@ -320,11 +318,15 @@ def unit_label(unit: str | pint.Unit) -> str:
     return _CLINICAL_LABELS.get(text, text)
 
 
-def _compatible(quantity: pint.Quantity, expected: str | pint.Unit) -> bool:
+@functools.lru_cache(maxsize=256)
+def _dimensionality(expected: str | pint.Unit):
     if isinstance(expected, str) and expected.startswith("["):
-        target = ureg.get_dimensionality(expected)
-    else:
-        target = ureg.Unit(expected).dimensionality
+        return ureg.get_dimensionality(expected)
+    return ureg.Unit(expected).dimensionality
+
+
+def _compatible(quantity: pint.Quantity, expected: str | pint.Unit) -> bool:
+    target = _dimensionality(expected)
     have = quantity.dimensionality
     if have == target:
         return True

@@ -49,7 +49,8 @@ def test_every_problem_is_reported_with_file_line_column_value(tiny_trial):
         "screening.csv, line 3, column 'birth_date': '1960-15-02': an ISO 8601 date, "
         "such as 2024-03-04 (patient T001)",
         "screening.csv, line 3, column 'wbc': '5.2 furlongs': a number with a unit "
-        "convertible to x10^9/L, such as '4.1 x10^9/L' (patient T001)",
+        "convertible to x10^9/L, such as '4.1 x10^9/L'; expected a quantity in units of "
+        "x10^9/L (or convertible), got fur (patient T001)",
         "randomization.csv, line 3, column 'arm': 'C': one of A, B (patient T002)",
     ]
 
@@ -87,7 +88,7 @@ def test_line_numbers_count_comment_lines(tiny_trial):
         ("screening.csv", "154 lb", "154 cm", "'weight': '154 cm': a number with a unit"),
         ("screening.csv", "T002,2012-03-05", "T0 02,2012-03-05", "an id of letters"),
         ("assessments.csv", "T002,T01,2012-03-06,31", "T002,T01,2012-03-06,-31", "from 0 to 500"),
-        ("dosing.csv", "2012-03-19T08:10", "19/03/2012 08:10", "ISO 8601 datetime"),
+        ("dosing.csv", "2012-03-19T08:10", "19/03/2012 08:10", "ISO 8601 date and time"),
         ("sbrt_sites.csv", "T001,S1,lung,2.5 cm", "T001,S1,lung,", "a value is required"),
     ],
 )
@@ -198,3 +199,180 @@ def test_data_readme_documents_every_column(repo_dir):
         assert f"`{table.filename}`" in readme
         for column in table.columns:
             assert f"`{column.name}`" in readme, f"{table.filename}: {column.name}"
+
+
+def test_blank_lines_and_multiline_values_keep_editor_line_numbers(tiny_trial):
+    """A blank line and a quoted value spanning two lines still give the editor's line."""
+    _replace(tiny_trial, "screening.csv", "\nT002,", "\n\nT002,")
+    _replace(tiny_trial, "screening.csv", "INCL04: ECOG 2", '"INCL04: ECOG 2,\nsee notes"')
+    _replace(tiny_trial, "randomization.csv", "T002,A,2", "\nT002,A,2")
+    _replace(tiny_trial, "randomization.csv", "2012-03-12,N", "2012-03-12,maybe")
+    (tiny_trial / "screening.csv").write_text(
+        (tiny_trial / "screening.csv").read_text(encoding="utf-8")
+        + "T004,2012-03-07,,M,Y,two,,,,,,,,,,,,,,,,,,,,,,,,,,screen_failure,\n",
+        encoding="utf-8",
+    )
+    problems = _problems(tiny_trial)
+    assert "screening.csv, line 8, column 'ecog': 'two': a whole number (patient T004)" in problems
+    assert any(p.startswith("randomization.csv, line 4, column 'crossover'") for p in problems)
+
+
+@pytest.mark.parametrize("row", ["T002,A,2", "T002,A,2,2012-03-12,N,extra"])
+def test_row_with_wrong_number_of_values(tiny_trial, row):
+    """A row with too few or too many values is one problem naming its line and patient."""
+    _replace(tiny_trial, "randomization.csv", "T002,A,2,2012-03-12,N", row)
+    problems = _problems(tiny_trial)
+    count = len(row.split(","))
+    assert problems == [
+        f"randomization.csv, line 3: {row!r}: 5 values, one per column of the header (line 1),"
+        f" not {count}; a value holding a comma needs double quotes (patient T002)"
+    ]
+
+
+def test_row_with_wrong_number_of_values_fails_its_patient_alone(tiny_trial):
+    """The patient of an unreadable row stays listed (so a batch runs and fails it), unread."""
+    _replace(tiny_trial, "screening.csv", "T002,2012-03-05,1971-11-20,F,", "T002,2012-03-05,")
+    cohort = load_cohort(tiny_trial, patients=["T001"])
+    assert cohort.patient_ids == ["T001", "T002", "T003"]
+    assert cohort.screening.loc[1, ["screening_date", "sex"]].isna().all()
+    assert len(_problems(tiny_trial, patients=["T002"])) == 1
+
+
+def test_header_problems(tiny_trial):
+    """A repeated column name and a misspelt column are named; a site's extra column is kept."""
+    _replace(tiny_trial, "screening.csv", ",creatinine,", ",Creatinin,")
+    _replace(tiny_trial, "lesions.csv", ",site,", ",role,")
+    problems = _problems(tiny_trial)
+    assert (
+        "screening.csv, line 2, column 'Creatinin': a column of the data dictionary "
+        "(data/README.md): did you mean 'creatinine'?" in problems
+    )
+    assert any(
+        p.startswith("lesions.csv, line 1, column 'role': each column named once") for p in problems
+    )
+
+
+def test_extra_columns_are_kept_as_text(tiny_trial):
+    """A column the dictionary does not know (and is no misspelling) stays, unchecked."""
+    _replace(tiny_trial, "randomization.csv", ",crossover\n", ",crossover,site_note\n")
+    for row in ("T001,B,1,2012-03-08,N", "T002,A,2,2012-03-12,N"):
+        _replace(tiny_trial, "randomization.csv", row + "\n", row + ",ok\n")
+    assert load_cohort(tiny_trial).randomization["site_note"].tolist() == ["ok", "ok"]
+
+
+def test_file_that_is_not_utf8(tiny_trial):
+    """A file saved in another encoding is named with the line of the first foreign byte."""
+    path = tiny_trial / "screening.csv"
+    text = path.read_text(encoding="utf-8").replace("Lab South", "Laboratoire Sud é")
+    path.write_bytes(text.encode("latin-1"))
+    assert _problems(tiny_trial) == [
+        "screening.csv, line 4: 'byte 0xe9': UTF-8 text (save the file as CSV UTF-8)"
+    ]
+
+
+def test_decimal_comma_in_a_lab_value(tiny_trial):
+    """'0,8 mg/dL' is refused with the reason, never read as 8 or 800 mg/dL."""
+    _replace(tiny_trial, "screening.csv", "0.8 mg/dL", '"0,8 mg/dL"')
+    [problem] = _problems(tiny_trial)
+    assert problem.startswith("screening.csv, line 3, column 'bilirubin': '0,8 mg/dL'")
+    assert "write 0.8 if it is a decimal comma" in problem
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("given,48 MIU,", "given,48 kg,", "'48 kg': a dose in IU (or convertible) for an IL-2 row"),
+        ("20 Gy", "20 IU", "'20 IU': a dose in Gy (or convertible) for an SBRT row"),
+    ],
+)
+def test_dose_unit_matches_the_treatment(tiny_trial, old, new, expected):
+    """An IL-2 dose is an activity (IU) and an SBRT dose a radiation dose (Gy)."""
+    _replace(tiny_trial, "dosing.csv", old, new)
+    assert any(p.startswith("dosing.csv") and expected in p for p in _problems(tiny_trial))
+
+
+def test_time_zones_mixed_in_a_column(tiny_trial):
+    """A time with a UTC offset among times without one is reported, not assumed local."""
+    _replace(tiny_trial, "dosing.csv", "2012-03-19T08:10", "2012-03-19T08:10+02:00")
+    assert _problems(tiny_trial) == [
+        "dosing.csv, line 3, column 'given_at': '2012-03-19T08:10+02:00': a date and time "
+        "without a UTC offset, as on line 2 ('2012-03-16T09:30'): a column mixing both leaves "
+        "the time zone unknown (patient T001)"
+    ]
+
+
+def test_times_with_offsets_keep_them(tiny_trial):
+    """Summer and winter offsets in one column are each kept as written."""
+    path = tiny_trial / "dosing.csv"
+    text = path.read_text(encoding="utf-8")
+    for stamp in ("T09:00,", "T09:30,", "T08:00,"):
+        text = text.replace(stamp, stamp[:-1] + "-08:00,")
+    text = text.replace("T08:10,", "T08:10-07:00,").replace("T16:00,", "T16:00-07:00,")
+    path.write_text(text, encoding="utf-8")
+    given = load_cohort(tiny_trial).dosing["given_at"]
+    assert [str(t.tz) for t in given.dropna()] == ["UTC-08:00", "UTC-07:00"]
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expected"),
+    [
+        (
+            "sbrt_sites.csv",
+            "2.5 cm,T01",
+            "2.5 cm,T09",
+            "sbrt_sites.csv, line 2, column 'lesion_id': 'T09': a lesion of patient T001 "
+            "listed in lesions.csv (patient T001)",
+        ),
+        (
+            "lesions.csv",
+            "T001,T02,target,liver,N,N,",
+            "T001,T02,target,liver,N,N,2012-03-16",
+            "lesions.csv, line 3, column 'irradiated_on': '2012-03-16': empty: the lesion is "
+            "not irradiated (irradiated is N) (patient T001)",
+        ),
+        (
+            "lesions.csv",
+            "T001,T01,target,lung,N,Y,2012-03-16",
+            "T001,T01,target,lung,N,Y,2012-03-07",
+            "lesions.csv, line 2, column 'irradiated_on': '2012-03-07': a date on or after "
+            "randomisation (SBRT on study follows randomisation) (patient T001)",
+        ),
+        (
+            "randomization.csv",
+            "T001,B,1,2012-03-08,N",
+            "T001,B,1,2012-03-08,Y",
+            "randomization.csv, line 2, column 'crossover': 'Y': N: only arm A patients cross "
+            "over (this patient is in arm B) (patient T001)",
+        ),
+        (
+            "randomization.csv",
+            "T002,A,2",
+            "T002,A,1",
+            "randomization.csv, line 3, column 'enrollment_number': '1': a value no other row "
+            "has; this one is repeated (patient T002)",
+        ),
+        (
+            "dosing.csv",
+            "2012-03-19T08:10",
+            "2012-03-07T08:10",
+            "dosing.csv, line 3, column 'given_at': '2012-03-07T08:10': a time on or after "
+            "randomisation (treatment follows randomisation) (patient T001)",
+        ),
+    ],
+)
+def test_rows_that_contradict_other_rows(tiny_trial, name, old, new, expected):
+    """References to nothing and contradicting values are each one located problem."""
+    _replace(tiny_trial, name, old, new)
+    assert _problems(tiny_trial) == [expected]
+
+
+def test_randomised_on_the_day_of_a_dose_is_in_order(tiny_trial):
+    """A dose on the day of randomisation is not before it (days are compared, not times)."""
+    _replace(tiny_trial, "randomization.csv", "T001,B,1,2012-03-08", "T001,B,1,2012-03-16")
+    assert load_cohort(tiny_trial).randomization["randomized_on"].iloc[0].day == 16
+
+
+def test_unreadable_value_is_reported_once(tiny_trial):
+    """A given dose with an unreadable time is one problem, not also 'time missing'."""
+    _replace(tiny_trial, "dosing.csv", "2012-03-19T08:10", "19/03/2012 08:10")
+    assert len(_problems(tiny_trial)) == 1
