@@ -14,6 +14,7 @@ outcomes); Eisenhauer et al. 2009 (RECIST 1.1); Proleukin label.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
@@ -339,12 +340,21 @@ class _Reader:
             raise ProtocolError(f"{self.path}: [{where}] has no entry {key!r}")
         return section[key]
 
-    def quantity(self, section: dict[str, Any], key: str, where: str, dim: str) -> pint.Quantity:
+    def quantity(
+        self, section: dict[str, Any], key: str, where: str, dim: str, *, zero: bool = False
+    ) -> pint.Quantity:
+        """A quantity with a unit of ``dim``, above zero (or zero, when ``zero`` allows it)."""
         text = self.get(section, key, where)
         try:
-            return parse_quantity(text, dim)
+            value = parse_quantity(text, dim)
         except ValueError as error:
             raise ProtocolError(f"{self.path}: [{where}].{key}: {error}") from error
+        if value.magnitude == 0 and not zero:
+            raise ProtocolError(f"{self.path}: [{where}].{key} = {text!r}: expected more than 0")
+        return value
+
+    def fail(self, where: str, message: str) -> ProtocolError:
+        return ProtocolError(f"{self.path}: [{where}] {message}")
 
     def count(self, section: dict[str, Any], key: str, where: str, low: int, high: int) -> int:
         value = self.get(section, key, where)
@@ -376,7 +386,7 @@ def _il2(r: _Reader) -> IL2Rules:
             s, "additional_cycles_for_responders", "il2", 0, 20
         ),
         cycle_interval=q(s, "cycle_interval", "il2", "[time]"),
-        allowed_delay=q(s, "allowed_delay", "il2", "[time]"),
+        allowed_delay=q(s, "allowed_delay", "il2", "[time]", zero=True),
         vial_content=q(p, "vial_content", "il2.product", "[biological_activity]"),
         activity_per_mass_iu=q(p, "activity_per_mass_iu", "il2.product", "[biological_activity]"),
         activity_per_mass_mg=q(p, "activity_per_mass_mg", "il2.product", "[mass]"),
@@ -384,7 +394,7 @@ def _il2(r: _Reader) -> IL2Rules:
             p, "reconstituted_concentration", "il2.product", "[biological_activity]/[volume]"
         ),
         first_dose_time=_time_of_day(r, s, "first_dose_time", "il2"),
-        dose_tolerance=q(s, "dose_tolerance", "il2", "percent"),
+        dose_tolerance=q(s, "dose_tolerance", "il2", "percent", zero=True),
         quote=r.get(s, "quote", "il2"),
         reading=r.get(s, "reading", "il2").strip(),
         readings={k: v.strip() for k, v in s.items() if k.endswith("_reading")},
@@ -393,6 +403,10 @@ def _il2(r: _Reader) -> IL2Rules:
         raise ProtocolError(f"{r.path}: [il2] allows more doses per course than its cycles hold")
     if rules.cycle_interval.to("day").magnitude % 7:
         raise ProtocolError(f"{r.path}: [il2].cycle_interval must keep cycles on the same weekday")
+    if rules.dose_tolerance.to("percent").magnitude >= 100:
+        raise r.fail("il2", "dose_tolerance: expected less than 100 %")
+    if rules.dose_interval * rules.max_doses_per_cycle > rules.cycle_interval:
+        raise r.fail("il2", "a cycle's doses, at dose_interval, must fit in cycle_interval")
     return rules
 
 
@@ -424,6 +438,7 @@ def _sbrt(r: _Reader) -> SBRTRules:
                 quote=r.get(f, "quote", where),
             )
         )
+    _check_fractionation(r, fractionation, r.weekday(s, "last_fraction_weekday", "sbrt"))
     sites = r.get(s, "sites", "sbrt")
     return SBRTRules(
         dose_per_fraction=r.quantity(s, "dose_per_fraction", "sbrt", "Gy"),
@@ -436,6 +451,25 @@ def _sbrt(r: _Reader) -> SBRTRules:
         quote=r.get(s, "quote", "sbrt"),
         sites_quote=r.get(sites, "quote", "sbrt.sites"),
     )
+
+
+def _check_fractionation(r: _Reader, rules: list[Fractionation], last_weekday: str) -> None:
+    """Enrollment-number ranges run from 1 without gap or overlap; only the last is open."""
+    expected_first = 1
+    for i, rule in enumerate(rules):
+        where = f"sbrt.fractionation #{i + 1}"
+        last = rule.last_enrollment_number
+        if rule.first_enrollment_number != expected_first:
+            raise r.fail(where, f"first_enrollment_number: expected {expected_first}")
+        if last is None and i != len(rules) - 1:
+            raise r.fail(where, "only the last range may leave out last_enrollment_number")
+        if last is not None and (not isinstance(last, int) or last < rule.first_enrollment_number):
+            raise r.fail(where, "last_enrollment_number: expected a number >= the first")
+        if rule.weekdays[-1] != last_weekday:
+            raise r.fail(where, f"the last fraction must fall on a {last_weekday}")
+        expected_first = (last or 0) + 1
+    if rules and rules[-1].last_enrollment_number is not None:
+        raise r.fail("sbrt.fractionation", "the last range must be open ('21 through the end')")
 
 
 def _crossover(r: _Reader) -> CrossoverRules:
@@ -455,13 +489,21 @@ def _assessments(r: _Reader) -> AssessmentRules:
     s = r.data["assessments"]
     timepoints = tuple(
         Timepoint(
-            name=t["name"], week=t["week"], purpose=t["purpose"], primary=t.get("primary", False)
+            name=r.get(t, "name", f"assessments.timepoints #{i + 1}"),
+            week=r.count(t, "week", f"assessments.timepoints #{i + 1}", 1, 520),
+            purpose=r.get(t, "purpose", f"assessments.timepoints #{i + 1}"),
+            primary=t.get("primary", False) is True,
         )
-        for t in r.get(s, "timepoints", "assessments")
+        for i, t in enumerate(r.get(s, "timepoints", "assessments"))
     )
+    weeks = [t.week for t in timepoints]
+    if weeks != sorted(set(weeks)):
+        raise r.fail("assessments", "timepoints: expected weeks in increasing order, each once")
+    if sum(t.primary for t in timepoints) != 1:
+        raise r.fail("assessments", "timepoints: expected exactly one primary timepoint")
     return AssessmentRules(
         baseline_within=r.quantity(s, "baseline_within", "assessments", "[time]"),
-        window=r.quantity(s, "window", "assessments", "[time]"),
+        window=r.quantity(s, "window", "assessments", "[time]", zero=True),
         timepoints=timepoints,
         quote=r.get(s, "quote", "assessments"),
         reading=r.get(s, "reading", "assessments"),
@@ -484,8 +526,12 @@ def _eligibility(r: _Reader) -> EligibilityRules:
     expected = [f"INCL{i:02d}" for i in range(1, 7)] + [f"EXCL{i:02d}" for i in range(1, 14)]
     if [c.id for c in criteria] != expected:
         raise ProtocolError(f"{r.path}: eligibility criteria must be {expected} in that order")
+    for c in criteria:
+        kind = "inclusion" if c.id.startswith("INCL") else "exclusion"
+        if c.kind != kind or not c.quote.strip():
+            raise r.fail(f"eligibility.criteria {c.id}", f"expected kind {kind!r} and a quote")
     q = r.quantity
-    return EligibilityRules(
+    rules = EligibilityRules(
         criteria=criteria,
         minimum_age=q(s, "minimum_age", "eligibility", "[time]"),
         max_ecog=r.count(s, "max_ecog", "eligibility", 0, 5),
@@ -505,6 +551,15 @@ def _eligibility(r: _Reader) -> EligibilityRules:
             if name != "source"
         },
     )
+    if not rules.transaminase_max_x_uln > 0:
+        raise r.fail("eligibility", "transaminase_max_x_uln: expected more than 0")
+    if rules.pft_exclusion_below > rules.pft_review_below:
+        raise r.fail("eligibility", "pft_exclusion_below: expected at most pft_review_below")
+    for name, limit in rules.plausible_max.items():
+        threshold = getattr(rules, f"{name}_max", None) or getattr(rules, f"{name}_min", None)
+        if threshold is not None and limit <= threshold:
+            raise r.fail("eligibility.plausible_max", f"{name}: expected above the threshold")
+    return rules
 
 
 def _ruleset(r: _Reader, name: str, s: dict[str, Any]) -> Ruleset:
@@ -517,6 +572,8 @@ def _ruleset(r: _Reader, name: str, s: dict[str, Any]) -> Ruleset:
     pd = float(r.get(s, "pd_change_from_nadir", where))
     if not -100 < pr < 0 or pd <= 0:
         raise ProtocolError(f"{r.path}: [{where}] PR must be a decrease and PD an increase")
+    if q(s, "node_pathological_min", where, "mm") > q(s, "node_measurable_min", where, "mm"):
+        raise r.fail(where, "node_pathological_min: expected at most node_measurable_min")
     return Ruleset(
         name=name,
         source=r.get(s, "source", where),
@@ -528,7 +585,7 @@ def _ruleset(r: _Reader, name: str, s: dict[str, Any]) -> Ruleset:
         too_small_default=q(s, "too_small_default", where, "mm"),
         pr_change_from_baseline=pr,
         pd_change_from_nadir=pd,
-        pd_min_increase=q(s, "pd_min_increase", where, "mm"),
+        pd_min_increase=q(s, "pd_min_increase", where, "mm", zero=True),
         pd_reference=reference,
         cr_requires_negative_pet=bool(r.get(s, "cr_requires_negative_pet", where)),
         quotes={k: v.strip() for k, v in s.items() if k.startswith(("quote", "reading"))},
@@ -553,7 +610,10 @@ def _response(r: _Reader) -> ResponseRules:
         readings={k: v.strip() for k, v in s.items() if k.startswith("reading_")},
     )
     for name in (rules.default_ruleset, rules.primary_ruleset):
-        rules.ruleset(name)
+        try:
+            rules.ruleset(name)
+        except ValueError as error:
+            raise r.fail("response", str(error)) from error
     return rules
 
 
@@ -587,7 +647,7 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
             for a in data["arms"]
         )
         plaus = data["plausibility"]
-        return Protocol(
+        protocol = Protocol(
             trial=dict(data["trial"]),
             randomization_ratio=data["randomization"]["ratio"],
             arms=arms,
@@ -608,6 +668,40 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
         )
     except KeyError as error:
         raise ProtocolError(f"{shown}: missing section or entry {error}") from error
+    _check_whole(r, protocol)
+    return protocol
+
+
+def _check_whole(r: _Reader, p: Protocol) -> None:
+    """Entries of different sections that must agree with each other."""
+    codes = [arm.code for arm in p.arms]
+    if len(set(codes)) != len(codes) or not all(isinstance(a.receives_sbrt, bool) for a in p.arms):
+        raise r.fail("arms", "expected arms with distinct codes and receives_sbrt true or false")
+    if not all(a.quote.strip() for a in p.arms):
+        raise r.fail("arms", "each arm needs the registry's quote")
+    enrollment = r.count(p.trial, "planned_enrollment", "trial", 1, 100_000)
+    if not re.fullmatch(r"[1-9]\d*:[1-9]\d*", p.randomization_ratio):
+        raise r.fail("randomization", f"ratio = {p.randomization_ratio!r}: expected 'n:m'")
+    if p.crossover.from_arm not in codes or p.arm(p.crossover.from_arm).receives_sbrt:
+        raise r.fail("crossover", "from_arm: expected the arm without SBRT")
+    if p.crossover.first_cycle != p.crossover.after_cycle + 1:
+        raise r.fail("crossover", "first_cycle: expected the cycle after after_cycle")
+    if p.crossover.after_cycle != p.il2.cycles_in_first_course:
+        raise r.fail("crossover", "after_cycle: expected the last cycle of the first course")
+    weeks = {t.week for t in p.assessments.timepoints}
+    primary = next(t.week for t in p.assessments.timepoints if t.primary)
+    if p.response.primary_timepoint_week != primary:
+        raise r.fail("response", "primary_timepoint_week: expected the primary timepoint's week")
+    if p.response.crossover_timepoint_week not in weeks:
+        raise r.fail("response", "crossover_timepoint_week: expected one of the timepoints")
+    if p.plausibility.weight_min >= p.plausibility.weight_max:
+        raise r.fail("plausibility", "weight_min: expected below weight_max")
+    if p.plausibility.max_age <= p.eligibility.minimum_age:
+        raise r.fail("plausibility", "max_age: expected above the minimum age")
+    if p.plausibility.ecog_max < p.eligibility.max_ecog:
+        raise r.fail("plausibility", "ecog_max: expected at least eligibility.max_ecog")
+    if p.sbrt.fractionation_for(enrollment).fractions < 1:
+        raise r.fail("sbrt.fractionation", "expected fractions for every planned patient")
 
 
 #: The protocol shipped with studylib, loaded once at import.

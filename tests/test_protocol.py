@@ -158,3 +158,89 @@ def test_every_protocol_number_is_quoted():
         if not re.search(r"^(quote|source)", body, flags=re.M):
             unquoted.append(section)
     assert unquoted == []
+
+
+def test_crossover_numbers():
+    """Arm A patients progressing after cycle 2 get SBRT and cycles 3-4, assessed at 7 weeks."""
+    c = PROTOCOL.crossover
+    assert (c.from_arm, c.after_cycle, c.first_cycle, c.cycles) == ("A", 2, 3, 2)
+    assert c.response_assessment_after.to("week").magnitude == 7
+    assert "16 days after cycle 3" in c.quote
+
+
+def test_sbrt_last_fraction_on_the_friday():
+    """The last fraction is on the Friday before the Monday IL-2 start."""
+    assert PROTOCOL.sbrt.last_fraction_weekday == "Friday"
+    assert PROTOCOL.il2.start_weekday == "Monday"
+    assert all(rule.weekdays[-1] == "Friday" for rule in PROTOCOL.sbrt.fractionation)
+    assert PROTOCOL.sbrt.fractionation_for(1).fractions == 1
+
+
+def test_response_intervals_and_windows():
+    """SD at 42 days, confirmation at 28 days, scans up to 7 days late, primary at week 14."""
+    r = PROTOCOL.response
+    assert r.sd_min_interval.to("day").magnitude == 42
+    assert r.confirmation_interval.to("day").magnitude == 28
+    assert (r.primary_timepoint_week, r.crossover_timepoint_week) == (14, 21)
+    assert PROTOCOL.assessments.window.to("day").magnitude == 7
+    r11 = r.ruleset("recist1.1")
+    assert r11.measurable_min.to("mm").magnitude == 10
+    assert r11.node_measurable_min.to("mm").magnitude == 15
+    assert r11.node_pathological_min.to("mm").magnitude == 10
+    assert r.ruleset("recist1.0").pd_min_increase.to("mm").magnitude == 0
+
+
+def test_plausibility_limits():
+    """Weights outside 30-300 kg and ECOG above 4 are typing errors, not patients."""
+    p = PROTOCOL.plausibility
+    assert (p.weight_min.to("kg").magnitude, p.weight_max.to("kg").magnitude) == (30, 300)
+    assert p.ecog_max == 4 and p.max_age.to("year").magnitude == 120
+
+
+def test_readings_of_the_ambiguous_record_are_written_down():
+    """g/dL read as mg/dL, '16 days', PD reference and RECIST 1.0 limits each say why."""
+    assert "1.9 g/dL" in PROTOCOL.eligibility.reading_units
+    assert "mg/dL" in PROTOCOL.eligibility.reading_units
+    assert "16 days" in PROTOCOL.il2.reading and "Monday" in PROTOCOL.il2.reading
+    own = " ".join(PROTOCOL.response.ruleset("protocol").quotes["reading"].split())
+    assert "since treatment start, from the baseline sum" in own and "from the nadir" in own
+    assert "RECIST 1.0 target limits" in PROTOCOL.response.reading
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('dose_per_kg = "600000 IU/kg"', 'dose_per_kg = "0 IU/kg"', r"dose_per_kg .*more than 0"),
+        ('dose_per_kg = "600000 IU/kg"', 'dose_per_kg = "-6 IU/kg"', "negative"),
+        ('dose_per_kg = "600000 IU/kg"', 'dose_per_kg = "600000 IU"', r"\[il2\]\.dose_per_kg"),
+        ('dose_tolerance = "10 %"', 'dose_tolerance = "100 %"', "less than 100 %"),
+        ('dose_interval = "8 h"', 'dose_interval = "25 h"', "must fit in cycle_interval"),
+        ("first_enrollment_number = 21", "first_enrollment_number = 22", "expected 21"),
+        (
+            'weekdays = ["Wednesday", "Friday"]',
+            'weekdays = ["Friday", "Wednesday"]',
+            "last fraction must fall on a Friday",
+        ),
+        ("week = 14", "week = 7", "increasing order"),
+        ("primary_timepoint_week = 14", "primary_timepoint_week = 21", "primary timepoint"),
+        ('from_arm = "A"', 'from_arm = "B"', "from_arm: expected the arm without SBRT"),
+        ("first_cycle = 3", "first_cycle = 4", "the cycle after after_cycle"),
+        ('weight_min = "30 kg"', 'weight_min = "400 kg"', "weight_min: expected below"),
+        ('pft_exclusion_below = "70 %"', 'pft_exclusion_below = "170 %"', "pft_review_below"),
+        ('hgb = "30 g/dL"', 'hgb = "5 g/dL"', r"hgb: expected above the threshold"),
+        ('kind = "exclusion"\nrule = "wbc"', 'kind = "inclusion"\nrule = "wbc"', "EXCL08"),
+        ('ratio = "1:1"', 'ratio = "one to one"', "expected 'n:m'"),
+        ("planned_enrollment = 44", "planned_enrollment = 0", "planned_enrollment"),
+        ('window = "7 day"', 'window = "7 kg"', r"\[assessments\]\.window"),
+    ],
+)
+def test_protocol_numbers_are_validated_at_load(tmp_path, old, new, message):
+    """A number out of range or contradicting another entry is refused, naming the entry."""
+    with pytest.raises(ProtocolError, match=message):
+        load_protocol(_edited(tmp_path, old, new))
+
+
+def test_zero_is_allowed_where_it_means_none(tmp_path):
+    """No allowed delay, no scan window and no minimum increase are valid protocol choices."""
+    path = _edited(tmp_path, 'allowed_delay = "7 day"', 'allowed_delay = "0 day"')
+    assert load_protocol(path).il2.allowed_delay.magnitude == 0
