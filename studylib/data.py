@@ -30,7 +30,7 @@ import pandas as pd
 from studylib.dictionary import TABLES, Column, Table
 from studylib.errors import DataError, Problem
 from studylib.protocol import PROTOCOL
-from studylib.units import parse_quantities
+from studylib.units import format_quantity, parse_quantities
 
 __all__ = ["Cohort", "load_cohort", "default_data_dir", "YES", "NO", "ID_PATTERN"]
 
@@ -559,7 +559,10 @@ def _flag(values: pd.Series) -> pd.Series:
 
 
 #: The unit each treatment's dose is written in (dosing.csv, column dose).
-_DOSE_UNITS = {"il2": ("IU", "43.2 MIU", "an IL-2"), "sbrt": ("Gy", "20 Gy", "an SBRT")}
+_DOSE_UNITS = {
+    "il2": ("IU", "43.2 MIU", "an IL-2"),
+    "sbrt": ("Gy", format_quantity(PROTOCOL.sbrt.dose_per_fraction), "an SBRT"),
+}
 
 
 def _check_doses(cohort: dict, lines: dict, problems: list[Problem], reported: set) -> None:
