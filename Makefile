@@ -41,8 +41,11 @@ teach: $(READY)
 		--port=8866 --strip_sources=True \
 		--MappingKernelManager.cull_idle_timeout=3600 --MappingKernelManager.cull_interval=300
 
+# Jupyter refuses to start as root unless told; containers and CI machines often run as root.
+ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(READY)
-	$(BIN)/jupyter lab --ip=127.0.0.1 notebooks/
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_OK) notebooks/
 
 bench: $(READY)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

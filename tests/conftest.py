@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -48,3 +49,34 @@ def bundled_copy(tmp_path: Path, data_dir: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(data_dir, target)
     return target
+
+
+# CI (.ci/run) sets STUDYLIB_NO_SKIPS=1: there Chromium and ../shared/external are installed,
+# so a skipped test means something the suite should have checked was not checked.
+_SKIPPED: list[str] = []
+
+
+def _note_skip(report) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        _SKIPPED.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_collectreport(report):
+    _note_skip(report)
+
+
+def pytest_runtest_logreport(report):
+    _note_skip(report)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("STUDYLIB_NO_SKIPS") == "1" and _SKIPPED and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if os.environ.get("STUDYLIB_NO_SKIPS") == "1" and _SKIPPED:
+        terminalreporter.section("skipped tests fail this run (STUDYLIB_NO_SKIPS=1)")
+        for line in _SKIPPED:
+            terminalreporter.line(line)
