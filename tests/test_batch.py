@@ -462,7 +462,8 @@ def test_atomic_write_leaves_no_partial_file_when_it_fails(tmp_path, monkeypatch
 
 @pytest.mark.slow
 def test_warm_kernels_give_the_same_outputs_as_fresh_kernels(tmp_path):
-    """State a notebook leaves (variables, options, cwd, figures) never reaches the next one."""
+    """State a notebook leaves (variables, options, cwd, figures, %config) never reaches the
+    next one."""
     data = _copy_trial(tmp_path)
     runs = {}
     for warm, workers in ((False, 2), (True, 1)):
@@ -478,6 +479,7 @@ def test_warm_kernels_give_the_same_outputs_as_fresh_kernels(tmp_path):
     checker = collect(runs[True] / "T001" / "state_checker.ipynb")
     assert checker["leftover_visible"] is False and checker["env_leftover"] is None
     assert checker["precision"] == 6 and checker["cwd"] == "notebooks"
+    assert checker["figure_kwargs"] == {"bbox_inches": "tight"}  # not the setter's 30 dpi
     for name in ("state_setter", "state_checker"):
         cold, warm = (runs[mode] / "T001" / f"{name}.ipynb" for mode in (False, True))
         assert collect(warm) == collect(cold)

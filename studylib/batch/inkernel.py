@@ -9,20 +9,53 @@ that each notebook sees what a fresh kernel would show it:
 - the working directory, ``sys.path`` and the environment variables,
 - the warning filters,
 - pandas display and behaviour options,
-- matplotlib's open figures and ``rcParams``.
+- matplotlib's open figures and ``rcParams``,
+- IPython's configuration (``%config``, ``%precision``), such as the inline backend's
+  ``print_figure_kwargs``: ``%config InlineBackend.print_figure_kwargs = {"dpi": 72}`` in one
+  notebook would otherwise draw the next notebook's figures at 72 dpi.
 
-State a notebook hides in a module's globals, or IPython configuration it changes with
-``%config``, is not reset: per-patient notebooks must not rely on either.
+State a notebook hides in a module's globals is not reset: per-patient notebooks must not
+rely on it.
 """
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 import sys
 import warnings
 
 _START: dict = {}
+
+
+def _configurables() -> list:
+    """What ``%config`` and friends change: the shell's configurables and its formatters."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    found = list(shell.configurables) + list(shell.display_formatter.formatters.values())
+    return list({id(c): c for c in found}.values())
+
+
+def _copied(value):
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # a class or a handle: kept as is (such settings are not edited)
+        return value
+
+
+def _settings(configurable) -> dict:
+    return {n: _copied(getattr(configurable, n)) for n in configurable.trait_names(config=True)}
+
+
+def _restore_settings() -> None:
+    for configurable, saved in _START["config"]:
+        for name, value in saved.items():
+            # only what changed: setting a trait runs its observers (the inline backend
+            # re-registers its figure formatter when print_figure_kwargs is set)
+            if getattr(configurable, name) != value:
+                setattr(configurable, name, _copied(value))
 
 
 def snapshot() -> None:
@@ -37,6 +70,7 @@ def snapshot() -> None:
         environ=dict(os.environ),
         filters=list(warnings.filters),
         rc={k: v for k, v in matplotlib.rcParams.items() if k != "backend"},
+        config=[(c, _settings(c)) for c in _configurables()],
     )
 
 
@@ -56,6 +90,7 @@ def reset() -> None:
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
         sys.modules["matplotlib"].rcParams.update(_START["rc"])
+    _restore_settings()
     from IPython import get_ipython
 
     get_ipython().reset(new_session=True)  # ends with a full garbage collection
