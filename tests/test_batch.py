@@ -479,6 +479,7 @@ def test_warm_kernels_give_the_same_outputs_as_fresh_kernels(tmp_path):
     checker = collect(runs[True] / "T001" / "state_checker.ipynb")
     assert checker["leftover_visible"] is False and checker["env_leftover"] is None
     assert checker["precision"] == 6 and checker["cwd"] == "notebooks"
+    assert checker["numpy_linewidth"] == 75
     assert checker["figure_kwargs"] == {"bbox_inches": "tight"}  # not the setter's 30 dpi
     for name in ("state_setter", "state_checker"):
         cold, warm = (runs[mode] / "T001" / f"{name}.ipynb" for mode in (False, True))

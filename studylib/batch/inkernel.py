@@ -8,7 +8,7 @@ that each notebook sees what a fresh kernel would show it:
 - the user namespace and the execution counter (IPython's ``reset(new_session=True)``),
 - the working directory, ``sys.path`` and the environment variables,
 - the warning filters,
-- pandas display and behaviour options,
+- pandas display and behaviour options, numpy's print options,
 - matplotlib's open figures and ``rcParams``,
 - IPython's configuration (``%config``, ``%precision``), such as the inline backend's
   ``print_figure_kwargs``: ``%config InlineBackend.print_figure_kwargs = {"dpi": 72}`` in one
@@ -63,6 +63,7 @@ def snapshot() -> None:
     # batch kernels start with the inline backend active (execute.KERNEL_ARGUMENTS), so
     # these rcParams include what it set, such as interactive mode
     import matplotlib
+    import numpy
 
     _START.update(
         cwd=os.getcwd(),
@@ -71,6 +72,7 @@ def snapshot() -> None:
         filters=list(warnings.filters),
         rc={k: v for k, v in matplotlib.rcParams.items() if k != "backend"},
         config=[(c, _settings(c)) for c in _configurables()],
+        numpy_print=numpy.get_printoptions(),
     )
 
 
@@ -90,6 +92,7 @@ def reset() -> None:
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
         sys.modules["matplotlib"].rcParams.update(_START["rc"])
+        sys.modules["numpy"].set_printoptions(**_START["numpy_print"])
     _restore_settings()
     from IPython import get_ipython
 
