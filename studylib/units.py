@@ -377,9 +377,18 @@ def convert(
     except pint.errors.DimensionalityError as error:
         both_concentrations = _compatible(quantity, unit) and not name
         needs = "; mass <-> molar concentration needs the analyte" if both_concentrations else ""
+        if (
+            "[biological_activity]" in quantity.dimensionality
+            and ureg.Unit(unit).dimensionality["[mass]"]
+        ):
+            needs = "; IU is an activity, not a mass: use studylib.dosing.iu_to_mg (the product's"
+            needs += " IU per mg)"
         raise ValueError(f"cannot convert {quantity:~P} to {ureg.Unit(unit):~P}{needs}") from error
     except pint.errors.UndefinedUnitError as error:
-        raise ValueError(f"unknown unit {unit!r}") from error
+        raise ValueError(
+            f"cannot convert {quantity:~P} to {unit!r}: unknown unit; expected a unit such as"
+            f" {_EXAMPLE_UNITS}"
+        ) from error
 
 
 def format_quantity(quantity: pint.Quantity, digits: int = 3) -> str:

@@ -179,7 +179,7 @@ def test_pounds_to_kilograms_exact():
 
 def test_iu_is_not_mass():
     """IU has its own dimension: converting a dose to mg needs the product's named function."""
-    with pytest.raises(ValueError, match="cannot convert"):
+    with pytest.raises(ValueError, match="cannot convert 18 MIU to mg; .* use .*iu_to_mg"):
         convert(Q_(18, "MIU"), "mg")
     assert Q_(18, "MIU").to("IU").magnitude == 18_000_000
 
@@ -188,6 +188,12 @@ def test_mass_to_molar_needs_the_analyte():
     """A mass concentration is not turned into a molar one without the molar mass."""
     with pytest.raises(ValueError, match="needs the analyte"):
         convert("1 mg/dL", "umol/L")
+
+
+def test_unknown_target_unit_is_named_with_the_quantity():
+    """Converting to a unit that does not exist quotes the quantity and the unit."""
+    with pytest.raises(ValueError, match=r"cannot convert 1.9 mg/dL to 'blorp': unknown unit"):
+        convert("1.9 mg/dL", "blorp")
 
 
 def test_unknown_analyte_is_named():
