@@ -213,7 +213,10 @@ def parse_quantity(
     if isinstance(text, pint.Quantity):
         quantity = text
         if quantity._REGISTRY is not ureg:
-            raise ValueError(f"{text!r}: quantity comes from another unit registry")
+            raise ValueError(
+                f"{text!r}: quantity comes from another unit registry; expected one of"
+                " studylib.units.ureg (studylib.units.Q_)"
+            )
         shown = f"{quantity:~P}"
     else:
         if not isinstance(text, str):
