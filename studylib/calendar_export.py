@@ -23,6 +23,7 @@ RFC 5545 (iCalendar); the ``icalendar`` package.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -57,11 +58,21 @@ def plan_table(plan: TreatmentPlan) -> pd.DataFrame:
     return events
 
 
+def _write_atomically(path: Path, data: bytes) -> None:
+    # A file appears only when complete, so an interrupted batch leaves no half calendar.
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def plan_to_csv(plan: TreatmentPlan, path: str | Path | None = None) -> str:
     """The plan as CSV text (one row per event, with its rule); written to ``path`` if given."""
     text = plan_table(plan).to_csv(index=False, lineterminator="\n")
     if path is not None:
-        Path(path).write_text(text, encoding="utf-8")
+        _write_atomically(Path(path), text.encode("utf-8"))
     return text
 
 
@@ -193,5 +204,5 @@ def plan_to_ics(
     """The plan as the bytes of an .ics file; written to ``path`` if given."""
     data = plan_to_calendar(plan, stamp=stamp).to_ical()
     if path is not None:
-        Path(path).write_bytes(data)
+        _write_atomically(Path(path), data)
     return data

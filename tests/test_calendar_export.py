@@ -121,3 +121,12 @@ def test_csv_round_trip(plan, tmp_path):
     assert first_dose["amount"] == 43_200_000
     assert table["rule"].notna().all()
     assert plan_table(plan)["latest_at"].iloc[0] == "2024-02-28T00:00"
+
+
+def test_exports_leave_no_partial_file(tmp_path):
+    """Written files appear whole, with no temporary file left beside them."""
+    plan = plan_treatment("B", 21, "2024-03-18", "72 kg")
+    plan_to_ics(plan, tmp_path / "plan.ics")
+    plan_to_csv(plan, tmp_path / "plan.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.csv", "plan.ics"]
+    assert (tmp_path / "plan.csv").read_text(encoding="utf-8") == plan_to_csv(plan)
