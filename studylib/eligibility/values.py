@@ -180,9 +180,9 @@ def _lab(field: str) -> Callable[[object], tuple[float, str]]:
     return read
 
 
-def _date(value: object) -> pd.Timestamp:
-    expected = "an ISO 8601 date, such as 2024-03-04"
-    if isinstance(value, str) and not _ISO_DATE.match(value.strip()):
+def _timestamp(value: object, pattern: re.Pattern[str], expected: str) -> pd.Timestamp:
+    # Text must be ISO 8601 ("04/03/2024" is ambiguous); other values must convert.
+    if isinstance(value, str) and not pattern.match(value.strip()):
         raise ValueError(expected)
     try:
         stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
@@ -190,6 +190,11 @@ def _date(value: object) -> pd.Timestamp:
         raise ValueError(expected) from None
     if stamp is pd.NaT:
         raise ValueError(expected)
+    return stamp
+
+
+def _date(value: object) -> pd.Timestamp:
+    stamp = _timestamp(value, _ISO_DATE, "an ISO 8601 date, such as 2024-03-04")
     return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
 
 
@@ -201,15 +206,7 @@ def _datetime(value: object) -> pd.Timestamp:
         "an ISO 8601 date and time, such as 2024-03-04T08:00 (the"
         f" {_WINDOW_HOURS}-hour window needs the time)"
     )
-    if isinstance(value, str) and not _TIME_OF_DAY.match(value.strip()):
-        raise ValueError(expected)
-    try:
-        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ValueError(expected) from None
-    if stamp is pd.NaT:
-        raise ValueError(expected)
-    return stamp
+    return _timestamp(value, _TIME_OF_DAY, expected)
 
 
 def _text(value: object) -> str:
