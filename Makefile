@@ -30,7 +30,7 @@ demo: $(READY)
 
 test: $(READY)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --ignore=tests/notebooks --ignore=tests/fixtures tests notebooks
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --ignore=tests/notebooks --ignore=tests/fixtures --doctest-modules studylib tests notebooks
 
 lint: $(READY)
 	$(BIN)/ruff check .

@@ -29,13 +29,12 @@ import pandas as pd
 
 from studylib.dictionary import TABLES, Column, Table
 from studylib.errors import DataError, Problem
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol, protocol_for_folder, resolve_protocol
 from studylib.units import format_quantity, parse_quantities
+from studylib.vocabulary import YES_NO_EXPECTED, yes_no_series
 
-__all__ = ["Cohort", "load_cohort", "default_data_dir", "YES", "NO", "ID_PATTERN"]
+__all__ = ["Cohort", "load_cohort", "default_data_dir", "ID_PATTERN"]
 
-YES = frozenset({"y", "yes", "true", "1"})
-NO = frozenset({"n", "no", "false", "0"})
 #: Ids become folder names in batch outputs, so the pattern is also a safety rule.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -58,6 +57,8 @@ class Cohort:
     assessments: pd.DataFrame
     followup: pd.DataFrame
     notices: dict[str, str] = field(default_factory=dict)
+    #: The protocol the folder's data follow: its own ``protocol.toml``, else the bundled one.
+    protocol: Protocol = field(default_factory=lambda: resolve_protocol(None))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by file name."""
@@ -247,9 +248,16 @@ class _Checker:
     """Validates and converts one table's columns, recording problems by line."""
 
     def __init__(
-        self, table: Table, frame: pd.DataFrame, lines: list[int], problems: list, skip=()
+        self,
+        table: Table,
+        frame: pd.DataFrame,
+        lines: list[int],
+        problems: list,
+        protocol: Protocol,
+        skip=(),
     ):
         self.table = table
+        self.protocol = protocol
         self.skip = set(skip)
         self.frame = frame
         self.lines = lines
@@ -292,17 +300,14 @@ class _Checker:
                     "an id of letters, digits, '-' or '_' (at most 64 characters)",
                 )
             return raw.where(~empty, pd.NA).astype("string")
-        if kind == "choice":
-            bad = ~empty & ~raw.isin(column.allowed)
-            self.report(bad, column.name, "one of " + ", ".join(column.allowed))
+        if kind in ("choice", "arm"):
+            allowed = self.protocol.arm_codes if kind == "arm" else column.allowed
+            bad = ~empty & ~raw.isin(allowed)
+            self.report(bad, column.name, "one of " + ", ".join(allowed))
             return raw.where(~empty, pd.NA).astype("string")
         if kind == "yes_no":
-            lower = raw.str.lower()
-            bad = ~empty & ~lower.isin(YES | NO)
-            self.report(bad, column.name, "yes or no (Y/N, yes/no, true/false, 1/0)")
-            result = pd.Series(pd.NA, index=raw.index, dtype="boolean")
-            result[lower.isin(YES)] = True
-            result[lower.isin(NO)] = False
+            result, bad = yes_no_series(raw)
+            self.report(bad, column.name, YES_NO_EXPECTED)
             return result
         if kind in ("integer", "number"):
             numbers = pd.to_numeric(raw.where(~empty), errors="coerce")
@@ -401,7 +406,7 @@ _QUANTITY_EXAMPLES = {
 }
 
 
-def _load_table(folder: Path, table: Table, problems: list[Problem]) -> _Read:
+def _load_table(folder: Path, table: Table, problems: list[Problem], protocol: Protocol) -> _Read:
     path = folder / table.filename
     if not path.exists():
         read = _Read([c.name for c in table.columns])
@@ -428,7 +433,7 @@ def _load_table(folder: Path, table: Table, problems: list[Problem]) -> _Read:
                 "this required column is missing from the header",
             )
         )
-    checker = _Checker(table, frame, read.lines, problems, skip=read.unread_rows)
+    checker = _Checker(table, frame, read.lines, problems, protocol, skip=read.unread_rows)
     out = frame.copy()
     for column in table.columns:
         if column.name not in frame.columns:
@@ -464,7 +469,9 @@ def _problem(name: str, lines: dict, frame: pd.DataFrame, index, column: str, va
     )
 
 
-def _check_references(cohort: dict, lines: dict, problems: list[Problem]) -> None:
+def _check_references(
+    cohort: dict, lines: dict, problems: list[Problem], protocol: Protocol
+) -> None:
     """Rows that point to a patient or lesion that does not exist, and contradicting rows."""
     screened = set(cohort["screening"]["patient_id"].dropna())
     enrolled = set(cohort["randomization"]["patient_id"].dropna())
@@ -536,7 +543,7 @@ def _check_references(cohort: dict, lines: dict, problems: list[Problem]) -> Non
             )
     # The protocol's crossover gives arm A patients SBRT after progression; in arm B it would
     # be a typing error, and the response engine would look for a crossover that cannot exist.
-    origin = PROTOCOL.crossover.from_arm
+    origin = protocol.crossover.from_arm
     wrong_arm = _flag(randomization["crossover"]) & _flag(randomization["arm"] != origin)
     for index in wrong_arm[wrong_arm].index:
         problems.append(
@@ -558,20 +565,20 @@ def _flag(values: pd.Series) -> pd.Series:
     return values.astype("boolean").fillna(False).astype(bool)
 
 
-#: The unit each treatment's dose is written in (dosing.csv, column dose).
-_DOSE_UNITS = {
-    "il2": ("IU", "43.2 MIU", "an IL-2"),
-    "sbrt": ("Gy", format_quantity(PROTOCOL.sbrt.dose_per_fraction), "an SBRT"),
-}
-
-
-def _check_doses(cohort: dict, lines: dict, problems: list[Problem], reported: set) -> None:
+def _check_doses(
+    cohort: dict, lines: dict, problems: list[Problem], reported: set, protocol: Protocol
+) -> None:
     """An IL-2 dose must be an activity (IU) and an SBRT dose a radiation dose (Gy).
 
     A dose already reported as unreadable (``reported``: file, line, column) is not judged.
     """
     dosing = cohort["dosing"]
-    for treatment, (unit, example, row) in _DOSE_UNITS.items():
+    # The unit each treatment's dose is written in, with an example from the protocol.
+    units = {
+        "il2": ("IU", format_quantity(protocol.il2.vial_content), "an IL-2"),
+        "sbrt": ("Gy", format_quantity(protocol.sbrt.dose_per_fraction), "an SBRT"),
+    }
+    for treatment, (unit, example, row) in units.items():
         rows = dosing[_flag(dosing["treatment"] == treatment) & dosing["dose"].notna()]
         if rows.empty:
             continue
@@ -709,8 +716,13 @@ def _show(value) -> str | None:
     return value.isoformat(timespec="auto" if exact else "minutes")
 
 
-def load_cohort(path: str | Path | None = None, *, patients: Iterable[str] | None = None) -> Cohort:
-    """Read and validate a trial folder.
+def load_cohort(
+    path: str | Path | None = None,
+    *,
+    patients: Iterable[str] | None = None,
+    protocol: Protocol | None = None,
+) -> Cohort:
+    """Read and validate a trial folder, under its own protocol.
 
     Parameters
     ----------
@@ -721,31 +733,38 @@ def load_cohort(path: str | Path | None = None, *, patients: Iterable[str] | Non
         When given, only problems on these patients' rows, and problems with whole files,
         stop the load: a batch run uses this so that one patient's bad record fails that
         patient alone. Rows of other patients with problems are still loaded as read.
+    protocol
+        The protocol the data follow. Default: the folder's own ``protocol.toml`` when it has
+        one, else the bundled protocol (:func:`studylib.protocol.protocol_for_folder`).
 
     Returns
     -------
     Cohort
+        With ``.protocol``, the protocol the data were checked against.
 
     Raises
     ------
     DataError
         Listing every problem: file, line, column, value and what was expected.
+    ProtocolError
+        When the folder's ``protocol.toml`` is malformed (file, section and entry).
     FileNotFoundError
         When the folder does not exist.
     """
     folder = Path(path) if path is not None else default_data_dir()
     if not folder.is_dir():
         raise FileNotFoundError(f"no trial data folder at {folder}")
+    protocol = protocol_for_folder(folder) if protocol is None else resolve_protocol(protocol)
     problems: list[Problem] = []
-    reads = {name: _load_table(folder, table, problems) for name, table in TABLES.items()}
+    reads = {name: _load_table(folder, table, problems, protocol) for name, table in TABLES.items()}
     frames = {name: read.frame for name, read in reads.items()}
     notices = {name: read.notice for name, read in reads.items()}
     if all(read.readable for read in reads.values()):
         lines = {name: read.lines for name, read in reads.items()}
         across: list[Problem] = []
         reported = {(p.file, p.line, p.column) for p in problems}
-        _check_references(frames, lines, across)
-        _check_doses(frames, lines, across, reported)
+        _check_references(frames, lines, across, protocol)
+        _check_doses(frames, lines, across, reported, protocol)
         _check_order(frames, lines, across, reported)
         unread = set().union(*(read.unread_patients for read in reads.values()))
         problems += [p for p in across if p.patient_id not in unread]
@@ -760,4 +779,4 @@ def load_cohort(path: str | Path | None = None, *, patients: Iterable[str] | Non
             )
         )
         raise DataError(problems, context=str(folder))
-    return Cohort(path=folder, notices=notices, **frames)
+    return Cohort(path=folder, notices=notices, protocol=protocol, **frames)

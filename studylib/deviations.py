@@ -32,10 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from studylib.data import YES
 from studylib.protocol import PROTOCOL, WEEKDAYS
 from studylib.schedule import registry_phrase
 from studylib.units import parse_quantities
+from studylib.vocabulary import yes_no_series
 
 __all__ = ["DEVIATION_COLUMNS", "DEVIATION_KINDS", "DosingReview", "review_dosing"]
 
@@ -84,14 +84,6 @@ def _day(values: pd.Series) -> pd.Series:
     return values.dt.strftime("%a %Y-%m-%d").fillna("")
 
 
-def _yes(values: pd.Series) -> pd.Series:
-    """Yes/no as booleans, from the loader's nullable booleans or from Y/N text."""
-    if values.dtype == "boolean" or values.dtype == bool:
-        return values.fillna(False).astype(bool)
-    text = values.astype("string").str.strip().str.lower()
-    return text.isin(sorted(YES)).fillna(False).astype(bool)
-
-
 def _datetimes(values: pd.Series) -> pd.Series:
     """Datetimes from the loader's column, or from ISO text (an empty cell is missing)."""
     if not pd.api.types.is_datetime64_any_dtype(values):
@@ -115,7 +107,7 @@ def _prepare(dosing: pd.DataFrame, randomization: pd.DataFrame) -> pd.DataFrame:
     patients["arm"] = patients["arm"].astype(str)
     patients["enrollment_number"] = pd.to_numeric(patients["enrollment_number"]).astype("Int64")
     patients["crossed_over"] = (
-        _yes(randomization["crossover"]).to_numpy()
+        yes_no_series(randomization["crossover"])[0].fillna(False).to_numpy(dtype=bool)
         & (patients["arm"] == PROTOCOL.crossover.from_arm).to_numpy()
     )
     return rows.merge(patients, on="patient_id", how="left")

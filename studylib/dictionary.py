@@ -9,6 +9,7 @@ Kinds of column
 ``id``        an identifier: letters, digits, ``-`` and ``_`` only (it becomes a folder name)
 ``text``      free text
 ``choice``    one of ``allowed``
+``arm``       an arm code of the trial's protocol (``[[arms]]`` of its ``protocol.toml``)
 ``yes_no``    Y/N, yes/no, true/false, 1/0 (empty = missing)
 ``integer``   a whole number within ``minimum``..``maximum`` (``unique``: in one row only)
 ``number``    a real number within ``minimum``..``maximum``, in the unit named in the column
@@ -229,7 +230,7 @@ _RANDOMIZATION = Table(
     references=(("patient_id", "screening"),),
     columns=(
         Column("patient_id", "id", "Subject id", "USUBJID"),
-        Column("arm", "choice", "A: IL-2 monotherapy; B: SBRT + IL-2", "ARMCD", allowed=("A", "B")),
+        Column("arm", "arm", "Arm code, as the protocol's [[arms]] name it", "ARMCD"),
         Column(
             "enrollment_number",
             "integer",

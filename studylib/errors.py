@@ -1,14 +1,55 @@
-"""Errors that say what is wrong, where, and what was expected.
+"""The one family of errors: each says what is wrong, where, and what was expected.
 
-A :class:`DataError` collects every :class:`Problem` found in a trial folder so that a user
-fixes them all in one pass, instead of meeting them one at a time.
+Every error studylib raises on purpose derives from :class:`StudylibError`, so a caller (the
+batch, a notebook's parameters cell) can tell a message meant for people from a bug. Each is
+also a :class:`ValueError`, the contract of every public function that refuses its input.
+
+- :class:`DataError`: a trial folder's files; collects every :class:`Problem` found so that a
+  user fixes them all in one pass, instead of meeting them one at a time.
+- :class:`ProtocolError`: a protocol file with a missing entry, a bad unit or a number out of
+  range.
+- :class:`ResponseError`: response codes or lesion data the response engine cannot judge.
+- :class:`BatchError`: a batch request that cannot run.
+- :class:`SynthError`: a synthetic-cohort request the generator refuses.
+
+>>> issubclass(DataError, StudylibError) and issubclass(DataError, ValueError)
+True
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Problem", "DataError"]
+__all__ = [
+    "StudylibError",
+    "Problem",
+    "DataError",
+    "ProtocolError",
+    "ResponseError",
+    "BatchError",
+    "SynthError",
+]
+
+
+class StudylibError(ValueError):
+    """Base of every error studylib raises for people to read: the message says what to do."""
+
+
+class ProtocolError(StudylibError):
+    """The protocol file is malformed: a missing entry, a bad unit or a number out of range."""
+
+
+class ResponseError(StudylibError):
+    """Tumour-response input the engine cannot judge (an unknown response code, a lesion
+    table that contradicts itself)."""
+
+
+class BatchError(StudylibError):
+    """A batch request that cannot run; the message says what to change."""
+
+
+class SynthError(StudylibError):
+    """A request the generator refuses: it says why and what would be accepted."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +78,7 @@ class Problem:
         return f"{where}{shown}: {self.expected}{whose}"
 
 
-class DataError(ValueError):
+class DataError(StudylibError):
     """Invalid trial data. ``.problems`` lists every problem found, in file order."""
 
     def __init__(self, problems: list[Problem], context: str = "") -> None:

@@ -1,10 +1,14 @@
 """The protocol of NCT01416831 as frozen data, read from ``protocol.toml``.
 
 The TOML file beside this module is the only place where the trial's rules and numbers are
-written. :func:`load_protocol` parses it once, turns every quantity into a pint Quantity from
-:mod:`studylib.units`, checks that the numbers are in range, and returns a :class:`Protocol`
-of frozen dataclasses. Engines read ``PROTOCOL`` (or a protocol passed to them) and never
-hard-code a dose, a threshold or a day count.
+written. :func:`load_protocol` parses a protocol file, turns every quantity into a pint
+Quantity from :mod:`studylib.units`, checks that the numbers are in range, and returns a
+:class:`Protocol` of frozen dataclasses.
+
+The protocol is an argument: every public engine function takes ``protocol=`` and passes it
+down; ``None`` means the bundled file (:func:`resolve_protocol`). A trial folder may carry its
+own ``protocol.toml`` (:func:`protocol_for_folder`), which :func:`studylib.data.load_cohort`
+returns as ``Cohort.protocol``. No engine hard-codes a dose, a threshold or a day count.
 
 References
 ----------
@@ -14,6 +18,7 @@ outcomes); Eisenhauer et al. 2009 (RECIST 1.1); Proleukin label.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -24,6 +29,7 @@ from typing import Any
 
 import pint
 
+from studylib.errors import ProtocolError
 from studylib.units import parse_quantity
 
 __all__ = [
@@ -43,15 +49,17 @@ __all__ = [
     "Protocol",
     "ProtocolError",
     "load_protocol",
+    "resolve_protocol",
+    "protocol_for_folder",
+    "PROTOCOL_FILENAME",
     "PROTOCOL",
     "WEEKDAYS",
 ]
 
+#: The name of a trial folder's own protocol file.
+PROTOCOL_FILENAME = "protocol.toml"
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-class ProtocolError(ValueError):
-    """The protocol file is malformed: a missing entry, a bad unit or a number out of range."""
 
 
 @dataclass(frozen=True)
@@ -317,7 +325,21 @@ class Protocol:
     response: ResponseRules
     plausibility: Plausibility
     analysis: AnalysisRules
-    path: str
+    #: Where the protocol was read from, as shown in messages; not part of its content, so two
+    #: copies of one file compare equal.
+    path: str = field(compare=False)
+    #: SHA-256 of the file's bytes: the batch manifest records it, notebooks show it.
+    sha256: str = field(default="", compare=False)
+
+    @property
+    def name(self) -> str:
+        """``"NCT01416831 (studylib/protocol.toml)"``: the trial and the file, for reports."""
+        return f"{self.trial.get('nct_id', 'protocol')} ({self.path})"
+
+    @property
+    def arm_codes(self) -> tuple[str, ...]:
+        """The arms' codes in the file's order."""
+        return tuple(arm.code for arm in self.arms)
 
     def arm(self, code: str) -> Arm:
         """The arm with this code; a ``ValueError`` names the valid codes."""
@@ -523,13 +545,15 @@ def _eligibility(r: _Reader) -> EligibilityRules:
         )
         for c in r.get(s, "criteria", "eligibility")
     )
-    expected = [f"INCL{i:02d}" for i in range(1, 7)] + [f"EXCL{i:02d}" for i in range(1, 14)]
-    if [c.id for c in criteria] != expected:
-        raise ProtocolError(f"{r.path}: eligibility criteria must be {expected} in that order")
+    ids = [c.id for c in criteria]
+    if not criteria or len(set(ids)) != len(ids):
+        raise r.fail("eligibility", "criteria: expected at least one criterion, each id once")
     for c in criteria:
-        kind = "inclusion" if c.id.startswith("INCL") else "exclusion"
-        if c.kind != kind or not c.quote.strip():
-            raise r.fail(f"eligibility.criteria {c.id}", f"expected kind {kind!r} and a quote")
+        if c.kind not in ("inclusion", "exclusion") or not c.quote.strip() or not c.rule:
+            raise r.fail(
+                f"eligibility.criteria {c.id}",
+                "expected kind 'inclusion' or 'exclusion', a rule and the registry's quote",
+            )
     q = r.quantity
     rules = EligibilityRules(
         criteria=criteria,
@@ -631,13 +655,19 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
         Naming the file, the section and the entry that is missing or invalid.
     """
     if path is None:
-        source = resources.files("studylib") / "protocol.toml"
-        shown = "studylib/protocol.toml"
+        source = resources.files("studylib") / PROTOCOL_FILENAME
+        shown = f"studylib/{PROTOCOL_FILENAME}"
     else:
         source = Path(path)
         shown = str(path)
     try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
+        raw = source.read_bytes()
+    except OSError as error:
+        raise ProtocolError(f"{shown}: cannot be read ({error.strerror or error})") from error
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ProtocolError(f"{shown}: not UTF-8 text; save it as UTF-8") from error
     except tomllib.TOMLDecodeError as error:
         raise ProtocolError(f"{shown}: not valid TOML: {error}") from error
     r = _Reader(data, shown)
@@ -665,6 +695,7 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
             ),
             analysis=_analysis(r),
             path=shown,
+            sha256=hashlib.sha256(raw).hexdigest(),
         )
     except KeyError as error:
         raise ProtocolError(f"{shown}: missing section or entry {error}") from error
@@ -704,5 +735,38 @@ def _check_whole(r: _Reader, p: Protocol) -> None:
         raise r.fail("sbrt.fractionation", "expected fractions for every planned patient")
 
 
-#: The protocol shipped with studylib, loaded once at import.
+#: The protocol shipped with studylib, loaded once at import. Engines never read it: they take
+#: ``protocol=`` and call :func:`resolve_protocol`.
 PROTOCOL: Protocol = load_protocol()
+
+
+def resolve_protocol(protocol: Protocol | None) -> Protocol:
+    """``protocol``, or the bundled one when ``None``: how public functions default it.
+
+    >>> resolve_protocol(None) is PROTOCOL
+    True
+    >>> resolve_protocol("protocol.toml")
+    Traceback (most recent call last):
+    ...
+    TypeError: protocol= takes a Protocol (from studylib.load_protocol), not 'protocol.toml'
+    """
+    if protocol is None:
+        return PROTOCOL
+    if not isinstance(protocol, Protocol):
+        raise TypeError(
+            f"protocol= takes a Protocol (from studylib.load_protocol), not {protocol!r}"
+        )
+    return protocol
+
+
+def protocol_for_folder(folder: str | Path) -> Protocol:
+    """The protocol of a trial folder: its own ``protocol.toml`` if it has one, else the
+    bundled protocol.
+
+    Raises
+    ------
+    ProtocolError
+        When the folder's file is malformed (naming the file, section and entry).
+    """
+    own = Path(folder) / PROTOCOL_FILENAME
+    return load_protocol(own) if own.is_file() else PROTOCOL

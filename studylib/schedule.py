@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 import pint
 
-from studylib.data import YES
 from studylib.dosing import IL2Dose, il2_dose
 from studylib.protocol import PROTOCOL, WEEKDAYS, Fractionation
 from studylib.units import format_quantity
+from studylib.vocabulary import yes_no
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -871,7 +871,7 @@ def plan_for_patient(
     notes: list[str] = []
     il2 = dosing[dosing["treatment"] == "il2"]
     first_course = PROTOCOL.il2.cycles_in_first_course
-    crossed = _yes(randomization.get("crossover")) and arm == PROTOCOL.crossover.from_arm
+    crossed = bool(yes_no(randomization.get("crossover"))) and arm == PROTOCOL.crossover.from_arm
     first_crossover = PROTOCOL.crossover.first_cycle
 
     def scheduled(cycle: int):
@@ -910,13 +910,6 @@ def plan_for_patient(
         cross_start = _monday_of(cross_start, f"IL-2 cycle {first_crossover}", notes)
         plan = plan.combined_with(plan_crossover(number, cross_start, weight, patient_id=patient))
     return replace(plan, notes=tuple(notes) + plan.notes)
-
-
-def _yes(value) -> bool:
-    """A yes/no value of the trial folder (nullable boolean, or Y/N text)."""
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    return isinstance(value, str) and value.strip().lower() in YES
 
 
 def _monday_of(start: pd.Timestamp, what: str, notes: list[str]) -> pd.Timestamp:

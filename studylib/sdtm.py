@@ -3,9 +3,20 @@
 Users who hold their tumour data as SDTM (TU: tumour identification, TR: tumour results,
 RS: disease response) can run the RECIST engine on it:
 
->>> lesions, assessments = read_tumour_sdtm("tu.csv", "tr.csv", evaluator="INVESTIGATOR")
->>> responses = timepoint_responses(lesions, assessments)          # doctest: +SKIP
->>> rs = responses_to_rs(responses, studyid="STUDY1")              # doctest: +SKIP
+>>> tu = pd.DataFrame({"USUBJID": ["S1"], "TULNKID": ["T01"], "TUSTRESC": ["TARGET"],
+...                    "TULOC": ["LIVER"]})
+>>> tr = pd.DataFrame({"USUBJID": ["S1", "S1"], "TRLNKID": ["T01", "T01"],
+...                    "TRTESTCD": ["LDIAM", "LDIAM"], "TRSTRESN": ["40", "20"],
+...                    "VISIT": ["SCREENING", "WEEK 7"],
+...                    "TRDTC": ["2024-01-02", "2024-02-20"]})
+>>> lesions, assessments = read_tumour_sdtm(tu, tr)
+>>> lesions[["lesion_id", "role", "site"]].to_dict("records")
+[{'lesion_id': 'T01', 'role': 'target', 'site': 'liver'}]
+>>> assessments["diameter_mm"].tolist()
+[40.0, 20.0]
+
+With :func:`studylib.recist.timepoint_responses` (a -50% sum: PR) and
+:func:`responses_to_rs`, the response goes back out as SDTM RS.
 
 Mapping (SDTM IG 3.x oncology domains, RECIST 1.1 conventions of the CDISC oncology
 examples):

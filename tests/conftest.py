@@ -35,6 +35,26 @@ def external_dir() -> Path:
     return EXTERNAL
 
 
+VARIANT_PROTOCOL = REPO / "tests" / "fixtures" / "protocol_variant.toml"
+
+
+@pytest.fixture(scope="session")
+def variant_protocol():
+    """A test protocol differing from the bundled one in every number, weekday, count, limit,
+    arm code and criterion id the engines read (``tests/fixtures/protocol_variant.toml``)."""
+    from studylib.protocol import load_protocol
+
+    return load_protocol(VARIANT_PROTOCOL)
+
+
+@pytest.fixture(scope="session", params=["bundled", "variant"])
+def any_protocol(request):
+    """Each protocol file an engine test should follow: the bundled one and the variant."""
+    from studylib.protocol import PROTOCOL, load_protocol
+
+    return PROTOCOL if request.param == "bundled" else load_protocol(VARIANT_PROTOCOL)
+
+
 @pytest.fixture
 def tiny_trial(tmp_path: Path) -> Path:
     """A hand-written, valid three-patient trial folder (synthetic) to break in tests."""

@@ -228,7 +228,7 @@ def test_readings_of_the_ambiguous_record_are_written_down():
         ('weight_min = "30 kg"', 'weight_min = "400 kg"', "weight_min: expected below"),
         ('pft_exclusion_below = "70 %"', 'pft_exclusion_below = "170 %"', "pft_review_below"),
         ('hgb = "30 g/dL"', 'hgb = "5 g/dL"', r"hgb: expected above the threshold"),
-        ('kind = "exclusion"\nrule = "wbc"', 'kind = "inclusion"\nrule = "wbc"', "EXCL08"),
+        ('kind = "exclusion"\nrule = "wbc"', 'kind = "exklusion"\nrule = "wbc"', "EXCL08"),
         ('ratio = "1:1"', 'ratio = "one to one"', "expected 'n:m'"),
         ("planned_enrollment = 44", "planned_enrollment = 0", "planned_enrollment"),
         ('window = "7 day"', 'window = "7 kg"', r"\[assessments\]\.window"),

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studylib.errors import BatchError
+
 __all__ = [
     "BatchError",
     "PatientNotebook",
@@ -39,10 +41,6 @@ SCREENED_NOTEBOOKS = frozenset({"01_screening"})
 BATCH_PARAMETERS = {"interactive": False, "show_cohort_log": False}
 
 REQUIRED_PARAMETERS = ("patient_id", "data_dir")
-
-
-class BatchError(ValueError):
-    """A batch request that cannot run; the message says what to change."""
 
 
 def sha256_file(path: Path) -> str:

@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 import pint
 
-from studylib.data import NO, YES
 from studylib.dictionary import TABLES
 from studylib.errors import DataError, Problem
 from studylib.protocol import PROTOCOL
 from studylib.units import convert, parse_quantity
+from studylib.vocabulary import YES_NO_EXPECTED, yes_no
 
 __all__ = [
     "FILE",
@@ -99,13 +99,13 @@ def is_blank(value: object) -> bool:
 
 
 def _yes_no(value: object) -> bool:
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, Real) and float(value) in (0.0, 1.0):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in YES | NO:
-        return value.strip().lower() in YES
-    raise ValueError("yes or no (Y/N, yes/no, true/false, 1/0)")
+    try:
+        answer = yes_no(value)
+    except ValueError:
+        answer = None
+    if answer is None:
+        raise ValueError(YES_NO_EXPECTED)
+    return answer
 
 
 def _choice(field: str) -> Callable[[object], str]:

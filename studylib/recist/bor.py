@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from studylib.errors import DataError, Problem
+from studylib.vocabulary import BOR_ORDER, DISEASE_CONTROL, RESPONSE_CODES, SAME_DATE_ORDER
 
 __all__ = [
     "RESPONSE_CODES",
@@ -55,18 +56,8 @@ __all__ = [
     "protocol_bor_options",
 ]
 
-#: Timepoint response codes accepted in ``responses["response"]``.
-RESPONSE_CODES = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE", "ND")
-
-#: Best overall response categories, best first (admiralonco ``aval_resp`` order, plus ND).
-BOR_ORDER = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE", "ND", "MISSING")
-
-#: Several records on one date: the first of these wins (worst evaluable response first).
-SAME_DATE_ORDER = ("PD", "NON-CR/NON-PD", "SD", "PR", "CR", "NE", "ND")
-
 _RANK = {code: number for number, code in enumerate(BOR_ORDER, start=1)}
 _SD, _NE = _RANK["SD"], _RANK["NE"]
-_DISEASE_CONTROL = ("CR", "PR", "SD", "NON-CR/NON-PD")
 
 
 class CrThenPrWarning(UserWarning):
@@ -227,7 +218,7 @@ def best_overall_response(
     else:
         out["confirmed_by_date"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
     out["first_response_date"] = _first_date(records, records["confirmed"], refs)
-    benefit = records["code"].isin(_DISEASE_CONTROL) & records["sd_ok"]
+    benefit = records["code"].isin(DISEASE_CONTROL) & records["sd_ok"]
     out["disease_control_date"] = pd.concat(
         [out["first_response_date"], _first_date(records, benefit, refs)], axis=1
     ).min(axis=1)
@@ -316,7 +307,7 @@ def disease_control(bor: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``patient_id``, ``disease_control`` (``"Y"``/``"N"``), ``date``.
     """
-    control = bor["bor"].isin(_DISEASE_CONTROL)
+    control = bor["bor"].isin(DISEASE_CONTROL)
     return pd.DataFrame(
         {
             "patient_id": bor["patient_id"],

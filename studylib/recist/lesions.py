@@ -25,6 +25,13 @@ import pandas as pd
 from studylib.errors import DataError, Problem
 from studylib.protocol import Ruleset
 from studylib.recist.rulesets import thresholds
+from studylib.vocabulary import (
+    IMAGING_METHODS,
+    LESION_ROLES,
+    LESION_STATES,
+    YES_NO_EXPECTED,
+    yes_no_series,
+)
 
 __all__ = [
     "ROLES",
@@ -40,20 +47,12 @@ __all__ = [
     "baseline_problems",
 ]
 
-ROLES = ("target", "non_target", "new")
-#: The states each role may carry; an empty state is always allowed (target: measured;
-#: non-target and new: not evaluated).
-STATES = {
-    "target": ("too_small",),
-    "non_target": ("present", "absent", "unequivocal_progression"),
-    "new": ("equivocal", "unequivocal"),
-}
-METHODS = ("CT", "MRI", "PET")
+ROLES = LESION_ROLES
+STATES = LESION_STATES
+METHODS = IMAGING_METHODS
 
 _LESION_COLUMNS = ("patient_id", "lesion_id", "role", "site", "nodal", "irradiated")
 _ASSESSMENT_COLUMNS = ("patient_id", "lesion_id", "date", "diameter_mm", "state")
-_TRUE = {"y", "yes", "true", "1", "t"}
-_FALSE = {"n", "no", "false", "0", "f"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -115,15 +114,9 @@ def _boolean(
     series: pd.Series, frame: pd.DataFrame, name: str, column: str, problems: list[Problem]
 ) -> pd.Series:
     """Yes/no values as a nullable boolean Series (Y/N, yes/no, true/false, 1/0, bools)."""
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype("boolean")
-    text = _text(series, case="lower")
-    problems += _unknown(
-        text, _TRUE | _FALSE, frame, name, column, "expected Y or N (yes/no, true/false, 1/0)"
-    )
-    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    out[text.isin(_TRUE).fillna(False).astype(bool)] = True
-    out[text.isin(_FALSE).fillna(False).astype(bool)] = False
+    out, bad = yes_no_series(series)
+    text = _text(series)
+    problems += _unknown(text.where(bad), (), frame, name, column, f"expected {YES_NO_EXPECTED}")
     return out
 
 

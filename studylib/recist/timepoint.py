@@ -20,6 +20,7 @@ import pandas as pd
 from studylib.protocol import Ruleset
 from studylib.recist.lesions import irradiation_status, prepare_assessments, prepare_lesions
 from studylib.recist.rulesets import Thresholds, thresholds
+from studylib.vocabulary import NONTARGET_CODES, RESPONSE_CODES, TARGET_CODES
 
 __all__ = [
     "TARGET_CODES",
@@ -31,10 +32,8 @@ __all__ = [
     "best_percent_change",
 ]
 
-TARGET_CODES = ("CR", "PR", "SD", "PD", "NE", "ND")
-NONTARGET_CODES = ("CR", "NON-CR/NON-PD", "PD", "NE", "ND")
 NEW_LESION_CODES = ("none", "equivocal", "unequivocal")
-OVERALL_CODES = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE", "ND")
+OVERALL_CODES = RESPONSE_CODES
 
 #: Spellings accepted for the new-lesion argument of :func:`overall_response`.
 _NEW_ALIASES = {

@@ -19,15 +19,12 @@ import pandas as pd
 
 from studylib.data import load_cohort
 from studylib.dictionary import SYNTHETIC_NOTICE, TABLES
+from studylib.errors import SynthError
 
 __all__ = ["NOTICE_LINE", "SynthError", "check_output_folder", "csv_text", "write_tables"]
 
 NOTICE_LINE = f"# {SYNTHETIC_NOTICE}"
 _LEFT_ALONE = {"README.md"}
-
-
-class SynthError(ValueError):
-    """A request the generator refuses: it says why and what would be accepted."""
 
 
 def csv_text(frame: pd.DataFrame) -> str:
