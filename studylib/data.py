@@ -59,6 +59,9 @@ class Cohort:
     notices: dict[str, str] = field(default_factory=dict)
     #: The protocol the folder's data follow: its own ``protocol.toml``, else the bundled one.
     protocol: Protocol = field(default_factory=lambda: resolve_protocol(None))
+    #: What the load noticed without refusing the data (an absent optional column and what it
+    #: costs): shown by notebooks, the batch and the cohort table.
+    warnings: list[Problem] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by file name."""
