@@ -44,6 +44,9 @@ ureg.define("million_international_unit = 1e6 * international_unit = MIU")
 ureg.define("giga_per_liter = 1e9 / liter = G_per_L")
 ureg.define("thousand_per_microliter = 1e3 / microliter = K_per_uL")
 ureg.define("cell = 1 = cells")
+# Heart rate as wards chart it ("110 bpm", "110 beats/min"): a beat is a count, like a cell.
+ureg.define("beat = 1 = beats")
+ureg.define("beats_per_minute = beat / minute = bpm")
 ureg.formatter.default_format = "~P"
 pint.set_application_registry(ureg)
 Q_ = ureg.Quantity

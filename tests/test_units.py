@@ -267,3 +267,14 @@ def test_format_quantity_rounds_for_people():
     """Float noise is not shown to clinicians."""
     dose = Q_(600_000, "IU/kg") * Q_(72, "kg")
     assert format_quantity(dose.to("MIU")) == "43.2 MIU"
+
+
+@pytest.mark.parametrize("text", ["110 bpm", "110 beats/min", "110 /min"])
+def test_heart_rate_spellings_are_per_minute(text):
+    assert parse_quantity(text, "1/min").to("1/min").magnitude == pytest.approx(110)
+
+
+def test_vital_sign_units_parse():
+    assert parse_quantity("89 mmHg", "mmHg").magnitude == 89
+    assert parse_quantity("90 %", "percent").magnitude == 90
+    assert parse_quantity("0.16 L", "mL").to("mL").magnitude == pytest.approx(160)
