@@ -43,6 +43,7 @@ __all__ = [
     "Criterion",
     "EligibilityRules",
     "Ruleset",
+    "IRecistRules",
     "ResponseRules",
     "Plausibility",
     "AnalysisRules",
@@ -233,6 +234,25 @@ class Ruleset:
 
 
 @dataclass(frozen=True)
+class IRecistRules:
+    """iRECIST (Seymour et al., Lancet Oncol 2017): RECIST 1.1 with progression confirmed.
+
+    ``[response.irecist]`` of the protocol file: the ruleset whose measurements and thresholds
+    apply (``base_ruleset``), the further increase that confirms progression, the limits on new
+    target lesions and the window in which a scan confirms.
+    """
+
+    source: str
+    base_ruleset: str
+    confirm_min_increase: pint.Quantity
+    new_target_max: int
+    new_target_max_per_organ: int
+    confirmation_window_min: pint.Quantity
+    confirmation_window_max: pint.Quantity
+    quotes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ResponseRules:
     """How tumour response is judged, and when."""
 
@@ -248,6 +268,8 @@ class ResponseRules:
     quote: str
     reading: str
     readings: dict[str, str] = field(default_factory=dict)
+    #: ``[response.irecist]``; ``None`` when the protocol file has no such section.
+    irecist: IRecistRules | None = None
 
     def ruleset(self, name: str | None = None) -> Ruleset:
         """The ruleset called ``name`` (default: the protocol's default ruleset)."""
@@ -616,6 +638,26 @@ def _ruleset(r: _Reader, name: str, s: dict[str, Any]) -> Ruleset:
     )
 
 
+def _irecist(r: _Reader, s: dict[str, Any], rulesets: dict[str, Ruleset]) -> IRecistRules:
+    where = "response.irecist"
+    base = r.get(s, "base_ruleset", where)
+    if base not in rulesets:
+        raise r.fail(where, f"base_ruleset = {base!r}: expected one of {sorted(rulesets)}")
+    rules = IRecistRules(
+        source=r.get(s, "source", where),
+        base_ruleset=base,
+        confirm_min_increase=r.quantity(s, "confirm_min_increase", where, "mm"),
+        new_target_max=r.count(s, "new_target_max", where, 1, 50),
+        new_target_max_per_organ=r.count(s, "new_target_max_per_organ", where, 1, 50),
+        confirmation_window_min=r.quantity(s, "confirmation_window_min", where, "[time]"),
+        confirmation_window_max=r.quantity(s, "confirmation_window_max", where, "[time]"),
+        quotes={k: v.strip() for k, v in s.items() if k.startswith(("quote", "reading"))},
+    )
+    if rules.confirmation_window_min >= rules.confirmation_window_max:
+        raise r.fail(where, "confirmation_window_min: expected below confirmation_window_max")
+    return rules
+
+
 def _response(r: _Reader) -> ResponseRules:
     s = r.data["response"]
     rulesets = {name: _ruleset(r, name, body) for name, body in s["rulesets"].items()}
@@ -632,6 +674,7 @@ def _response(r: _Reader) -> ResponseRules:
         quote=r.get(s, "quote", "response"),
         reading=r.get(s, "reading", "response").strip(),
         readings={k: v.strip() for k, v in s.items() if k.startswith("reading_")},
+        irecist=_irecist(r, s["irecist"], rulesets) if "irecist" in s else None,
     )
     for name in (rules.default_ruleset, rules.primary_ruleset):
         try:

@@ -36,6 +36,10 @@ __all__ = [
     "BOR_ORDER",
     "SAME_DATE_ORDER",
     "DISEASE_CONTROL",
+    "IRECIST_CODES",
+    "IBOR_ORDER",
+    "IRECIST_SAME_DATE_ORDER",
+    "IRECIST_OF_RECIST",
 ]
 
 #: Spellings of yes and of no (compared after stripping blanks and lower-casing).
@@ -122,3 +126,21 @@ BOR_ORDER = (*RESPONSE_CODES, "MISSING")
 SAME_DATE_ORDER = ("PD", "NON-CR/NON-PD", "SD", "PR", "CR", "NE", "ND")
 #: Codes that count as disease control (RECIST 1.1 section 4.4, with the SD minimum).
 DISEASE_CONTROL = ("CR", "PR", "SD", "NON-CR/NON-PD")
+
+#: iRECIST timepoint response codes (Seymour et al. 2017, Table 2), best first; ND as in RECIST.
+IRECIST_CODES = ("iCR", "iPR", "iSD", "NON-iCR/NON-iUPD", "iUPD", "iCPD", "NE", "ND")
+#: iRECIST best overall response codes, best first (Seymour et al. 2017, Table 3, and
+#: admiralonco's iRECIST vignette): a confirmed progression is a definite result and ranks
+#: above one left unconfirmed. MISSING: no assessment at all.
+IBOR_ORDER = ("iCR", "iPR", "iSD", "NON-iCR/NON-iUPD", "iCPD", "iUPD", "NE", "ND", "MISSING")
+#: Which iRECIST code wins when two assessments share a date: the worse news first.
+IRECIST_SAME_DATE_ORDER = ("iCPD", "iUPD", "NON-iCR/NON-iUPD", "iSD", "iPR", "iCR", "NE", "ND")
+#: The iRECIST name of a RECIST 1.1 result that is not progression.
+IRECIST_OF_RECIST = {
+    "CR": "iCR",
+    "PR": "iPR",
+    "SD": "iSD",
+    "NON-CR/NON-PD": "NON-iCR/NON-iUPD",
+    "NE": "NE",
+    "ND": "ND",
+}
