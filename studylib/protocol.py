@@ -47,6 +47,8 @@ __all__ = [
     "ResponseRules",
     "Plausibility",
     "AnalysisRules",
+    "SafetyCriterion",
+    "SafetyRules",
     "Protocol",
     "ProtocolError",
     "load_protocol",
@@ -332,6 +334,149 @@ def _analysis(r: _Reader) -> AnalysisRules:
     )
 
 
+#: How a safety criterion acts on the next IL-2 dose, by its kind ([safety].criteria.kind).
+SAFETY_ACTIONS = {"relative": "hold", "withhold": "hold", "absolute": "stop", "discontinue": "stop"}
+_SAFETY_BOUNDS = ("at_least", "above", "below", "at_most")
+
+
+@dataclass(frozen=True)
+class SafetyCriterion:
+    """One dose-hold or dose-stop criterion (``[[safety.criteria]]``), quoted from its source.
+
+    ``kind`` is ``relative`` or ``withhold`` (hold the dose) or ``absolute`` or ``discontinue``
+    (stop the cycle). The bounds are inclusive as named: ``at_least`` (>=), ``above`` (>),
+    ``below`` (<), ``at_most`` (<=); a yes/no observation has ``when`` instead. With
+    ``change_from``, the bounds apply to the percent change from that observation.
+    """
+
+    id: str
+    label: str
+    observation: str
+    kind: str
+    source: str
+    quote: str
+    registry: bool
+    at_least: pint.Quantity | None = None
+    above: pint.Quantity | None = None
+    below: pint.Quantity | None = None
+    at_most: pint.Quantity | None = None
+    when: bool | None = None
+    change_from: str = ""
+    reading: str = ""
+
+    @property
+    def action(self) -> str:
+        """``"hold"`` or ``"stop"``."""
+        return SAFETY_ACTIONS[self.kind]
+
+    @property
+    def bounds(self) -> dict[str, pint.Quantity]:
+        """The bounds that are set, by name, in the order at_least, above, below, at_most."""
+        return {n: getattr(self, n) for n in _SAFETY_BOUNDS if getattr(self, n) is not None}
+
+
+@dataclass(frozen=True)
+class SafetyRules:
+    """Give, hold or stop the next IL-2 dose (``[safety]``): not from the registry."""
+
+    criteria: tuple[SafetyCriterion, ...]
+    relative_criteria_to_stop: int
+    relative_to_stop_source: str
+    relative_to_stop_quote: str
+    sources: dict[str, str]
+    reading: str
+    readings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def observations(self) -> tuple[str, ...]:
+        """Every observation a criterion reads (with baselines), in the file's order, once."""
+        keys = [k for c in self.criteria for k in (c.observation, c.change_from) if k]
+        return tuple(dict.fromkeys(keys))
+
+    def criterion(self, criterion_id: str) -> SafetyCriterion:
+        """The criterion with this id (``"REL-HR"``)."""
+        for item in self.criteria:
+            if item.id == criterion_id:
+                return item
+        raise KeyError(criterion_id)
+
+
+def _safety_criterion(r: _Reader, c: dict[str, Any], i: int, sources: dict) -> SafetyCriterion:
+    where = f"safety.criteria #{i + 1}"
+    kind = r.get(c, "kind", where)
+    if kind not in SAFETY_ACTIONS:
+        raise r.fail(where, f"kind = {kind!r}: expected one of {', '.join(SAFETY_ACTIONS)}")
+    if c.get("registry") is not False:
+        raise r.fail(where, "registry: expected false (these criteria are not from the registry)")
+    source = r.get(c, "source", where)
+    if source not in sources:
+        raise r.fail(where, f"source = {source!r}: expected a key of [safety.sources]")
+    change_from = c.get("change_from", "")
+    dim = "percent" if change_from else None
+    bounds = {n: r.quantity(c, n, where, dim, zero=True) for n in _SAFETY_BOUNDS if n in c}
+    when = c.get("when")
+    if (when is None) == (not bounds) or (when is not None and not isinstance(when, bool)):
+        raise r.fail(where, "expected bounds (at_least, above, below, at_most) or when = true")
+    units = {str(q.dimensionality) for q in bounds.values()}
+    if len(units) > 1:
+        raise r.fail(where, "the bounds must be in one kind of unit")
+    low = [q for n, q in bounds.items() if n in ("at_least", "above")]
+    high = [q for n, q in bounds.items() if n in ("below", "at_most")]
+    if len(low) > 1 or len(high) > 1 or (low and high and low[0] >= high[0]):
+        raise r.fail(where, "expected at most one lower and one upper bound, the lower below")
+    criterion = SafetyCriterion(
+        id=r.get(c, "id", where),
+        label=r.get(c, "label", where),
+        observation=r.get(c, "observation", where),
+        kind=kind,
+        source=sources[source],
+        quote=r.get(c, "quote", where),
+        registry=False,
+        when=when,
+        change_from=change_from,
+        reading=c.get("reading", "").strip(),
+        **bounds,
+    )
+    if not criterion.quote.strip() or not criterion.observation.isidentifier():
+        raise r.fail(where, "expected the source's quote and an observation name")
+    return criterion
+
+
+def _safety(r: _Reader) -> SafetyRules:
+    s = r.data["safety"]
+    if s.get("registry") is not False:
+        raise r.fail("safety", "registry: expected false (no dose rules are in the registry)")
+    sources = {k: v.strip() for k, v in r.get(s, "sources", "safety").items() if k != "source"}
+    criteria = tuple(
+        _safety_criterion(r, c, i, sources) for i, c in enumerate(r.get(s, "criteria", "safety"))
+    )
+    ids = [c.id for c in criteria]
+    if not criteria or len(set(ids)) != len(ids):
+        raise r.fail("safety", "criteria: expected at least one criterion, each id once")
+    kinds: dict[str, str] = {}
+    for c in criteria:
+        if c.when is not None:
+            kind = "yes/no"
+        elif c.change_from:
+            kind = f"change from {c.change_from}"
+        else:
+            kind = str(next(iter(c.bounds.values())).dimensionality)
+        if kinds.setdefault(c.observation, kind) != kind:
+            raise r.fail(f"safety.criteria {c.id}", f"{c.observation}: expected one kind of unit")
+    source = r.get(s, "relative_to_stop_source", "safety")
+    if source not in sources:
+        raise r.fail("safety", f"relative_to_stop_source = {source!r}: not in [safety.sources]")
+    return SafetyRules(
+        criteria=criteria,
+        relative_criteria_to_stop=r.count(s, "relative_criteria_to_stop", "safety", 1, 50),
+        relative_to_stop_source=sources[source],
+        relative_to_stop_quote=r.get(s, "relative_to_stop_quote", "safety"),
+        sources=sources,
+        reading=r.get(s, "reading", "safety").strip(),
+        readings={k: v.strip() for k, v in s.items() if k.endswith(("reading", "registry_quote"))},
+    )
+
+
 @dataclass(frozen=True)
 class Protocol:
     """The whole protocol: trial facts, arms, treatment, assessments, eligibility, response."""
@@ -352,6 +497,9 @@ class Protocol:
     path: str = field(compare=False)
     #: SHA-256 of the file's bytes: the batch manifest records it, notebooks show it.
     sha256: str = field(default="", compare=False)
+    #: Dose-hold and dose-stop criteria (``[safety]``, not from the registry); ``None`` for a
+    #: protocol file without that section.
+    safety: SafetyRules | None = None
 
     @property
     def name(self) -> str:
@@ -739,6 +887,7 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
             analysis=_analysis(r),
             path=shown,
             sha256=hashlib.sha256(raw).hexdigest(),
+            safety=_safety(r) if "safety" in data else None,
         )
     except KeyError as error:
         raise ProtocolError(f"{shown}: missing section or entry {error}") from error
