@@ -130,6 +130,8 @@ class SBRTRules:
     not_amenable_sites: tuple[str, ...]
     quote: str
     sites_quote: str
+    #: Site names that are lymph nodes (measured by short axis; one RECIST organ).
+    nodal_sites: tuple[str, ...] = ()
 
     def fractionation_for(self, enrollment_number: int) -> Fractionation:
         """The fractionation rule for an enrollment number (1-20: one, 21 on: two)."""
@@ -178,7 +180,11 @@ class AssessmentRules:
 
 @dataclass(frozen=True)
 class Criterion:
-    """One eligibility criterion in the registry's order, with its words."""
+    """One eligibility criterion in the registry's order, with its words.
+
+    ``options`` holds the criterion's other entries, the data its evaluator reads (a sister
+    trial's ``subtypes = ["clear_cell"]``, an agreement's ``field``).
+    """
 
     id: str
     kind: str
@@ -186,6 +192,7 @@ class Criterion:
     quote: str
     reading: str = ""
     label: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -632,17 +639,37 @@ def _sbrt(r: _Reader) -> SBRTRules:
         )
     _check_fractionation(r, fractionation, r.weekday(s, "last_fraction_weekday", "sbrt"))
     sites = r.get(s, "sites", "sbrt")
+    amenable = _names(r, sites, "amenable", "sbrt.sites")
+    not_amenable = _names(r, sites, "not_amenable", "sbrt.sites")
+    if set(amenable) & set(not_amenable):
+        raise r.fail("sbrt.sites", "a site cannot be both amenable and not_amenable")
+    nodal = _names(r, sites, "nodal", "sbrt.sites") if "nodal" in sites else ()
+    if not set(nodal) <= set(amenable) | set(not_amenable):
+        raise r.fail("sbrt.sites", "nodal: expected names listed as amenable or not_amenable")
     return SBRTRules(
         dose_per_fraction=r.quantity(s, "dose_per_fraction", "sbrt", "Gy"),
         max_treated_sites=r.count(s, "max_treated_sites", "sbrt", 1, 20),
         max_site_diameter=r.quantity(s, "max_site_diameter", "sbrt", "[length]"),
         last_fraction_weekday=r.weekday(s, "last_fraction_weekday", "sbrt"),
         fractionation=tuple(fractionation),
-        amenable_sites=tuple(r.get(sites, "amenable", "sbrt.sites")),
-        not_amenable_sites=tuple(r.get(sites, "not_amenable", "sbrt.sites")),
+        amenable_sites=amenable,
+        not_amenable_sites=not_amenable,
         quote=r.get(s, "quote", "sbrt"),
         sites_quote=r.get(sites, "quote", "sbrt.sites"),
+        nodal_sites=nodal,
     )
+
+
+def _names(r: _Reader, section: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A list of distinct site names ("chest_wall"), as the data spell them."""
+    value = r.get(section, key, where)
+    if not isinstance(value, list) or not all(
+        isinstance(n, str) and re.fullmatch(r"[a-z][a-z0-9_]*", n) for n in value
+    ):
+        raise r.fail(where, f"{key}: expected a list of names in lower case ('chest_wall')")
+    if len(set(value)) != len(value):
+        raise r.fail(where, f"{key}: a name is listed twice")
+    return tuple(value)
 
 
 def _check_fractionation(r: _Reader, rules: list[Fractionation], last_weekday: str) -> None:
@@ -702,19 +729,38 @@ def _assessments(r: _Reader) -> AssessmentRules:
     )
 
 
+_CRITERION_KEYS = ("id", "kind", "rule", "quote", "reading", "label")
+
+
+def _option(value: Any) -> bool:
+    """A criterion option is text, a number, true/false, or a list of text."""
+    if isinstance(value, list):
+        return all(isinstance(v, str) and v.strip() for v in value) and bool(value)
+    return isinstance(value, str | int | float | bool)
+
+
+def _criterion(r: _Reader, c: dict[str, Any]) -> Criterion:
+    options = {k: v for k, v in c.items() if k not in _CRITERION_KEYS}
+    for key, value in options.items():
+        if not _option(value):
+            raise r.fail(
+                f"eligibility.criteria {c.get('id')}",
+                f"{key} = {value!r}: expected text, a number, true/false or a list of text",
+            )
+    return Criterion(
+        id=c["id"],
+        kind=c["kind"],
+        rule=c["rule"],
+        quote=c["quote"],
+        reading=c.get("reading", ""),
+        label=c.get("label", ""),
+        options=options,
+    )
+
+
 def _eligibility(r: _Reader) -> EligibilityRules:
     s = r.data["eligibility"]
-    criteria = tuple(
-        Criterion(
-            id=c["id"],
-            kind=c["kind"],
-            rule=c["rule"],
-            quote=c["quote"],
-            reading=c.get("reading", ""),
-            label=c.get("label", ""),
-        )
-        for c in r.get(s, "criteria", "eligibility")
-    )
+    criteria = tuple(_criterion(r, c) for c in r.get(s, "criteria", "eligibility"))
     ids = [c.id for c in criteria]
     if not criteria or len(set(ids)) != len(ids):
         raise r.fail("eligibility", "criteria: expected at least one criterion, each id once")
