@@ -126,7 +126,12 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
 _GROUPED = re.compile(r"\s*[-+]?([1-9]\d{0,2}(?:,\d{3})+)(?![\d,])")
 _COMMA_IN_NUMBER = re.compile(r"\d,\d")
 
-_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+# Applied to stripped text. The unit is taken greedily to the end: a lazy unit followed by
+# optional spaces backtracked quadratically ("1 k" + 60,000 spaces + "g" took 13 s).
+_NUMBER = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)", re.DOTALL)
+_SPACES = re.compile(r"\s+")
+#: Longest text quoted whole in a message; longer text is cut and its length said.
+_QUOTED_MAX = 60
 
 
 def _without_thousands(text: str) -> str:
@@ -152,14 +157,21 @@ def _without_thousands(text: str) -> str:
     return text
 
 
+#: No clinical unit is longer; pint's parser recurses once per term, so a cell of a thousand
+#: words would exhaust the stack instead of being an unknown unit.
+_UNIT_MAX = 40
+
+
 @functools.lru_cache(maxsize=4096)
 def _unit(text: str) -> pint.Unit:
     # Parsing a unit costs ~100 µs; a cohort repeats a handful of spellings many times.
+    if len(text) > _UNIT_MAX:
+        raise ValueError(f"longer than any unit ({_UNIT_MAX} characters)")
     return ureg.Unit(text)
 
 
 def _normalise(text: str) -> str:
-    out = _without_thousands(text.strip())
+    out = _without_thousands(_SPACES.sub(" ", text.strip()))
     for pattern, replacement in _REWRITES:
         out = pattern.sub(replacement, out)
     return out.strip()
@@ -213,28 +225,31 @@ def parse_quantity(
     >>> parse_quantity("2900/uL").to("G_per_L").magnitude
     2.9
     """
+    _check_expected(text, expected)
     if isinstance(text, pint.Quantity):
         quantity = text
         if quantity._REGISTRY is not ureg:
             raise ValueError(
-                f"{text!r}: quantity comes from another unit registry; expected one of"
+                f"{_quote(text)}: quantity comes from another unit registry; expected one of"
                 " studylib.units.ureg (studylib.units.Q_)"
             )
-        shown = f"{quantity:~P}"
+        shown = _shown(quantity)
     else:
         if not isinstance(text, str):
             raise ValueError(
-                f"{text!r}: expected text with a number and a unit, such as '80 kg'"
+                f"{_quote(text)}: expected text with a number and a unit, such as '80 kg'"
                 f" (got a {type(text).__name__})"
             )
         shown = text
         try:
             normalised = _normalise(text)
         except ValueError as error:
-            raise ValueError(f"{text!r}: {error}") from None
-        match = _NUMBER.match(normalised)
-        if not match or not text.strip():
-            raise ValueError(f"{text!r}: expected a number followed by a unit, such as '80 kg'")
+            raise ValueError(f"{_quote(text)}: {error}") from None
+        match = _NUMBER.fullmatch(normalised)
+        if not match:
+            raise ValueError(
+                f"{_quote(text)}: expected a number followed by a unit, such as '80 kg'"
+            )
         number, unit = match.groups()
         if not unit:
             wanted = (
@@ -243,7 +258,7 @@ def parse_quantity(
                 else "such as '80 kg' or '0.9 mg/dL'"
             )
             raise ValueError(
-                f"{text!r}: the unit is missing; write the number with its unit, {wanted}"
+                f"{_quote(text)}: the unit is missing; write the number with its unit, {wanted}"
             )
         if unit.startswith("/"):
             unit = "1" + unit  # "2900/uL": a count per volume
@@ -262,23 +277,52 @@ def parse_quantity(
                 if expected and not str(expected).startswith("[")
                 else f"a unit such as {_EXAMPLE_UNITS}"
             )
-            raise ValueError(f"{text!r}: unknown unit {unit!r}; expected {wanted}") from error
+            raise ValueError(
+                f"{_quote(text)}: unknown unit {_quote(unit)}; expected {wanted}"
+            ) from error
         quantity = Q_(float(number), parsed_unit)
         if expected is not None and _is_enzyme_activity(expected):
             enzyme = _enzyme_iu(quantity)
             quantity = enzyme if _compatible(enzyme, expected) else quantity
     magnitude = quantity.magnitude
     if not isinstance(magnitude, Real) or not math.isfinite(magnitude):
-        raise ValueError(f"{shown!r}: the value is not a finite number; expected a number")
+        raise ValueError(f"{_quote(shown)}: the value is not a finite number; expected a number")
     if magnitude < 0 and not allow_negative:
         raise ValueError(
-            f"{shown!r}: a negative value is not a possible measurement; expected 0 or more"
+            f"{_quote(shown)}: a negative value is not a possible measurement; expected 0 or more"
         )
     if expected is not None and not _compatible(quantity, expected):
         raise ValueError(
-            f"{shown!r}: expected a quantity in {_describe(expected)}, got {quantity.units:~P}"
+            f"{_quote(shown)}: expected a quantity in {_describe(expected)},"
+            f" got {unit_label(quantity.units)}"
         )
     return quantity
+
+
+def _quote(text: object) -> str:
+    """``repr`` of what was written, cut to a readable length (a cell may hold a whole file)."""
+    shown = repr(text)
+    if len(shown) <= _QUOTED_MAX:
+        return shown
+    return f"{shown[: _QUOTED_MAX - 5]}...' ({len(str(text)):,} characters)"
+
+
+def _shown(quantity: pint.Quantity) -> str:
+    """A quantity as clinicians write it (``4.1 x10^9/L``, not ``4.1 G_per_L``)."""
+    return f"{quantity.magnitude:.15g} {unit_label(quantity.units)}"
+
+
+def _check_expected(text: object, expected: object) -> None:
+    """``expected`` must be a unit or a dimension of :data:`ureg`; say so, naming the input."""
+    if expected is None:
+        return
+    try:
+        _dimensionality(expected)
+    except (pint.errors.PintError, ValueError, TypeError, AttributeError, AssertionError):
+        raise ValueError(
+            f"{_quote(text)}: cannot be checked against expected={expected!r}, which is not a"
+            " unit (such as 'g/dL') or a dimension (such as '[mass]')"
+        ) from None
 
 
 _EXAMPLE_UNITS = "x10^9/L, /µL, K/uL, g/dL, g/L, mg/dL, µmol/L, U/L, kg, lb, cm, Gy or IU/kg"
@@ -389,10 +433,13 @@ def convert(
         ):
             needs = "; IU is an activity, not a mass: use studylib.dosing.iu_to_mg (the product's"
             needs += " IU per mg)"
-        raise ValueError(f"cannot convert {quantity:~P} to {ureg.Unit(unit):~P}{needs}") from error
+        raise ValueError(
+            f"cannot convert {_shown(quantity)} to {unit_label(unit)}{needs}"
+        ) from error
     except pint.errors.UndefinedUnitError as error:
         raise ValueError(
-            f"cannot convert {quantity:~P} to {unit!r}: unknown unit; expected a unit such as"
+            f"cannot convert {_shown(quantity)} to {_quote(unit)}: unknown unit; expected a unit"
+            " such as"
             f" {_EXAMPLE_UNITS}"
         ) from error
 
@@ -401,7 +448,7 @@ def format_quantity(quantity: pint.Quantity, digits: int = 3) -> str:
     """Show a quantity rounded for people: ``"43.2 MIU"`` rather than ``43.199999999999996``."""
     value = float(quantity.magnitude)
     text = f"{value:.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
-    return f"{text} {quantity.units:~P}"
+    return f"{text} {unit_label(quantity.units)}"
 
 
 def parse_quantities(

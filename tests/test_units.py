@@ -278,3 +278,45 @@ def test_vital_sign_units_parse():
     assert parse_quantity("89 mmHg", "mmHg").magnitude == 89
     assert parse_quantity("90 %", "percent").magnitude == 90
     assert parse_quantity("0.16 L", "mL").to("mL").magnitude == pytest.approx(160)
+
+
+@pytest.mark.parametrize("expected", ["nonsense", "[nonsense]", ["g/dL"], 5])
+def test_expected_that_is_not_a_unit_names_the_input(expected):
+    """A bad ``expected`` is a ValueError naming the text and the argument, not pint's error."""
+    with pytest.raises(ValueError, match=r"'1 kg': cannot be checked against expected=") as error:
+        parse_quantity("1 kg", expected)
+    assert not isinstance(error.value, pint.errors.PintError)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: parse_quantity("4 x10^9/L", "kg"),
+        lambda: parse_quantity(Q_(4, "G_per_L"), "kg"),
+        lambda: convert(Q_(4.1, "G_per_L"), "kg"),
+        lambda: convert(Q_(4.1, "kg"), "G_per_L"),
+    ],
+)
+def test_internal_unit_names_never_reach_a_message(call):
+    """Counts are shown as x10^9/L, the way they were written, never as 'G_per_L'."""
+    with pytest.raises(ValueError) as error:
+        call()
+    assert "G_per_L" not in str(error.value) and "x10^9/L" in str(error.value)
+
+
+def test_format_quantity_shows_counts_as_clinicians_write_them():
+    """A count formats as '4.1 x10^9/L'."""
+    assert format_quantity(Q_(4.1, "G_per_L")) == "4.1 x10^9/L"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1 k" + " " * 60_000 + "g", "1 " + " x" * 30_000, "1 mg/dL" + "\n" * 60_000 + "x"],
+)
+def test_a_huge_cell_is_an_error_quoted_short(text):
+    """A cell of tens of thousands of characters is read (see benchmarks/bench_units.py for
+    its speed) and refused with its start and length, not quoted whole nor a RecursionError."""
+    with pytest.raises(ValueError) as error:
+        parse_quantity(text, "mg/dL")
+    message = str(error.value)
+    assert f"({len(text):,} characters)" in message and len(message) < 400
