@@ -22,7 +22,7 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -296,6 +296,13 @@ class Plausibility:
     weight_max: pint.Quantity
     ecog_max: int
     max_age: pint.Quantity
+    #: The loader's limits; each is optional, so that an older trial folder's protocol.toml
+    #: still loads (the loader then warns that the limit is not checked).
+    earliest_date: date | None = None
+    il2_dose_max: pint.Quantity | None = None
+    sbrt_dose_max: pint.Quantity | None = None
+    lesion_diameter_max: pint.Quantity | None = None
+    reading: str = ""
 
 
 @dataclass(frozen=True)
@@ -913,7 +920,6 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
             Arm(code=a["code"], name=a["name"], receives_sbrt=a["receives_sbrt"], quote=a["quote"])
             for a in data["arms"]
         )
-        plaus = data["plausibility"]
         protocol = Protocol(
             trial=dict(data["trial"]),
             randomization_ratio=data["randomization"]["ratio"],
@@ -924,12 +930,7 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
             assessments=_assessments(r),
             eligibility=_eligibility(r),
             response=_response(r),
-            plausibility=Plausibility(
-                weight_min=r.quantity(plaus, "weight_min", "plausibility", "kg"),
-                weight_max=r.quantity(plaus, "weight_max", "plausibility", "kg"),
-                ecog_max=r.count(plaus, "ecog_max", "plausibility", 0, 10),
-                max_age=r.quantity(plaus, "max_age", "plausibility", "[time]"),
-            ),
+            plausibility=_plausibility(r, data["plausibility"]),
             analysis=_analysis(r),
             path=shown,
             sha256=hashlib.sha256(raw).hexdigest(),
@@ -939,6 +940,35 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
         raise ProtocolError(f"{shown}: missing section or entry {error}") from error
     _check_whole(r, protocol)
     return protocol
+
+
+def _plausibility(r: _Reader, s: dict[str, Any]) -> Plausibility:
+    where = "plausibility"
+
+    def optional(key: str, dim: str) -> pint.Quantity | None:
+        return r.quantity(s, key, where, dim) if key in s else None
+
+    earliest = s.get("earliest_date")
+    if earliest is not None:
+        try:
+            earliest = earliest if isinstance(earliest, date) else date.fromisoformat(earliest)
+        except (TypeError, ValueError):
+            raise r.fail(
+                where, f"earliest_date = {earliest!r}: expected a date, 1900-01-01"
+            ) from None
+        if earliest >= date.today():
+            raise r.fail(where, "earliest_date: expected a date in the past")
+    return Plausibility(
+        weight_min=r.quantity(s, "weight_min", where, "kg"),
+        weight_max=r.quantity(s, "weight_max", where, "kg"),
+        ecog_max=r.count(s, "ecog_max", where, 0, 10),
+        max_age=r.quantity(s, "max_age", where, "[time]"),
+        earliest_date=earliest,
+        il2_dose_max=optional("il2_dose_max", "[biological_activity]"),
+        sbrt_dose_max=optional("sbrt_dose_max", "Gy"),
+        lesion_diameter_max=optional("lesion_diameter_max", "[length]"),
+        reading=s.get("reading", "").strip(),
+    )
 
 
 def _check_whole(r: _Reader, p: Protocol) -> None:
@@ -969,6 +999,12 @@ def _check_whole(r: _Reader, p: Protocol) -> None:
         raise r.fail("plausibility", "max_age: expected above the minimum age")
     if p.plausibility.ecog_max < p.eligibility.max_ecog:
         raise r.fail("plausibility", "ecog_max: expected at least eligibility.max_ecog")
+    il2_top = p.plausibility.il2_dose_max
+    if il2_top is not None and il2_top < p.il2.dose_per_kg * p.plausibility.weight_max:
+        raise r.fail("plausibility", "il2_dose_max: expected at least dose_per_kg x weight_max")
+    sbrt_top = p.plausibility.sbrt_dose_max
+    if sbrt_top is not None and sbrt_top < p.sbrt.dose_per_fraction:
+        raise r.fail("plausibility", "sbrt_dose_max: expected at least [sbrt].dose_per_fraction")
     if p.sbrt.fractionation_for(enrollment).fractions < 1:
         raise r.fail("sbrt.fractionation", "expected fractions for every planned patient")
 

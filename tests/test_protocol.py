@@ -195,6 +195,18 @@ def test_plausibility_limits():
     p = PROTOCOL.plausibility
     assert (p.weight_min.to("kg").magnitude, p.weight_max.to("kg").magnitude) == (30, 300)
     assert p.ecog_max == 4 and p.max_age.to("year").magnitude == 120
+    assert str(p.earliest_date) == "1900-01-01" and f"{p.il2_dose_max:~P}" == "250.0 MIU"
+
+
+def test_loader_limits_are_optional(tmp_path):
+    """An older protocol file without the loader's limits still loads (they are then None)."""
+    text = PROTOCOL_FILE.read_text(encoding="utf-8")
+    start = text.index("earliest_date = ")
+    end = text.index('"""', text.index('reading = """', start) + 13) + 4
+    path = tmp_path / "protocol.toml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    p = load_protocol(path).plausibility
+    assert (p.earliest_date, p.il2_dose_max, p.sbrt_dose_max, p.lesion_diameter_max) == (None,) * 4
 
 
 def test_readings_of_the_ambiguous_record_are_written_down():
@@ -232,6 +244,11 @@ def test_readings_of_the_ambiguous_record_are_written_down():
         ('ratio = "1:1"', 'ratio = "one to one"', "expected 'n:m'"),
         ("planned_enrollment = 44", "planned_enrollment = 0", "planned_enrollment"),
         ('window = "7 day"', 'window = "7 kg"', r"\[assessments\]\.window"),
+        ('il2_dose_max = "250 MIU"', 'il2_dose_max = "150 MIU"', "dose_per_kg x weight_max"),
+        ('il2_dose_max = "250 MIU"', 'il2_dose_max = "250 mg"', r"\[plausibility\]\.il2_dose"),
+        ('sbrt_dose_max = "40 Gy"', 'sbrt_dose_max = "10 Gy"', "at least .*dose_per_fraction"),
+        ("earliest_date = 1900-01-01", "earliest_date = 2999-01-01", "a date in the past"),
+        ("earliest_date = 1900-01-01", 'earliest_date = "1900"', "expected a date, 1900-01-01"),
     ],
 )
 def test_protocol_numbers_are_validated_at_load(tmp_path, old, new, message):
