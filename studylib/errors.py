@@ -11,6 +11,8 @@ also a :class:`ValueError`, the contract of every public function that refuses i
 - :class:`ResponseError`: response codes or lesion data the response engine cannot judge.
 - :class:`BatchError`: a batch request that cannot run.
 - :class:`SynthError`: a synthetic-cohort request the generator refuses.
+- :class:`ParameterError`: a notebook parameter that is unknown, of the wrong type, or names
+  nothing in the data; shown in a notebook as its message alone, without a traceback.
 
 >>> issubclass(DataError, StudylibError) and issubclass(DataError, ValueError)
 True
@@ -19,6 +21,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = [
     "StudylibError",
@@ -28,7 +31,27 @@ __all__ = [
     "ResponseError",
     "BatchError",
     "SynthError",
+    "ParameterError",
+    "quote_value",
 ]
+
+#: Longest value quoted whole in a message; a longer one is cut and its length said (a cell
+#: of a badly exported file can hold the rest of the file).
+QUOTED_MAX = 60
+
+
+def quote_value(value: object) -> str:
+    """``repr`` of a value as written, cut to a readable length.
+
+    >>> quote_value("9 g")
+    "'9 g'"
+    >>> quote_value("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (100 characters)"
+    """
+    shown = repr(value)
+    if len(shown) <= QUOTED_MAX:
+        return shown
+    return f"{shown[: QUOTED_MAX - 5]}...{shown[0]} ({len(str(value)):,} characters)"
 
 
 class StudylibError(ValueError):
@@ -52,6 +75,19 @@ class SynthError(StudylibError):
     """A request the generator refuses: it says why and what would be accepted."""
 
 
+class ParameterError(StudylibError):
+    """A notebook parameter that is unknown, of the wrong type, or names nothing in the data.
+
+    IPython shows an exception's ``_render_traceback_`` instead of its traceback, and so do
+    papermill's and the batch's reports: the reader set a parameter and needs the sentence
+    saying which one and what to write, not the code that checked it.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        first, *rest = str(self).splitlines() or [""]
+        return [f"{type(self).__name__}: {first}", *rest]
+
+
 @dataclass(frozen=True)
 class Problem:
     """One bad value: where it is, what it is, and what was expected.
@@ -73,19 +109,38 @@ class Problem:
             where += f", line {self.line}"
         if self.column is not None:
             where += f", column {self.column!r}"
-        shown = "" if self.value is None else f": {self.value!r}"
+        shown = "" if self.value is None else f": {quote_value(self.value)}"
         whose = f" (patient {self.patient_id})" if self.patient_id else ""
         return f"{where}{shown}: {self.expected}{whose}"
 
 
 class DataError(StudylibError):
-    """Invalid trial data. ``.problems`` lists every problem found, in file order."""
+    """Invalid trial data. ``.problems`` lists every problem found, in file order.
 
-    def __init__(self, problems: list[Problem], context: str = "") -> None:
+    The message lists the first :attr:`SHOWN` problems and counts the others; ``report``, when
+    given, is the file that lists them all (the loader writes it), and the message says where.
+    """
+
+    #: Problems written in the message; a longer list is counted, and kept whole in .problems.
+    SHOWN = 40
+
+    def __init__(
+        self, problems: list[Problem], context: str = "", *, report: str | Path | None = None
+    ) -> None:
         self.problems = list(problems)
+        self.report = None if report is None else Path(report)
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in {context or 'the trial data'}"
-        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
+        lines = [f"  - {p}" for p in self.problems[: self.SHOWN]]
+        hidden = count - len(lines)
+        if hidden:
+            where = (
+                f"all {count} are listed in {self.report}"
+                if self.report is not None
+                else "all are in this error's .problems"
+            )
+            lines.append(f"  ... and {hidden} more problem{'s' if hidden != 1 else ''}: {where}")
+        super().__init__(head + ":\n" + "\n".join(lines))
 
     def for_patient(self, patient_id: str) -> list[Problem]:
         """The problems found on rows that belong to one patient."""

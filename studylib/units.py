@@ -24,6 +24,8 @@ from numbers import Real
 
 import pint
 
+from studylib.errors import quote_value as _quote
+
 __all__ = [
     "ureg",
     "Q_",
@@ -130,8 +132,6 @@ _COMMA_IN_NUMBER = re.compile(r"\d,\d")
 # optional spaces backtracked quadratically ("1 k" + 60,000 spaces + "g" took 13 s).
 _NUMBER = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)", re.DOTALL)
 _SPACES = re.compile(r"\s+")
-#: Longest text quoted whole in a message; longer text is cut and its length said.
-_QUOTED_MAX = 60
 
 
 def _without_thousands(text: str) -> str:
@@ -297,14 +297,6 @@ def parse_quantity(
             f" got {unit_label(quantity.units)}"
         )
     return quantity
-
-
-def _quote(text: object) -> str:
-    """``repr`` of what was written, cut to a readable length (a cell may hold a whole file)."""
-    shown = repr(text)
-    if len(shown) <= _QUOTED_MAX:
-        return shown
-    return f"{shown[: _QUOTED_MAX - 5]}...' ({len(str(text)):,} characters)"
 
 
 def _shown(quantity: pint.Quantity) -> str:

@@ -376,3 +376,27 @@ def test_unreadable_value_is_reported_once(tiny_trial):
     """A given dose with an unreadable time is one problem, not also 'time missing'."""
     _replace(tiny_trial, "dosing.csv", "2012-03-19T08:10", "19/03/2012 08:10")
     assert len(_problems(tiny_trial)) == 1
+
+
+def test_long_problem_lists_are_counted_and_long_values_cut():
+    """A message lists DataError.SHOWN problems and counts the rest; a huge value is cut."""
+    from studylib.errors import Problem
+
+    problems = [Problem("dosing.csv", n, "dose", "x" * 5000, "a dose") for n in range(2, 502)]
+    message = str(DataError(problems, "trial", report="/tmp/all.txt"))
+    assert message.count("\n  - ") == DataError.SHOWN
+    assert message.endswith(
+        f"... and {500 - DataError.SHOWN} more problems: all 500 are listed in /tmp/all.txt"
+    )
+    assert "(5,000 characters)" in message and len(message) < 200 * DataError.SHOWN
+
+
+def test_parameter_error_shows_its_message_without_a_traceback():
+    """IPython (and papermill's report) show ParameterError as its sentence alone."""
+    from studylib.errors import ParameterError
+
+    error = ParameterError("patientid is not a parameter of this notebook\nits parameters: x")
+    assert error._render_traceback_() == [
+        "ParameterError: patientid is not a parameter of this notebook",
+        "its parameters: x",
+    ]
