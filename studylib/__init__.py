@@ -47,6 +47,9 @@ _EXPORTS = {
     "best_overall_response": "studylib.recist",
     "objective_response": "studylib.recist",
     "disease_control": "studylib.recist",
+    # safety
+    "grade_lab": "studylib.safety",
+    "dose_decision": "studylib.safety",
     # cohort analysis
     "primary_endpoint": "studylib.analysis",
     "PrimaryEndpoint": "studylib.analysis",
