@@ -13,7 +13,7 @@ import math
 
 import pint
 
-from studylib.units import unit_label
+from studylib.units import format_quantity
 
 __all__ = ["show", "as_written", "equal", "beyond"]
 
@@ -22,12 +22,10 @@ __all__ = ["show", "as_written", "equal", "beyond"]
 _REL_TOL = 1e-9
 
 
-def show(quantity: pint.Quantity, digits: int = 4) -> str:
-    """``"75 x10^9/L"``, ``"2.1 mg/dL"``, ``"110 bpm"``: a value as clinicians write it."""
-    value = float(quantity.magnitude)
-    number = f"{value:.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
-    unit = unit_label(quantity.units)
-    return f"{number}{unit}" if unit == "%" else f"{number} {unit}"
+def show(quantity: pint.Quantity) -> str:
+    """``"75 x10^9/L"``, ``"2.1 mg/dL"``, ``"110 bpm"``: a value as clinicians write it, to the
+    four significant digits a laboratory reports."""
+    return format_quantity(quantity, 4)
 
 
 def as_written(text: object, quantity: pint.Quantity) -> str:
