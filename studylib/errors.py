@@ -8,7 +8,8 @@ also a :class:`ValueError`, the contract of every public function that refuses i
   user fixes them all in one pass, instead of meeting them one at a time.
 - :class:`ProtocolError`: a protocol file with a missing entry, a bad unit or a number out of
   range.
-- :class:`ResponseError`: response codes or lesion data the response engine cannot judge.
+- :class:`ResponseError`: response codes or lesion data the response engine cannot judge (a
+  :class:`DataError`, with its problems).
 - :class:`BatchError`: a batch request that cannot run.
 - :class:`SynthError`: a synthetic-cohort request the generator refuses.
 - :class:`ParameterError`: a notebook parameter that is unknown, of the wrong type, or names
@@ -60,11 +61,6 @@ class StudylibError(ValueError):
 
 class ProtocolError(StudylibError):
     """The protocol file is malformed: a missing entry, a bad unit or a number out of range."""
-
-
-class ResponseError(StudylibError):
-    """Tumour-response input the engine cannot judge (an unknown response code, a lesion
-    table that contradicts itself)."""
 
 
 class BatchError(StudylibError):
@@ -145,3 +141,25 @@ class DataError(StudylibError):
     def for_patient(self, patient_id: str) -> list[Problem]:
         """The problems found on rows that belong to one patient."""
         return [p for p in self.problems if p.patient_id == patient_id]
+
+
+class ResponseError(DataError):
+    """Tumour-response input the engine cannot judge (an unknown response code, a lesion
+    table that contradicts itself).
+
+    A :class:`DataError` of the response engine: ``.problems`` lists every bad value of a
+    table; a message alone (``ResponseError("...")``) is accepted for a single value.
+
+    >>> error = ResponseError([Problem("responses", None, "response", "iCR", "a RECIST code")])
+    >>> isinstance(error, DataError), len(error.problems)
+    (True, 1)
+    >>> ResponseError("unknown target response code 'XX'").problems
+    []
+    """
+
+    def __init__(self, problems: list[Problem] | str, context: str = "") -> None:
+        if isinstance(problems, str):
+            self.problems = []
+            StudylibError.__init__(self, problems)
+        else:
+            super().__init__(problems, context or "the response data")

@@ -7,7 +7,9 @@ definitions (``derive_param_bor`` / ``derive_param_confirmed_bor`` and the event
 ``R/response_sources.R``), which are the reference the conformance tests check against:
 
 * **SD minimum.** SD and NON-CR/NON-PD count only on or after ``reference + sd_min_days``
-  (inclusive); earlier they count as NE. CR, PR and PD count at any date.
+  (inclusive); earlier they count as NE. CR, PR and PD count at any date. The SD minimum,
+  the confirmation interval and the NE allowed between default to the protocol's
+  ``[response]`` (:func:`protocol_bor_options`).
 * **Confirmation** (``confirm=True``). A CR is confirmed by the first later CR at least
   ``confirm_min_days`` after it; a PR by the first later CR or PR at least that far. Every
   assessment after the response up to and including the confirming one must be CR or NE (for
@@ -42,7 +44,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from studylib.errors import DataError, Problem
+from studylib.errors import DataError, Problem, ResponseError
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.vocabulary import BOR_ORDER, DISEASE_CONTROL, RESPONSE_CODES, SAME_DATE_ORDER
 
 __all__ = [
@@ -64,26 +67,25 @@ class CrThenPrWarning(UserWarning):
     """A patient has a PR after a CR: the CR is probably wrong and should be queried."""
 
 
-def protocol_bor_options(protocol: Any = None) -> dict[str, int]:
+def protocol_bor_options(protocol: Protocol | None = None) -> dict[str, int]:
     """The trial's own settings for :func:`best_overall_response`, read from the protocol.
 
     Parameters
     ----------
     protocol
-        A :class:`studylib.protocol.Protocol`; default ``PROTOCOL``.
+        A :class:`studylib.protocol.Protocol`; default the bundled one.
 
     Returns
     -------
     dict
         ``sd_min_days`` (``[response].sd_min_interval``), ``confirm_min_days``
         (``[response].confirmation_interval``) and ``max_ne_between``, to pass as
-        ``best_overall_response(responses, refs, **protocol_bor_options())``. Whether
-        confirmation is required is the caller's choice (``confirm``): the protocol's reading
-        is that this randomised trial does not require it (RECIST 1.1 section 4.4).
+        ``best_overall_response(responses, refs, **protocol_bor_options())``; they are
+        also its defaults. Whether confirmation is required is the caller's choice
+        (``confirm``): the protocol's reading is that this randomised trial does not require
+        it (RECIST 1.1 section 4.4).
     """
-    if protocol is None:
-        from studylib.protocol import PROTOCOL as protocol
-    rules = protocol.response
+    rules = resolve_protocol(protocol).response
 
     def whole_days(quantity: Any, name: str) -> int:
         days = float(quantity.to("day").magnitude)
@@ -103,13 +105,14 @@ def best_overall_response(
     reference_dates: pd.Series | Mapping[str, Any],
     *,
     confirm: bool = False,
-    confirm_min_days: int = 28,
-    max_ne_between: int = 1,
+    confirm_min_days: int | None = None,
+    max_ne_between: int | None = None,
     accept_sd_between: bool = False,
-    sd_min_days: int = 42,
+    sd_min_days: int | None = None,
     cutoff_dates: pd.Series | Mapping[str, Any] | Any = None,
     pd_cutoff: bool = True,
     missing_as_ne: bool = False,
+    protocol: Protocol | None = None,
 ) -> pd.DataFrame:
     """Best overall response of every patient, unconfirmed or confirmed (RECIST 1.1 4.4).
 
@@ -126,13 +129,16 @@ def best_overall_response(
     confirm
         Require confirmation of CR and PR (RECIST 1.1 Table 3).
     confirm_min_days
-        Minimum days between a response and its confirming assessment (inclusive).
+        Minimum days between a response and its confirming assessment (inclusive); default
+        the protocol's ``[response].confirmation_interval``.
     max_ne_between
-        NE assessments allowed between a response and its confirmation.
+        NE assessments allowed between a response and its confirmation; default the
+        protocol's ``[response].max_ne_between``.
     accept_sd_between
         Allow one SD between a PR and its confirmation.
     sd_min_days
-        SD and NON-CR/NON-PD count only on or after ``reference + sd_min_days`` days.
+        SD and NON-CR/NON-PD count only on or after ``reference + sd_min_days`` days; default
+        the protocol's ``[response].sd_min_interval``.
     cutoff_dates
         A date for everyone, or per patient (Series or dict; a patient left out, or with an
         empty date, has no cut-off). Assessments after it are not counted.
@@ -140,6 +146,9 @@ def best_overall_response(
         Do not count assessments after the first PD.
     missing_as_ne
         A patient without assessments gets NE instead of MISSING.
+    protocol
+        The :class:`~studylib.protocol.Protocol` whose ``[response]`` gives the defaults
+        (default: the bundled one).
 
     Returns
     -------
@@ -161,15 +170,23 @@ def best_overall_response(
     Raises
     ------
     ValueError
-        (a :class:`studylib.errors.DataError`) listing every problem: missing columns,
-        unknown or empty response codes, unreadable dates, patients without a reference
-        date, invalid options.
+        A :class:`studylib.errors.ResponseError` (a ``DataError``) listing every problem of
+        ``responses``: missing columns, unknown or empty response codes, unreadable dates,
+        patients without a reference date; a :class:`~studylib.errors.DataError` for invalid
+        options or dates per patient.
 
     Warns
     -----
     CrThenPrWarning
         Naming the patients with a PR after a CR.
     """
+    defaults = protocol_bor_options(protocol)
+    if confirm_min_days is None:
+        confirm_min_days = defaults["confirm_min_days"]
+    if max_ne_between is None:
+        max_ne_between = defaults["max_ne_between"]
+    if sd_min_days is None:
+        sd_min_days = defaults["sd_min_days"]
     _check_options(
         confirm_min_days=confirm_min_days,
         max_ne_between=max_ne_between,
@@ -383,7 +400,7 @@ def _read_responses(responses: pd.DataFrame, refs: pd.Series) -> pd.DataFrame:
         column = "overall_response"
     missing = [c for c in ("patient_id", "date", column) if c not in responses.columns]
     if missing:
-        raise DataError(
+        raise ResponseError(
             [Problem("responses", None, c, None, "this column is required") for c in missing],
             "responses",
         )
@@ -437,7 +454,7 @@ def _read_responses(responses: pd.DataFrame, refs: pd.Series) -> pd.DataFrame:
             )
         )
     if problems:
-        raise DataError(problems, "responses")
+        raise ResponseError(problems, "responses")
     records["code"] = records["code"].astype("str")
     return records
 

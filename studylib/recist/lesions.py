@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from studylib.errors import DataError, Problem
-from studylib.protocol import Ruleset
-from studylib.recist.rulesets import thresholds
+from studylib.protocol import Protocol, Ruleset, resolve_protocol
+from studylib.recist.rulesets import Thresholds, thresholds
 from studylib.vocabulary import (
     IMAGING_METHODS,
     LESION_ROLES,
@@ -411,7 +411,12 @@ def irradiation_status(
 # Measurability and the baseline lesion table
 
 
-def measurability(diameter_mm, nodal, ruleset: str | Ruleset | None = "recist1.1") -> np.ndarray:
+def measurability(
+    diameter_mm,
+    nodal,
+    ruleset: str | Ruleset | None = None,
+    protocol: Protocol | None = None,
+) -> np.ndarray:
     """The measurability category of lesions from their baseline diameter (RECIST 1.1 §3.1).
 
     Parameters
@@ -421,7 +426,9 @@ def measurability(diameter_mm, nodal, ruleset: str | Ruleset | None = "recist1.1
     nodal
         Whether each lesion is a lymph node.
     ruleset
-        The ruleset whose size limits apply.
+        The ruleset whose size limits apply (default: the protocol's default ruleset).
+    protocol
+        The protocol holding the ruleset (default: the bundled one).
 
     Returns
     -------
@@ -431,7 +438,10 @@ def measurability(diameter_mm, nodal, ruleset: str | Ruleset | None = "recist1.1
         non-target only); ``normal_node`` (node below the pathological size: not a lesion);
         ``not_measured``.
     """
-    t = thresholds(ruleset)
+    return _measurability(diameter_mm, nodal, thresholds(ruleset, protocol))
+
+
+def _measurability(diameter_mm, nodal, t: Thresholds) -> np.ndarray:
     d = np.asarray(pd.to_numeric(pd.Series(diameter_mm), errors="coerce"), dtype=float)
     n = np.asarray(nodal, dtype=bool)
     return np.select(
@@ -461,10 +471,14 @@ def lesion_table(
     lesions: pd.DataFrame,
     assessments: pd.DataFrame,
     *,
-    ruleset: str | Ruleset | None = "recist1.1",
-    exclude_irradiated: bool = True,
+    ruleset: str | Ruleset | None = None,
+    exclude_irradiated: bool | None = None,
+    protocol: Protocol | None = None,
 ) -> pd.DataFrame:
     """One row per lesion at baseline: what it is and whether it counts for the response.
+
+    ``ruleset`` defaults to the protocol's default ruleset and ``exclude_irradiated`` to its
+    ``[response].exclude_irradiated`` (``protocol``: default the bundled one).
 
     Returns
     -------
@@ -475,7 +489,10 @@ def lesion_table(
         ``none``/``excluded``/``censored`` (see :func:`irradiation_status`) and
         ``in_response`` says whether the lesion enters the timepoint responses.
     """
-    t = thresholds(ruleset)
+    protocol = resolve_protocol(protocol)
+    t = thresholds(ruleset, protocol)
+    if exclude_irradiated is None:
+        exclude_irradiated = protocol.response.exclude_irradiated
     les = prepare_lesions(lesions)
     asm = prepare_assessments(assessments, les)
     rows = _baseline_rows(les, asm)
@@ -483,7 +500,7 @@ def lesion_table(
         rows["diameter_mm"].notna() | (rows["state"] != "too_small"), t.too_small_default_mm
     )
     rows["baseline_mm"] = measured.astype(float)
-    rows["measurability"] = measurability(rows["baseline_mm"], rows["nodal"], t.name)
+    rows["measurability"] = _measurability(rows["baseline_mm"], rows["nodal"], t)
     status = irradiation_status(les, asm)
     rows["irradiation"] = status["irradiation"].to_numpy()
     rows["censored_from"] = status["censored_from"].to_numpy()
@@ -510,7 +527,8 @@ def lesion_measurements(
     lesions: pd.DataFrame,
     assessments: pd.DataFrame,
     *,
-    ruleset: str | Ruleset | None = "recist1.1",
+    ruleset: str | Ruleset | None = None,
+    protocol: Protocol | None = None,
 ) -> pd.DataFrame:
     """Each target lesion's diameter at every date, with its change from its own baseline.
 
@@ -523,9 +541,10 @@ def lesion_measurements(
         ``patient_id, lesion_id, date, site, nodal, irradiated, diameter_mm`` (too small to
         measure replaced by the ruleset's default), ``baseline_mm``, ``pct_change_baseline``
         (missing when the lesion's baseline is 0 mm) and ``days_from_baseline`` (from the
-        patient's baseline).
+        patient's baseline). The too-small size is the ruleset's (default: the protocol's
+        default ruleset; ``protocol`` default: the bundled one).
     """
-    t = thresholds(ruleset)
+    t = thresholds(ruleset, protocol)
     les = prepare_lesions(lesions)
     asm = prepare_assessments(assessments, les)
     rows = asm[asm["role"] == "target"].copy()
@@ -564,12 +583,15 @@ def baseline_problems(
     lesions: pd.DataFrame,
     assessments: pd.DataFrame,
     *,
-    ruleset: str | Ruleset | None = "recist1.1",
-    exclude_irradiated: bool = True,
+    ruleset: str | Ruleset | None = None,
+    exclude_irradiated: bool | None = None,
+    protocol: Protocol | None = None,
 ) -> pd.DataFrame:
     """What RECIST does not allow at baseline, one row per finding; the data are not changed.
 
-    Checks (RECIST 1.1 §3; limits from the ruleset in ``protocol.toml``):
+    Checks (RECIST 1.1 §3; limits from the ruleset, default the protocol's default ruleset;
+    ``exclude_irradiated`` default ``[response].exclude_irradiated``; ``protocol`` default
+    the bundled one):
 
     - ``target_not_measured``: a target lesion without a baseline diameter.
     - ``target_too_small``: a non-nodal target below the measurable size, or recorded as
@@ -592,7 +614,10 @@ def baseline_problems(
         ``patient_id, lesion_id, check, severity, value_mm, message``; ``severity`` is
         ``error`` (breaks a RECIST rule), ``warning`` (needs a look) or ``note``.
     """
-    t = thresholds(ruleset)
+    protocol = resolve_protocol(protocol)
+    t = thresholds(ruleset, protocol)
+    if exclude_irradiated is None:
+        exclude_irradiated = protocol.response.exclude_irradiated
     les = prepare_lesions(lesions)
     asm = prepare_assessments(assessments, les)
     rows = _baseline_rows(les, asm)

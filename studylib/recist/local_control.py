@@ -1,7 +1,7 @@
 """Local control of irradiated (SBRT) lesions, assessed apart from the primary response.
 
 The paper applied RECIST 1.1 to non-irradiated lesions; the irradiated ones are followed here,
-each on its own, with the primary ruleset's thresholds (``protocol.toml``
+each on its own, with the primary ruleset's thresholds (the protocol's
 ``[response].reading_local_control``; RECIST itself defines no per-lesion response):
 
 - reference: the lesion's last scan on or before its irradiation date (the first scan when
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, Ruleset
+from studylib.protocol import Protocol, Ruleset, resolve_protocol
 from studylib.recist.lesions import prepare_assessments, prepare_lesions
 from studylib.recist.rulesets import thresholds
 from studylib.recist.timepoint import _at_least, _at_most, _percent
@@ -40,6 +40,7 @@ def local_control(
     *,
     ruleset: str | Ruleset | None = None,
     until: pd.Series | Mapping[str, Any] | None = None,
+    protocol: Protocol | None = None,
 ) -> pd.DataFrame:
     """The local response of each irradiated lesion at each scan after its reference scan.
 
@@ -51,6 +52,9 @@ def local_control(
         Default: the protocol's primary ruleset.
     until
         Optional last date to count per patient (e.g. the end of the first course).
+    protocol
+        The :class:`~studylib.protocol.Protocol` holding the ruleset (default: the bundled
+        one).
 
     Returns
     -------
@@ -60,7 +64,8 @@ def local_control(
         pct_change_reference, change_nadir_mm, pct_change_nadir, state, local_response,
         reason``.
     """
-    t = thresholds(ruleset or PROTOCOL.response.primary_ruleset)
+    protocol = resolve_protocol(protocol)
+    t = thresholds(ruleset or protocol.response.primary_ruleset, protocol)
     les = prepare_lesions(lesions)
     les = les[les["irradiated"] & les["role"].isin(["target", "non_target"])]
     rows = assessments[

@@ -4,16 +4,19 @@
 (irradiated lesions marked), the baseline checks, each timepoint of the primary analysis window
 with its sums, changes and responses, the best overall response with its reason, the crossover
 response for an arm A patient who crossed over, and the local control of SBRT-treated lesions.
-The rules live in the layers it calls; this module only chooses the protocol's dates:
+The rules live in the layers it calls, under the cohort's own protocol (``cohort.protocol``).
+The best responses come from the same functions as the cohort analysis's
+(:func:`~studylib.recist.variants.primary_best_response` and
+:func:`~studylib.recist.variants.crossover_best_response`), so a patient's response here is
+always the one the analysis counts:
 
-- reference date of the best response: the first IL-2 dose (randomisation when never dosed),
-  as in :func:`studylib.analysis.endpoints.primary_endpoint`;
+- reference date of the best response: the first IL-2 dose (randomisation when never dosed);
 - primary window: up to week ``primary_timepoint_week`` plus the window, and for a crossover
-  patient no later than the first crossover SBRT fraction
-  (:func:`~studylib.recist.variants.primary_cutoffs`); crossover window from the first IL-2
-  dose of cycle 3 (:func:`~studylib.recist.variants.crossover_response`);
-- best response options: the protocol's (``protocol_bor_options``), unconfirmed (randomised
-  trial, ``[response].reading``), with the cut-off at the first progression.
+  patient no later than the first crossover SBRT fraction when
+  ``[analysis].primary_excludes_crossover`` says so; crossover window from the first IL-2
+  dose of the crossover course;
+- best response options: the protocol's, unconfirmed (randomised trial,
+  ``[response].reading``), with the cut-off at the first progression.
 """
 
 from __future__ import annotations
@@ -23,17 +26,11 @@ from typing import Any
 
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, Ruleset
+from studylib.protocol import Ruleset
 from studylib.recist.lesions import baseline_problems, lesion_measurements, lesion_table
 from studylib.recist.local_control import local_control, local_control_summary
 from studylib.recist.rulesets import get_ruleset
-from studylib.recist.variants import (
-    crossover_response,
-    crossover_sbrt_starts,
-    cycle_starts,
-    primary_cutoffs,
-    primary_response,
-)
+from studylib.recist.variants import crossover_best_response, primary_best_response
 
 __all__ = ["PatientResponse", "patient_response"]
 
@@ -52,7 +49,8 @@ class PatientResponse:
         First IL-2 dose and the last date of the primary window (``NaT`` when never dosed).
     crossover_sbrt
         First crossover SBRT fraction (``NaT`` otherwise); when it comes before the end of the
-        primary window, the window ends that day.
+        primary window and ``[analysis].primary_excludes_crossover`` is true, the window ends
+        that day.
     lesions, problems
         :func:`~studylib.recist.lesions.lesion_table` and
         :func:`~studylib.recist.lesions.baseline_problems` (``None`` without lesions).
@@ -63,7 +61,8 @@ class PatientResponse:
     bor
         Best overall response: a dict with ``bor``, ``date`` and ``reason``.
     crossover_start, crossover_timepoints, crossover_bor
-        First IL-2 dose of cycle 3 and the crossover response (``None``/empty otherwise).
+        First IL-2 dose of the crossover course and the crossover response (``None``/empty
+        otherwise).
     local_control, local_summary
         Each irradiated lesion per scan, and per lesion (``None`` without one).
     """
@@ -87,22 +86,21 @@ class PatientResponse:
     local_summary: pd.DataFrame | None
 
 
-def _best(timepoints: pd.DataFrame, patient_id: str, reference, cutoff) -> dict[str, Any]:
-    from studylib.recist.bor import best_overall_response, protocol_bor_options
+#: The best response of a patient never randomised, who is not in any analysis.
+_NOT_RANDOMISED = {
+    "bor": "MISSING",
+    "date": pd.NaT,
+    "reason": "never randomised: not in the analysis",
+}
 
-    options = protocol_bor_options()
-    responses = timepoints.loc[
-        timepoints["overall_response"].notna(), ["patient_id", "date", "overall_response"]
-    ].rename(columns={"overall_response": "response"})
-    best = best_overall_response(
-        responses,
-        pd.Series({patient_id: reference}),
-        confirm=False,
-        sd_min_days=options["sd_min_days"],
-        cutoff_dates=None if pd.isna(cutoff) else pd.Series({patient_id: cutoff}),
-        pd_cutoff=True,
-    ).iloc[0]
-    return {"bor": best["bor"], "date": best["date"], "reason": best["reason"]}
+
+def _no_measurements() -> pd.DataFrame:
+    return pd.DataFrame(columns=["patient_id", "lesion_id", "days_from_baseline"])
+
+
+def _chosen(patients: pd.DataFrame, patient_id: str) -> dict[str, Any]:
+    row = patients.loc[patients["patient_id"] == patient_id].iloc[0]
+    return {"bor": row["bor"], "date": row["date"], "reason": row["reason"]}
 
 
 def patient_response(
@@ -113,7 +111,7 @@ def patient_response(
     Parameters
     ----------
     cohort
-        A :class:`studylib.data.Cohort`.
+        A :class:`studylib.data.Cohort`; its ``protocol`` gives every rule.
     patient_id
         The patient (``KeyError`` naming similar ids when unknown).
     ruleset
@@ -123,74 +121,78 @@ def patient_response(
     -------
     PatientResponse
     """
-    rules = get_ruleset(ruleset or PROTOCOL.response.primary_ruleset)
+    protocol = cohort.protocol
+    rules = get_ruleset(ruleset or protocol.response.primary_ruleset, protocol)
     rows = cohort.patient(patient_id)
     lesions, assessments = rows["lesions"], rows["assessments"]
     randomization = rows["randomization"]
-    arm = None if randomization.empty else str(randomization["arm"].iloc[0])
-    crossover = not randomization.empty and bool(
-        randomization["crossover"].fillna(False).astype(bool).iloc[0]
-    )
-    first_dose = cycle_starts(rows["dosing"], 1).get(patient_id, pd.NaT)
-    crossover_sbrt = crossover_sbrt_starts(rows["dosing"], randomization)
-    cutoff = primary_cutoffs({patient_id: first_dose}, crossover_sbrt).get(patient_id, pd.NaT)
-    reference = first_dose
-    if pd.isna(reference) and not randomization.empty:
-        reference = pd.Timestamp(randomization["randomized_on"].iloc[0]).normalize()
-
     has_lesions = not lesions.empty and not assessments.empty
-    table = lesion_table(lesions, assessments, ruleset=rules) if has_lesions else None
-    problems = baseline_problems(lesions, assessments, ruleset=rules) if has_lesions else None
-    if has_lesions and pd.notna(first_dose):
-        timepoints = primary_response(
-            lesions,
-            assessments,
-            {patient_id: first_dose},
-            ruleset=rules,
-            crossover_sbrt=crossover_sbrt,
-            include_baseline=True,
+    table = problems = per_scan = None
+    if has_lesions:
+        table = lesion_table(lesions, assessments, ruleset=rules, protocol=protocol)
+        problems = baseline_problems(lesions, assessments, ruleset=rules, protocol=protocol)
+        if bool(lesions["irradiated"].fillna(False).any()):
+            per_scan = local_control(lesions, assessments, ruleset=rules, protocol=protocol)
+    empty = pd.DataFrame(columns=["patient_id", "date", "overall_response"])
+    if randomization.empty:
+        return PatientResponse(
+            patient_id=patient_id,
+            arm=None,
+            crossover=False,
+            ruleset=rules.name,
+            first_dose=pd.NaT,
+            cutoff_date=pd.NaT,
+            crossover_sbrt=pd.NaT,
+            lesions=table,
+            problems=problems,
+            measurements=pd.DataFrame(columns=["patient_id", "lesion_id", "days_from_baseline"]),
+            timepoints=empty,
+            bor={
+                "bor": "MISSING",
+                "date": pd.NaT,
+                "reason": "never randomised: not in the analysis",
+            },
+            crossover_start=pd.NaT,
+            crossover_timepoints=empty,
+            crossover_bor=None,
+            local_control=per_scan,
+            local_summary=None if per_scan is None else local_control_summary(per_scan),
         )
-        window = assessments[assessments["date"] <= cutoff]
-        measurements = lesion_measurements(lesions, window, ruleset=rules)
-    else:
-        timepoints = pd.DataFrame(columns=["patient_id", "date", "overall_response"])
-        measurements = pd.DataFrame(columns=["patient_id", "lesion_id", "days_from_baseline"])
-    bor = (
-        _best(timepoints, patient_id, reference, cutoff)
-        if pd.notna(reference)
-        else {"bor": "MISSING", "date": pd.NaT, "reason": "never randomised: not in the analysis"}
-    )
 
-    crossover_start = cycle_starts(rows["dosing"], PROTOCOL.crossover.first_cycle).get(
-        patient_id, pd.NaT
-    )
+    frames = (randomization, rows["dosing"], lesions, assessments)
+    options = {"ruleset": rules, "include_baseline": True, "protocol": protocol}
+    primary = primary_best_response(*frames, **options)
+    row = primary.patients.iloc[0]
+    timepoints, cutoff = primary.responses, row["cutoff_date"]
+    if has_lesions and pd.notna(row["first_il2_dose"]):
+        window = assessments[assessments["date"] <= cutoff]
+        measurements = lesion_measurements(lesions, window, ruleset=rules, protocol=protocol)
+    else:
+        timepoints = empty
+        measurements = _no_measurements()
+
+    crossover = crossover_best_response(*frames, **options) if has_lesions else None
+    crossover_start = pd.NaT
     crossover_timepoints = pd.DataFrame(columns=timepoints.columns)
     crossover_bor = None
-    if crossover and has_lesions and pd.notna(crossover_start):
-        crossover_timepoints = crossover_response(
-            lesions,
-            assessments,
-            {patient_id: crossover_start},
-            ruleset=rules,
-            include_baseline=True,
-        )
-        crossover_bor = _best(crossover_timepoints, patient_id, crossover_start, pd.NaT)
-
-    irradiated = has_lesions and bool(lesions["irradiated"].fillna(False).any())
-    per_scan = local_control(lesions, assessments, ruleset=rules) if irradiated else None
+    if crossover is not None and not crossover.patients.empty:
+        crossover_start = crossover.patients["crossover_start"].iloc[0]
+        if pd.notna(crossover_start):
+            crossover_timepoints = crossover.responses
+            crossover_bor = _chosen(crossover.patients, patient_id)
     return PatientResponse(
         patient_id=patient_id,
-        arm=arm,
-        crossover=crossover,
+        arm=str(row["arm"]),
+        crossover=bool(row["crossover"]),
         ruleset=rules.name,
-        first_dose=first_dose,
+        first_dose=row["first_il2_dose"],
         cutoff_date=cutoff,
-        crossover_sbrt=crossover_sbrt.get(patient_id, pd.NaT),
+        crossover_sbrt=row["crossover_sbrt"],
         lesions=table,
         problems=problems,
         measurements=measurements,
         timepoints=timepoints,
-        bor=bor,
+        bor=_chosen(primary.patients, patient_id),
         crossover_start=crossover_start,
         crossover_timepoints=crossover_timepoints,
         crossover_bor=crossover_bor,

@@ -1,15 +1,16 @@
 """Named response rulesets (layer 4): ``recist1.1``, ``recist1.0`` and ``protocol``.
 
-The rules themselves live in ``protocol.toml`` under ``[response.rulesets.*]``, each quoting
-the guideline or registry sentence it encodes. This module only looks a ruleset up and turns
-its quantities into plain millimetres and percentages for vectorised arithmetic.
+The rules themselves live in the protocol file under ``[response.rulesets.*]``, each quoting
+the guideline or registry sentence it encodes. This module only looks a ruleset up in a
+protocol (``protocol=None``: the bundled one) and turns its quantities into plain millimetres
+and percentages for vectorised arithmetic.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from studylib.protocol import PROTOCOL, Ruleset
+from studylib.protocol import Protocol, Ruleset, resolve_protocol
 
 __all__ = ["Thresholds", "get_ruleset", "thresholds", "ruleset_names"]
 
@@ -57,25 +58,27 @@ class Thresholds:
     max_targets_per_organ: int
 
 
-def ruleset_names() -> list[str]:
-    """The names of the rulesets defined in ``protocol.toml``."""
-    return sorted(PROTOCOL.response.rulesets)
+def ruleset_names(protocol: Protocol | None = None) -> list[str]:
+    """The names of the rulesets defined in the protocol file (default: the bundled one)."""
+    return sorted(resolve_protocol(protocol).response.rulesets)
 
 
-def get_ruleset(ruleset: str | Ruleset | None = None) -> Ruleset:
-    """The ruleset called ``ruleset`` (a :class:`Ruleset` is returned unchanged).
+def get_ruleset(ruleset: str | Ruleset | None = None, protocol: Protocol | None = None) -> Ruleset:
+    """The ruleset called ``ruleset`` in ``protocol`` (a :class:`Ruleset` is returned unchanged).
 
-    ``None`` gives the protocol's default ruleset. An unknown name raises ``ValueError``
-    listing the names that exist.
+    ``None`` gives the protocol's default ruleset (``[response].default_ruleset``). An unknown
+    name raises ``ValueError`` listing the names that exist.
     """
     if isinstance(ruleset, Ruleset):
         return ruleset
-    return PROTOCOL.response.ruleset(ruleset)
+    return resolve_protocol(protocol).response.ruleset(ruleset)
 
 
-def thresholds(ruleset: str | Ruleset | None = None) -> Thresholds:
+def thresholds(
+    ruleset: str | Ruleset | None = None, protocol: Protocol | None = None
+) -> Thresholds:
     """The numbers of a ruleset in millimetres and percent (see :class:`Thresholds`)."""
-    rules = get_ruleset(ruleset)
+    rules = get_ruleset(ruleset, protocol)
 
     def mm(quantity) -> float:
         return float(quantity.to("mm").magnitude)

@@ -4,8 +4,8 @@
 date after baseline, the sum of target diameters, its baseline and nadir, the changes, the
 target, non-target and new-lesion responses and the overall response (RECIST 1.1 §4.3-4.4,
 Tables 1 and 2). :func:`overall_response` is Tables 1 and 2 alone. Everything is computed for
-the whole cohort at once with array operations; thresholds come from the ruleset in
-``protocol.toml``.
+the whole cohort at once with array operations; thresholds come from the ruleset of the
+protocol given (``protocol=None``: the bundled ``protocol.toml``).
 
 Response codes: ``CR``, ``PR``, ``SD``, ``PD``, ``NE`` (not evaluable), ``NON-CR/NON-PD``
 (non-target only) and ``ND`` (no disease of that kind at baseline: nothing to assess).
@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from studylib.protocol import Ruleset
+from studylib.errors import ResponseError
+from studylib.protocol import Protocol, Ruleset, resolve_protocol
 from studylib.recist.lesions import irradiation_status, prepare_assessments, prepare_lesions
 from studylib.recist.rulesets import Thresholds, thresholds
 from studylib.vocabulary import NONTARGET_CODES, RESPONSE_CODES, TARGET_CODES
@@ -57,7 +58,7 @@ _EPS = 1e-9
 
 
 def _codes(values, allowed, what: str, aliases: dict[str, str] | None = None) -> np.ndarray:
-    """Normalised codes as an object array; unknown or missing codes raise ``ValueError``."""
+    """Normalised codes as an object array; unknown or missing codes raise ResponseError."""
     raw = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
     if aliases is None:
         text = raw.map(lambda v: v.strip().upper() if isinstance(v, str) else v)
@@ -70,7 +71,7 @@ def _codes(values, allowed, what: str, aliases: dict[str, str] | None = None) ->
     bad = norm.isna() | ~norm.isin(list(allowed))
     if bad.any():
         shown = sorted({repr(v) for v in raw[bad]})
-        raise ValueError(
+        raise ResponseError(
             f"unknown {what} code(s): {', '.join(shown)}; expected one of {list(allowed)}"
             + (f" (also {sorted(set(aliases) - set(allowed))})" if aliases else "")
         )
@@ -102,8 +103,8 @@ def overall_response(target, nontarget, new_lesions):
 
     Raises
     ------
-    ValueError
-        Listing every unknown or missing code.
+    studylib.errors.ResponseError
+        (a ``ValueError``) listing every unknown or missing code.
     """
     series = [x for x in (target, nontarget, new_lesions) if isinstance(x, pd.Series)]
     index = series[0].index if series else None
@@ -177,16 +178,17 @@ def timepoint_responses(
     lesions: pd.DataFrame,
     assessments: pd.DataFrame,
     *,
-    ruleset: str | Ruleset = "recist1.1",
-    exclude_irradiated: bool = True,
+    ruleset: str | Ruleset | None = None,
+    exclude_irradiated: bool | None = None,
     continued_pr: bool = False,
     backdate_new_lesions: bool = True,
     include_baseline: bool = False,
+    protocol: Protocol | None = None,
 ) -> pd.DataFrame:
     """Target, non-target, new-lesion and overall response at every timepoint after baseline.
 
     A timepoint is a patient and an assessment date; the baseline is the patient's first
-    date. Rules (RECIST 1.1 §4.3; numbers from the ruleset in ``protocol.toml``):
+    date. Rules (RECIST 1.1 §4.3; numbers from the ruleset in the protocol file):
 
     - Sum of diameters: longest diameters of non-nodal targets plus short axes of nodal
       targets; "too small to measure" counts as the ruleset's default size, a measured
@@ -212,12 +214,14 @@ def timepoint_responses(
     lesions, assessments
         Frames in the shape of ``lesions.csv`` and ``assessments.csv``.
     ruleset
-        ``"recist1.1"`` (default), ``"recist1.0"``, ``"protocol"`` or a
-        :class:`~studylib.protocol.Ruleset`. ``protocol`` measures progression from the
-        baseline sum and needs a negative PET (no lesion PET-avid, at least one PET result
-        on that date) for a complete response.
+        A ruleset of the protocol (default: its ``[response].default_ruleset``), e.g.
+        ``"recist1.1"``, ``"recist1.0"``, ``"protocol"``, or a
+        :class:`~studylib.protocol.Ruleset`. The bundled ``protocol`` ruleset measures
+        progression from the baseline sum and needs a negative PET (no lesion PET-avid, at
+        least one PET result on that date) for a complete response.
     exclude_irradiated
-        Leave out irradiated lesions (see :func:`studylib.recist.lesions.irradiation_status`).
+        Leave out irradiated lesions (see :func:`studylib.recist.lesions.irradiation_status`);
+        default: the protocol's ``[response].exclude_irradiated``.
     continued_pr
         EORTC RECIST FAQ convention: once the targets were PR (or CR), a later SD stays PR
         until PD. Off by default (strict per-timepoint classification).
@@ -226,6 +230,8 @@ def timepoint_responses(
     include_baseline
         Also return each patient's baseline row (its sum; no response, as nothing is
         compared at baseline), e.g. for a table or plot that starts at baseline.
+    protocol
+        The :class:`~studylib.protocol.Protocol` whose rules apply (default: the bundled one).
 
     Returns
     -------
@@ -243,7 +249,10 @@ def timepoint_responses(
     studylib.errors.DataError
         (a ``ValueError``) listing every unknown code or invalid value in the input.
     """
-    t = thresholds(ruleset)
+    protocol = resolve_protocol(protocol)
+    t = thresholds(ruleset, protocol)
+    if exclude_irradiated is None:
+        exclude_irradiated = protocol.response.exclude_irradiated
     les = prepare_lesions(lesions)
     asm = prepare_assessments(assessments, les)
     out = _timepoints(les, asm, t, exclude_irradiated, continued_pr, backdate_new_lesions)
