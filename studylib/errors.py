@@ -159,7 +159,7 @@ class ResponseError(DataError):
 
     def __init__(self, problems: list[Problem] | str, context: str = "") -> None:
         if isinstance(problems, str):
-            self.problems = []
+            self.problems, self.report = [], None
             StudylibError.__init__(self, problems)
         else:
             super().__init__(problems, context or "the response data")
