@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from studylib.protocol import PROTOCOL, load_protocol
-from studylib.safety import dose_decision
+from studylib.safety import dose_decision, dose_decisions
 from studylib.units import Q_
 
 REPO = Path(__file__).resolve().parents[1]
@@ -202,3 +203,27 @@ def test_protocol_without_safety_section_is_refused(tmp_path):
     path.write_text(text[: text.index("\n[safety]")], encoding="utf-8")
     with pytest.raises(ValueError, match=r"has no \[safety\] section"):
         dose_decision({"heart_rate": "90 bpm"}, protocol=load_protocol(path))
+
+
+def test_a_table_of_slots_is_judged_as_each_slot_alone(variant_protocol):
+    """dose_decisions gives, row by row, dose_decision's action and reasons."""
+    rows = [observations for observations, _, _ in THRESHOLDS]
+    frame = pd.DataFrame(rows, index=[f"slot{i}" for i in range(len(rows))])
+    frame["patient_id"] = "P001"  # other columns are left alone
+    table = dose_decisions(frame)
+    assert list(table.columns) == ["action", "criteria_met", "reasons", "not_judged"]
+    assert table.index.tolist() == frame.index.tolist()
+    for label, observations in zip(frame.index, rows, strict=True):
+        single = dose_decision(observations)
+        assert table.loc[label, "action"] == single.action
+        assert table.loc[label, "reasons"] == " ".join(single.reasons)
+        met = [f.criterion for f in single.findings if f.met]
+        assert table.loc[label, "criteria_met"] == ", ".join(met)
+    variant = dose_decisions(frame.drop(columns=["sustained_vt"]), protocol=variant_protocol)
+    assert variant.loc["slot0", "action"] == "hold"  # 99 bpm: V-TACHY from 90 bpm
+
+
+def test_unreadable_cells_in_a_table_name_their_rows():
+    frame = pd.DataFrame({"heart_rate": ["90 bpm", "ninety", "95 bpm", "9O bpm"]})
+    with pytest.raises(ValueError, match=r"observation 'heart_rate': row 1: 'ninety'.*row 3"):
+        dose_decisions(frame)

@@ -11,7 +11,7 @@
 """
 
 from studylib.safety.ctcae import CTCAE, CTCAETable, Term
-from studylib.safety.decision import ACTIONS, DoseDecision, Finding, dose_decision
+from studylib.safety.decision import ACTIONS, DoseDecision, Finding, dose_decision, dose_decisions
 from studylib.safety.grading import LabGrade, grade_lab
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "DoseDecision",
     "Finding",
     "dose_decision",
+    "dose_decisions",
 ]

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pint
 
-from studylib.units import format_quantity
+from studylib.units import format_quantity, parse_quantity
 
-__all__ = ["show", "as_written", "equal", "beyond"]
+__all__ = ["show", "as_written", "equal", "beyond", "beyond_array"]
 
 # Magnitudes converted between units differ from a printed limit by rounding only (95 g/L is
 # 9.5 g/dL to 1e-15): a value equal to a limit within this tolerance is equal to it.
@@ -29,12 +30,13 @@ def show(quantity: pint.Quantity) -> str:
 
 
 def as_written(text: object, quantity: pint.Quantity) -> str:
-    """The value as written, and in the unit it is judged in when that differs:
-    ``"176 µmol/L (1.991 mg/dL)"``."""
-    converted = show(quantity)
-    if not isinstance(text, str) or text.replace(" ", "") == converted.replace(" ", ""):
-        return converted
-    return f"{text.strip()} ({converted})"
+    """The value as written, and in the unit it is judged in when that is another unit:
+    ``"176 µmol/L (1.991 mg/dL)"``, ``"2.1 mg/dL"``."""
+    if not isinstance(text, str):
+        return show(quantity)
+    if parse_quantity(text).units == quantity.units:
+        return text.strip()
+    return f"{text.strip()} ({show(quantity)})"
 
 
 def equal(a: float, b: float) -> bool:
@@ -48,3 +50,12 @@ def beyond(a: float, b: float, direction: str, *, inclusive: bool) -> bool:
     if equal(a, b):
         return inclusive
     return a > b if direction == "increased" else a < b
+
+
+def beyond_array(
+    values: np.ndarray, limit: float, direction: str, *, inclusive: bool
+) -> np.ndarray:
+    """:func:`beyond` for an array of values against one limit (NaN is never beyond)."""
+    same = np.isclose(values, limit, rtol=_REL_TOL, atol=0.0)
+    past = values > limit if direction == "increased" else values < limit
+    return np.where(same, inclusive, past) & ~np.isnan(values)
