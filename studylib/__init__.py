@@ -45,6 +45,7 @@ _EXPORTS = {
     "timepoint_responses": "studylib.recist",
     "overall_response": "studylib.recist",
     "best_overall_response": "studylib.recist",
+    "irecist_best_response": "studylib.recist",
     "objective_response": "studylib.recist",
     "disease_control": "studylib.recist",
     # safety

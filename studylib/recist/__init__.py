@@ -1,7 +1,8 @@
 """RECIST 1.1 tumour response: lesions to timepoint responses to best overall response.
 
 Four layers, each usable alone (see the submodules); the public names are re-exported here
-and imported on first use.
+and imported on first use. iRECIST (Seymour et al. 2017) is a response model on the same
+layers: ``timepoint_responses(..., ruleset="irecist")`` and :func:`irecist_best_response`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ _EXPORTS: dict[str, str] = {
     "CrThenPrWarning": "studylib.recist.bor",
     "BOR_ORDER": "studylib.recist.bor",
     "timepoint_responses": "studylib.recist.timepoint",
+    "irecist_timepoints": "studylib.recist.irecist",
+    "irecist_best_response": "studylib.recist.irecist_bor",
     "overall_response": "studylib.recist.timepoint",
     "best_percent_change": "studylib.recist.timepoint",
     "baseline_problems": "studylib.recist.lesions",

@@ -394,7 +394,11 @@ def _patient_dates(values: Any, name: str) -> pd.Series:
     return dates.rename_axis("patient_id")
 
 
-def _read_responses(responses: pd.DataFrame, refs: pd.Series) -> pd.DataFrame:
+def _read_responses(
+    responses: pd.DataFrame, refs: pd.Series, codes: tuple[str, ...] = RESPONSE_CODES
+) -> pd.DataFrame:
+    """The records as ``patient_id, date, code``; ``codes`` are the allowed ones (iRECIST
+    passes its own); every problem of the input in one error."""
     column = "response"
     if column not in responses.columns and "overall_response" in responses.columns:
         column = "overall_response"
@@ -413,7 +417,7 @@ def _read_responses(responses: pd.DataFrame, refs: pd.Series) -> pd.DataFrame:
     )
     problems = []
     shown = records["code"].astype("str").where(records["code"].notna(), "(empty)")
-    unknown = ~records["code"].isin(RESPONSE_CODES)
+    unknown = ~records["code"].isin(codes)
     for value, rows in records.loc[unknown].groupby(shown[unknown]):
         first = rows.iloc[0]
         problems.append(
@@ -422,7 +426,7 @@ def _read_responses(responses: pd.DataFrame, refs: pd.Series) -> pd.DataFrame:
                 None,
                 column,
                 value,
-                f"one of {', '.join(RESPONSE_CODES)} ({len(rows)} row(s), the first for "
+                f"one of {', '.join(codes)} ({len(rows)} row(s), the first for "
                 f"patient {first['patient_id']} on {_day(first['date'])})",
                 first["patient_id"],
             )
@@ -485,8 +489,10 @@ def _cutoffs(cutoff_dates: Any, refs: pd.Series) -> pd.Series:
     return pd.Series(date.iloc[0], index=refs.index, dtype="datetime64[us]")
 
 
-def _worst_per_date(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    severity = records["code"].map({code: i for i, code in enumerate(SAME_DATE_ORDER)})
+def _worst_per_date(
+    records: pd.DataFrame, order: tuple[str, ...] = SAME_DATE_ORDER
+) -> tuple[pd.DataFrame, pd.Series]:
+    severity = records["code"].map({code: i for i, code in enumerate(order)})
     keys = ["patient_id", "date"]
     duplicated = records.duplicated(keys, keep=False)
     several = records.loc[duplicated].drop_duplicates(keys).groupby("patient_id").size()

@@ -218,7 +218,8 @@ def timepoint_responses(
         ``"recist1.1"``, ``"recist1.0"``, ``"protocol"``, or a
         :class:`~studylib.protocol.Ruleset`. The bundled ``protocol`` ruleset measures
         progression from the baseline sum and needs a negative PET (no lesion PET-avid, at
-        least one PET result on that date) for a complete response.
+        least one PET result on that date) for a complete response. ``"irecist"`` gives
+        iRECIST (:func:`studylib.recist.irecist.irecist_timepoints`).
     exclude_irradiated
         Leave out irradiated lesions (see :func:`studylib.recist.lesions.irradiation_status`);
         default: the protocol's ``[response].exclude_irradiated``.
@@ -249,6 +250,19 @@ def timepoint_responses(
     studylib.errors.DataError
         (a ``ValueError``) listing every unknown code or invalid value in the input.
     """
+    # iRECIST builds on this layer, so it is imported here rather than at the top.
+    from studylib.recist import irecist
+
+    if isinstance(ruleset, str) and ruleset == irecist.IRECIST:
+        return irecist.irecist_timepoints(
+            lesions,
+            assessments,
+            exclude_irradiated=exclude_irradiated,
+            continued_pr=continued_pr,
+            backdate_new_lesions=backdate_new_lesions,
+            include_baseline=include_baseline,
+            protocol=protocol,
+        )
     protocol = resolve_protocol(protocol)
     t = thresholds(ruleset, protocol)
     if exclude_irradiated is None:
