@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from studylib.safety import CTCAE, grade_lab
+from studylib.safety.grading import grade_values
 from studylib.units import Q_
 
 
@@ -279,3 +281,41 @@ def test_every_term_cites_ctcae_v5_and_has_its_words():
     for term in CTCAE.terms:
         assert term.source.startswith("CTCAE v5.0 (NCI, 27 Nov 2017)")
         assert set(term.grades) >= {b.grade for b in term.boundaries}
+
+
+@pytest.mark.parametrize(
+    ("test", "cases"),
+    [
+        ("creatinine", CREATININE),
+        ("bilirubin", BILIRUBIN),
+        ("ast", TRANSAMINASES),
+        ("platelets", PLATELETS),
+        ("hemoglobin", ANEMIA),
+        ("albumin", ALBUMIN),
+        ("weight", WEIGHT),
+    ],
+)
+def test_a_column_is_graded_as_each_value_alone(test, cases):
+    """grade_values gives grade_lab's grade for every boundary case, limits as columns."""
+    frame = pd.DataFrame(
+        {
+            "value": [value for value, _, _ in cases],
+            "uln": [limits.get("uln") for _, _, limits in cases],
+            "lln": [limits.get("lln") for _, _, limits in cases],
+            "baseline": [limits.get("baseline") for _, _, limits in cases],
+        },
+        index=[f"row{i}" for i in range(len(cases))],
+    )
+    grades = grade_values(
+        test, frame["value"], uln=frame["uln"], lln=frame["lln"], baseline=frame["baseline"]
+    )
+    assert grades.index.tolist() == frame.index.tolist()
+    assert grades.tolist() == [grade for _, grade, _ in cases]
+
+
+def test_a_column_leaves_ungradable_values_missing():
+    """A missing value, or one whose grade needs the missing LLN, is <NA>, not a guess."""
+    grades = grade_values("platelets", ["60 x10^9/L", "", "100 x10^9/L", None])
+    assert grades.tolist() == [2, pd.NA, pd.NA, pd.NA]
+    with pytest.raises(ValueError, match="value: 'sixty'"):
+        grade_values("platelets", ["60 x10^9/L", "sixty"], lln="150 x10^9/L")

@@ -12,7 +12,7 @@
 
 from studylib.safety.ctcae import CTCAE, CTCAETable, Term
 from studylib.safety.decision import ACTIONS, DoseDecision, Finding, dose_decision, dose_decisions
-from studylib.safety.grading import LabGrade, grade_lab
+from studylib.safety.grading import LabGrade, grade_lab, grade_values
 
 __all__ = [
     "CTCAE",
@@ -20,6 +20,7 @@ __all__ = [
     "Term",
     "LabGrade",
     "grade_lab",
+    "grade_values",
     "ACTIONS",
     "DoseDecision",
     "Finding",

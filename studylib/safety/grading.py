@@ -5,24 +5,30 @@ the value and its limits in any laboratory unit through :mod:`studylib.units` an
 boundaries exactly as CTCAE v5.0 words them (">ULN - 1.5 x ULN" is grade 1 for
 ULN < x <= 1.5 x ULN; "<75.0 - 50.0" is grade 2 for 50 <= x < 75).
 
+:func:`grade_lab` grades one value and says why; :func:`grade_values` grades a column of
+values at once by the same boundaries (a laboratory table, a synthetic cohort).
+
 >>> grade_lab("platelets", "60000/uL", lln="150 x10^9/L").grade
 2
 >>> grade_lab("creatinine", "176 µmol/L", uln="1.2 mg/dL", baseline="0.9 mg/dL").grade
 2
+>>> grade_values("platelets", ["60 x10^9/L", "140000/uL", ""], lln="150 x10^9/L").tolist()
+[2, 1, <NA>]
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 import pint
 
 from studylib.safety.ctcae import CTCAE, Boundary, Term
-from studylib.safety.values import as_written, beyond, show
-from studylib.units import convert, parse_quantity
+from studylib.safety.values import as_written, beyond_array, show
+from studylib.units import Q_, convert, parse_quantities, parse_quantity, ureg
 
-__all__ = ["LabGrade", "grade_lab"]
+__all__ = ["LabGrade", "grade_lab", "grade_values"]
 
 _REFERENCE_NAMES = {
     "uln": "upper limit of normal (uln=)",
@@ -47,74 +53,164 @@ class LabGrade:
         return self.reason
 
 
-def _read(term: Term, name: str, text: object) -> tuple[pint.Quantity, pint.Quantity] | None:
-    """The quantity as written and in the term's unit; ``None`` when missing."""
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        return None
-    if isinstance(text, str) and not text.strip():
-        return None
-    try:
-        written = parse_quantity(text, term.unit)
-        converted = convert(written, term.unit, term.analyte)
-    except ValueError as error:
-        raise ValueError(f"{term.term} ({term.test}), {name}: {error}") from None
-    if name != "value" and converted.magnitude <= 0:
-        raise ValueError(f"{term.term} ({term.test}), {name} {text!r}: expected more than 0")
-    return written, converted
+@dataclass(frozen=True)
+class _Column:
+    """A column of values in the term's unit (NaN: missing) and the kind each was written in
+    (its dimensionality), for the absolute limits CTCAE prints in more than one kind."""
+
+    magnitude: np.ndarray
+    kind: np.ndarray
 
 
-def _limit(b: Boundary, written: pint.Quantity) -> pint.Quantity:
-    """The absolute limit as CTCAE prints it in the value's own kind of unit (its mmol/L
-    limit for a value in mmol/L, its g/dL limit for g/dL or g/L), else the first."""
-    same = [q for q in b.limits if q.dimensionality == written.dimensionality]
-    return (same or list(b.limits))[0]
+def _as_series(values, n: int) -> pd.Series:
+    if isinstance(values, pd.Series):
+        return values.reset_index(drop=True).astype(object)
+    if values is None or isinstance(values, str | pint.Quantity) or np.isscalar(values):
+        return pd.Series([values] * n, dtype=object)
+    return pd.Series(list(values), dtype=object)
 
 
-def _crossed(term: Term, b: Boundary, value: tuple, refs: dict) -> bool | None:
-    """Whether the value reaches boundary ``b``; ``None`` when its reference is missing."""
-    written, converted = value
-    if b.kind == "absolute":
-        limit = _limit(b, written)
-        v = written if limit.dimensionality == written.dimensionality else converted
-        return beyond(
-            float(v.magnitude), float(limit.to(v.units).magnitude), term.direction, inclusive=False
+def _read(term: Term, name: str, values: pd.Series) -> _Column:
+    """Read a column into the term's unit; an unreadable value is a ValueError naming it."""
+    quantities = values.map(lambda v: isinstance(v, pint.Quantity)).to_numpy(bool)
+    text = values.where(~quantities, None)
+    written = parse_quantities(text, term.unit)
+    parsed = parse_quantities(text, term.unit, to=term.unit, analyte=term.analyte)
+    magnitude = parsed["magnitude"].to_numpy(float).copy()
+    errors = parsed["error"].where(written["error"] == "", written["error"])
+    units = written["unit"].tolist()
+    for i in np.flatnonzero(quantities):
+        q = parse_quantity(values.iloc[i], term.unit)  # a Quantity of another kind: ValueError
+        magnitude[i] = float(convert(q, term.unit, term.analyte).magnitude)
+        units[i] = f"{q.units:~P}"
+    bad = errors[errors != ""]
+    if len(bad):
+        raise ValueError(f"{term.term} ({term.test}), {name}: {bad.iloc[0]}")
+    if name != "value" and (magnitude <= 0).any():
+        shown = values[np.flatnonzero(magnitude <= 0)[0]]
+        raise ValueError(f"{term.term} ({term.test}), {name} {shown!r}: expected more than 0")
+    kinds = {u: str(ureg.Unit(u).dimensionality) for u in set(units) if u}
+    return _Column(magnitude, np.array([kinds.get(u, "") for u in units], dtype=object))
+
+
+@dataclass(frozen=True)
+class _Graded:
+    """What the boundaries said, row by row: the grade, and which boundaries were met, were
+    unknown (a reference missing) or did not apply (the other baseline state)."""
+
+    grade: np.ndarray
+    met: np.ndarray
+    unknown: np.ndarray
+    state: np.ndarray
+
+
+def _limits(b: Boundary, kind: np.ndarray, term: Term) -> np.ndarray:
+    """Per row, the absolute limit CTCAE prints in the row's own kind of unit (its mmol/L
+    limit for a value written in mmol/L, its g/dL limit for g/dL or g/L), in the term's unit:
+    value and limit then go through the same conversion, and CTCAE's printed number decides."""
+    first = float(convert(b.limits[0], term.unit, term.analyte).magnitude)
+    out = np.full(len(kind), first)
+    for limit in b.limits[1:]:
+        out[kind == str(limit.dimensionality)] = float(
+            convert(limit, term.unit, term.analyte).magnitude
         )
-    if refs[b.reference] is None:
-        return None
-    v, r = float(converted.magnitude), float(refs[b.reference][1].magnitude)
-    if b.kind == "pct_change":
-        return beyond((v - r) / r * 100, float(b.percent), "increased", inclusive=True)
-    direction = "decreased" if b.kind == "x_lln" else "increased"
-    return beyond(v, b.factor * r, direction, inclusive=b.inclusive)
+    return out
 
 
-def _how(term: Term, b: Boundary, value: tuple, refs: dict) -> str:
-    """How the value stands against the boundary, in words: "1.75 x ULN (1.2 mg/dL)"."""
-    written, converted = value
-    if b.kind == "absolute":
-        side = "below" if term.direction == "decreased" else "above"
-        return f"{side} {show(_limit(b, written))}"
-    ref = refs[b.reference][1]
-    v, r = float(converted.magnitude), float(ref.magnitude)
-    if b.kind == "pct_change":
-        return f"{(v - r) / r * 100:+.1f}% from baseline ({show(ref)})"
-    name = {"x_uln": "ULN", "x_lln": "LLN", "x_baseline": "baseline"}[b.kind]
-    return f"{v / r:.2f} x {name} ({show(ref)})"
+def _evaluate(term: Term, value: _Column, refs: dict[str, _Column]) -> _Graded:
+    n = len(value.magnitude)
+    uln, base = refs["uln"].magnitude, refs["baseline"].magnitude
+    state = np.full(n, "", dtype=object)
+    if term.by_baseline:
+        given = ~np.isnan(base)
+        state[given] = np.where(
+            beyond_array(base, uln, "increased", inclusive=False), "abnormal", "normal"
+        )[given]
+        state[given & np.isnan(uln)] = ""  # the ULN decides whether the baseline was normal
+        state[~given] = "not given"
+    met = np.zeros((n, len(term.boundaries)), dtype=bool)
+    unknown = np.zeros_like(met)
+    v = value.magnitude
+    for k, b in enumerate(term.boundaries):
+        applies = np.ones(n, dtype=bool)
+        if b.when_baseline:
+            applies = (
+                (state == "abnormal") if b.when_baseline == "abnormal" else (state != "abnormal")
+            )
+        if b.kind == "absolute":
+            limit = _limits(b, value.kind, term)
+            met[:, k] = beyond_array(v, limit, term.direction, inclusive=False) & applies
+            continue
+        ref = refs[b.reference].magnitude
+        missing = np.isnan(ref)
+        unknown[:, k] = missing & applies & ~np.isnan(v)
+        if b.kind == "pct_change":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                change = (v - ref) / ref * 100
+            crossed = beyond_array(change, float(b.percent), "increased", inclusive=True)
+        else:
+            direction = "decreased" if b.kind == "x_lln" else "increased"
+            crossed = beyond_array(v, b.factor * ref, direction, inclusive=b.inclusive)
+        met[:, k] = crossed & applies & ~missing
+    grades = np.array([b.grade for b in term.boundaries])
+    grade = np.where(met, grades, 0).max(axis=1, initial=0)
+    return _Graded(grade, met, unknown, state)
 
 
-def _baseline_state(term: Term, refs: dict) -> str:
-    """``"normal"``, ``"abnormal"`` (above the ULN) or ``"not given"``, for AST, ALT and
-    bilirubin (CTCAE v5.0 "if baseline was normal / abnormal"; the table's reading)."""
-    if refs["baseline"] is None:
-        return "not given"
-    if refs["uln"] is None:
-        raise ValueError(
-            f"{term.term} ({term.test}): grading needs the {_REFERENCE_NAMES['uln']}, to know"
-            " whether the baseline was normal"
-        )
-    base, uln = float(refs["baseline"][1].magnitude), float(refs["uln"][1].magnitude)
-    above = beyond(base, uln, "increased", inclusive=False)
-    return "abnormal" if above else "normal"
+def _needed(term: Term, graded: _Graded, row: int) -> list[str]:
+    """The references a row's grade needs and does not have (empty when it can be graded)."""
+    if graded.state[row] == "" and term.by_baseline:
+        return ["uln"]
+    return sorted(
+        {
+            b.reference
+            for k, b in enumerate(term.boundaries)
+            if graded.unknown[row, k] and not b.optional and b.grade > graded.grade[row]
+        }
+    )
+
+
+def grade_values(test: str, values, *, uln=None, lln=None, baseline=None) -> pd.Series:
+    """CTCAE v5.0 grades of a column of values (a laboratory table), by the same boundaries
+    as :func:`grade_lab`.
+
+    Parameters
+    ----------
+    test
+        As in :func:`grade_lab`.
+    values
+        Quantity texts or Quantities (a list, array or Series; a Series keeps its index).
+    uln, lln, baseline
+        One limit for every value, or a column of limits of the same length.
+
+    Returns
+    -------
+    pandas.Series
+        Nullable integer grades; ``<NA>`` where the value is missing or its grade needs a
+        limit that is missing (:func:`grade_lab` on that value says which).
+
+    Raises
+    ------
+    ValueError
+        An unknown test, or a value or limit that cannot be read or is of the wrong kind.
+    """
+    term = CTCAE.term(test)
+    index = values.index if isinstance(values, pd.Series) else None
+    column = _as_series(values, 0)
+    n = len(column)
+    value = _read(term, "value", column)
+    refs = {
+        name: _read(term, name, _as_series(given, n))
+        for name, given in (("uln", uln), ("lln", lln), ("baseline", baseline))
+    }
+    graded = _evaluate(term, value, refs)
+    ok = ~np.isnan(value.magnitude)
+    for row in np.flatnonzero(ok):
+        if _needed(term, graded, row):
+            ok[row] = False
+    result = pd.array(np.where(ok, graded.grade, 0), dtype="Int64")
+    result[~ok] = pd.NA
+    return pd.Series(result, index=index)
 
 
 def grade_lab(
@@ -156,43 +252,58 @@ def grade_lab(
         100 x10^9/L are grade 0 or 1 depending on the LLN).
     """
     term = CTCAE.term(test)
-    v = _read(term, "value", value)
-    if v is None:
+    columns = {
+        name: _read(term, name, pd.Series([given], dtype=object))
+        for name, given in (("value", value), ("uln", uln), ("lln", lln), ("baseline", baseline))
+    }
+    if np.isnan(columns["value"].magnitude[0]):
         raise ValueError(f"{term.term} ({term.test}): a value is needed, got {value!r}")
-    refs = {"uln": _read(term, "uln", uln), "lln": _read(term, "lln", lln)}
-    refs["baseline"] = _read(term, "baseline", baseline)
-    state = _baseline_state(term, refs) if term.by_baseline else None
-    met: list[Boundary] = []
-    unknown: list[Boundary] = []
-    for b in term.boundaries:
-        if b.when_baseline and b.when_baseline != ("abnormal" if state == "abnormal" else "normal"):
-            continue
-        crossed = _crossed(term, b, v, refs)
-        if crossed is None:
-            unknown.append(b)
-        elif crossed:
-            met.append(b)
-    grade = max((b.grade for b in met), default=0)
-    needed = sorted({b.reference for b in unknown if not b.optional and b.grade > grade})
+    graded = _evaluate(term, columns["value"], columns)
+    needed = _needed(term, graded, 0)
     if needed:
         names = " and the ".join(_REFERENCE_NAMES[n] for n in needed)
-        raise ValueError(f"{term.term} ({term.test}) of {value!r}: grading needs the {names}")
+        why = ", to know whether the baseline was normal" if needed == ["uln"] else ""
+        raise ValueError(
+            f"{term.term} ({term.test}) of {value!r}: grading needs the {names}"
+            + (why if graded.state[0] == "" else "")
+        )
+    grade = int(graded.grade[0])
+    quantities = {
+        name: Q_(c.magnitude[0], term.unit)
+        for name, c in columns.items()
+        if not np.isnan(c.magnitude[0])
+    }
+    met = [b for k, b in enumerate(term.boundaries) if graded.met[0, k]]
+    unknown = [b for k, b in enumerate(term.boundaries) if graded.unknown[0, k]]
     return LabGrade(
         grade=grade,
         term=term.term,
-        reason=_reason(term, grade, value, v, met, unknown, refs, state),
+        reason=_reason(term, grade, value, quantities, columns, met, unknown, graded.state[0]),
         test=term.test,
-        value=v[1],
+        value=quantities["value"],
         criterion=term.grades.get(grade, ""),
         source=term.source,
     )
 
 
-def _reason(term, grade, text, v, met, unknown, refs, state) -> str:
-    shown = as_written(text, v[1])
+def _how(term: Term, b: Boundary, q: dict, columns: dict) -> str:
+    """How the value stands against a boundary it met, in words: "1.75 x ULN (1.2 mg/dL)"."""
+    if b.kind == "absolute":
+        side = "below" if term.direction == "decreased" else "above"
+        kind = columns["value"].kind[0]
+        printed = next((x for x in b.limits if str(x.dimensionality) == kind), b.limits[0])
+        return f"{side} {show(printed)}"
+    v, ref = q["value"].magnitude, q[b.reference]
+    if b.kind == "pct_change":
+        return f"{(v - ref.magnitude) / ref.magnitude * 100:+.1f}% from baseline ({show(ref)})"
+    name = {"x_uln": "ULN", "x_lln": "LLN", "x_baseline": "baseline"}[b.kind]
+    return f"{v / ref.magnitude:.2f} x {name} ({show(ref)})"
+
+
+def _reason(term, grade, text, q, columns, met, unknown, state) -> str:
+    shown = as_written(text, q["value"])
     if grade:
-        top = [b for b in met if b.grade == grade]
-        how = "; ".join(_how(term, b, v, refs) for b in top)
+        how = "; ".join(_how(term, b, q, columns) for b in met if b.grade == grade)
         words = f"{term.term} grade {grade}: {shown} is {how}. CTCAE v5.0 grade {grade}: "
         words += f"'{term.grades[grade]}'."
     else:
@@ -200,8 +311,8 @@ def _reason(term, grade, text, v, met, unknown, refs, state) -> str:
     notes = []
     if state == "abnormal":
         notes.append(
-            f"The baseline ({show(refs['baseline'][1])}) is above the ULN: graded"
-            " against the baseline, as CTCAE v5.0 says for an abnormal baseline."
+            f"The baseline ({show(q['baseline'])}) is above the ULN: graded against the"
+            " baseline, as CTCAE v5.0 says for an abnormal baseline."
         )
     elif state == "not given":
         notes.append("No baseline given: graded as for a normal baseline.")
