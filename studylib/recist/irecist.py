@@ -46,7 +46,7 @@ from studylib.protocol import IRecistRules, Protocol, resolve_protocol
 from studylib.recist.lesions import prepare_assessments, prepare_lesions
 from studylib.recist.new_lesions import followed_rows, new_lesion_table, new_lesion_timepoints
 from studylib.recist.rulesets import Thresholds, thresholds
-from studylib.recist.timepoint import _at_least, overall_response, timepoint_responses
+from studylib.recist.timepoint import _at_least, _table, _timepoints
 from studylib.vocabulary import IRECIST_OF_RECIST
 from studylib.wording import days, whole_days
 
@@ -150,16 +150,8 @@ def irecist_timepoints(
         exclude_irradiated = protocol.response.exclude_irradiated
     les = prepare_lesions(lesions)
     asm = prepare_assessments(assessments, les)
-    recist = timepoint_responses(
-        les,
-        asm,
-        ruleset=base,
-        exclude_irradiated=exclude_irradiated,
-        continued_pr=continued_pr,
-        backdate_new_lesions=backdate_new_lesions,
-        include_baseline=True,
-        protocol=protocol,
-    )
+    # The RECIST 1.1 layer underneath (timepoint_responses without checking the input again).
+    recist = _timepoints(les, asm, t, exclude_irradiated, continued_pr, backdate_new_lesions)
     table, rows = new_lesion_table(
         les, asm, base, rules, exclude_irradiated=exclude_irradiated, backdate=backdate_new_lesions
     )
@@ -446,11 +438,10 @@ def _renamed(target: np.ndarray, nontarget: np.ndarray, new_present: np.ndarray)
     """
     if len(target) == 0:
         return np.zeros(0, dtype=object)
-    safe_target = np.where(target == "PD", "SD", target)
-    safe_nontarget = np.where(nontarget == "PD", "NON-CR/NON-PD", nontarget)
-    table = overall_response(
-        pd.Series(safe_target, dtype=object), pd.Series(safe_nontarget, dtype=object), "none"
-    ).to_numpy(dtype=object)
+    # Progression is decided by the caller; the table is asked only what is not progression.
+    safe_target = np.where(target == "PD", "SD", target).astype(object)
+    safe_nontarget = np.where(nontarget == "PD", "NON-CR/NON-PD", nontarget).astype(object)
+    table = _table(safe_target, safe_nontarget, np.full(len(target), "none", dtype=object))
     with_new = new_present > 0
     table = np.where(with_new & (table == "CR") & (target != "ND"), "PR", table)
     table = np.where(with_new & (table == "CR"), "NON-CR/NON-PD", table)
@@ -481,8 +472,9 @@ class _Words:
     def say(self, **flags) -> None:
         m, idx, p = self.m, self.idx, self.p
         tp = m.tp
+        # Python floats and strings format several times faster than numpy scalars.
         columns = {
-            name: tp[name].to_numpy()[idx]
+            name: tp[name].to_numpy()[idx].tolist()
             for name in (
                 "target_response",
                 "nontarget_response",
@@ -498,21 +490,26 @@ class _Words:
         grown_nt_ids, grown_nnt_ids = flags["grown_ids"]
         hits = {name: hit for name, hit in flags["criteria"]}
         inc = f"{m.increase:g} mm"
+        opened_on = _days_text(m.open_date[p])
+        confirmed_on = _days_text(m.icpd_date[p])
+        since_days = (
+            pd.Series(self.since).dt.days.fillna(0).astype(int).tolist() if len(idx) else []
+        )
+        total = self.total.tolist()
+        presents = self.new_present.tolist()
         texts = []
         for i in range(len(idx)):
             row = {name: values[i] for name, values in columns.items()}
             code = m.code[idx[i]]
-            opened = _day(m.open_date[p[i]])
-            since = (
-                int(self.since[i] / np.timedelta64(1, "D")) if self.since[i] == self.since[i] else 0
-            )
-            targets = _targets_text(row, self.total[i])
+            opened = opened_on[i]
+            since = since_days[i]
+            targets = _targets_text(row, total[i])
             nontarget = f"non-target {row['nontarget_response']}"
-            present = int(self.new_present[i])
+            present = presents[i]
             new = f"{present} new lesion(s) present" if present else "no new lesion present"
             if m.rule[idx[i]] == "after_icpd":
                 text = (
-                    f"iCPD: progression was confirmed on {_day(m.icpd_date[p[i]])} (iUPD of "
+                    f"iCPD: progression was confirmed on {confirmed_on[i]} (iUPD of "
                     f"{opened}); iRECIST has no reset after iCPD"
                 )
             elif flags["confirms"][i]:
@@ -618,8 +615,9 @@ class _Words:
         m.reason[idx] = np.array(texts, dtype=object)
 
 
-def _day(value) -> str:
-    return "?" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+def _days_text(values: np.ndarray) -> list[str]:
+    """Dates as ``YYYY-MM-DD`` (``?`` when missing), formatted at once."""
+    return pd.Series(values, dtype="datetime64[ns]").dt.strftime("%Y-%m-%d").fillna("?").tolist()
 
 
 def _targets_text(row: dict, total: float) -> str:
