@@ -11,6 +11,8 @@ and a protocol file's numbers reach the page unchanged.
 ('1 fraction', '2 fractions')
 >>> and_list(["Wednesday", "Friday"]), and_list(["7", "14", "21"])
 ('Wednesday and Friday', '7, 14 and 21')
+>>> or_list(["lung", "liver", "bone"]), plural(2, "focus", "foci")
+('lung, liver or bone', '2 foci')
 >>> day_label(pd.Timestamp("2024-03-04"))
 'Mon 2024-03-04'
 """
@@ -30,6 +32,7 @@ __all__ = [
     "hours",
     "plural",
     "and_list",
+    "or_list",
     "day_label",
     "day_labels",
     "enrollment_range",
@@ -68,17 +71,26 @@ def hours(quantity: pint.Quantity) -> str:
     return f"{shown} hour{'' if shown == '1' else 's'}"
 
 
-def plural(count: int, word: str) -> str:
-    """``"1 fraction"``, ``"2 fractions"``."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``"1 fraction"``, ``"2 fractions"``; ``many`` for an irregular plural (``"foci"``)."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+def _joined(items: Iterable[object], conjunction: str) -> str:
+    words = [str(item) for item in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {conjunction} {words[-1]}"
 
 
 def and_list(items: Iterable[object]) -> str:
     """``"a"``, ``"a and b"``, ``"a, b and c"``."""
-    words = [str(item) for item in items]
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + f" and {words[-1]}"
+    return _joined(items, "and")
+
+
+def or_list(items: Iterable[object]) -> str:
+    """``"a"``, ``"a or b"``, ``"a, b or c"``: alternatives, as a rule lists them."""
+    return _joined(items, "or")
 
 
 def day_label(date: pd.Timestamp) -> str:

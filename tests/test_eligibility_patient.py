@@ -63,7 +63,7 @@ def test_pregnancy_test_exactly_72_hours_before_start_passes():
         "INCL05", pregnancy_test_at="2024-03-15T08:00", planned_start_at="2024-03-18T08:00"
     )
     assert result.status == "pass"
-    assert "72 h before" in result.reason
+    assert "72 hours before" in result.reason
 
 
 def test_pregnancy_test_too_early_asks_for_a_repeat_with_the_deadline():
@@ -73,7 +73,7 @@ def test_pregnancy_test_too_early_asks_for_a_repeat_with_the_deadline():
         "INCL05", pregnancy_test_at="2024-03-15T07:59", planned_start_at="2024-03-18T08:00"
     )
     assert result.status == "review"
-    assert "more than 72 h" in result.reason
+    assert "more than 72 hours" in result.reason
     assert "at or after 2024-03-15 08:00 and before 2024-03-18 08:00" in result.resolve
 
 

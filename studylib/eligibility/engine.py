@@ -1,10 +1,15 @@
 """Screening a candidate, or a whole cohort, against every criterion of the protocol.
 
-:func:`screen_cohort` is the engine: it reads every record, judges every criterion of
-``PROTOCOL.eligibility`` in the registry's order (INCL01-INCL06, EXCL01-EXCL13) for all
+:func:`screen_cohort` is the engine: it reads every record, judges every criterion the
+protocol file lists (``[[eligibility.criteria]]``, in the file's order: the registry's) for all
 patients at once, and returns one row per patient and criterion. :func:`screen` screens one
 record (a dict or a pandas row) through the same engine and returns a
 :class:`ScreeningResult` to read, show or record.
+
+Every public function takes ``protocol=`` (default: the bundled file); the protocol is
+resolved once here and handed to every evaluator. Each criterion's ``rule`` names its
+evaluator (:mod:`studylib.eligibility.registry`); a rule no evaluator judges is a
+:class:`~studylib.errors.ProtocolError` the first time the protocol screens anyone.
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+# The evaluators register themselves under their rule names when their modules are imported.
+from studylib.eligibility import labs, rules, site_rules  # noqa: F401
 from studylib.eligibility.foci import FOCUS_COLUMNS, judge_foci, read_foci
-from studylib.eligibility.labs import LAB_RULES
 from studylib.eligibility.recorded import record_table
-from studylib.eligibility.rules import PATIENT_RULES
-from studylib.eligibility.site_rules import SITE_RULES, summarise_foci
+from studylib.eligibility.registry import evaluators_for
+from studylib.eligibility.site_rules import summarise_foci
 from studylib.eligibility.values import Problems, column, is_blank, read_records
 from studylib.eligibility.verdicts import explain, overall_status
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol, resolve_protocol
 
 __all__ = [
     "CriterionResult",
@@ -32,12 +38,6 @@ __all__ = [
     "screen_cohort",
     "RESULT_COLUMNS",
 ]
-
-#: Evaluators by the ``rule`` name of each criterion in protocol.toml.
-RULES = {**PATIENT_RULES, **SITE_RULES, **LAB_RULES}
-_unknown = [c.rule for c in PROTOCOL.eligibility.criteria if c.rule not in RULES]
-if _unknown:
-    raise ImportError(f"protocol.toml names eligibility rules with no evaluator: {_unknown}")
 
 #: Columns of :func:`screen_cohort`'s result, one row per patient and criterion.
 RESULT_COLUMNS = [
@@ -77,7 +77,7 @@ class ScreeningResult:
     status
         ``eligible``, ``ineligible``, ``needs_review`` or ``incomplete``.
     criteria
-        Every criterion in the registry's order.
+        Every criterion of the protocol file, in its order (the registry's).
     explanation
         One sentence saying why.
     foci
@@ -86,6 +86,8 @@ class ScreeningResult:
     data
         Every field of the record: ``field``, ``meaning``, ``entered`` (as written) and
         ``read_as`` (what the criteria compared, in the threshold's unit, or ``missing``).
+    protocol
+        The protocol the record was screened under.
     """
 
     patient_id: str
@@ -94,6 +96,7 @@ class ScreeningResult:
     explanation: str
     foci: pd.DataFrame = field(repr=False)
     data: pd.DataFrame = field(repr=False)
+    protocol: Protocol = field(repr=False)
 
     @property
     def proposed_sites(self) -> list[dict[str, object]]:
@@ -127,11 +130,32 @@ class ScreeningResult:
         return self._ids("review")
 
     def criterion(self, criterion_id: str) -> CriterionResult:
-        """The result of one criterion (``"EXCL08"``)."""
+        """The result of one criterion, by its id in the protocol file.
+
+        Code that must work under any protocol file names criteria by rule
+        (:meth:`for_rule`); ids are for people, who read them in the file.
+        """
         for item in self.criteria:
             if item.id == criterion_id:
                 return item
-        raise KeyError(f"no criterion {criterion_id!r}; ids are INCL01-INCL06, EXCL01-EXCL13")
+        ids = ", ".join(c.id for c in self.criteria)
+        raise KeyError(f"no criterion {criterion_id!r} in {self.protocol.name}; its ids are {ids}")
+
+    def for_rule(self, rule: str) -> CriterionResult:
+        """The result of the criterion judged by ``rule`` (``"wbc"``), whatever its id in the
+        protocol file: how code refers to a criterion without naming a file's id.
+
+        Raises
+        ------
+        KeyError
+            When the protocol has no criterion with this rule, or more than one.
+        """
+        ids = [c.id for c in self.protocol.eligibility.criteria if c.rule == rule]
+        if len(ids) != 1:
+            rules = ", ".join(dict.fromkeys(c.rule for c in self.protocol.eligibility.criteria))
+            has = "no criterion" if not ids else f"{len(ids)} criteria ({', '.join(ids)})"
+            raise KeyError(f"{self.protocol.name} has {has} of rule {rule!r}; its rules: {rules}")
+        return self.criterion(ids[0])
 
     def to_frame(self) -> pd.DataFrame:
         """One row per criterion: id, kind, label, status, reason, resolve, quote."""
@@ -171,12 +195,16 @@ def _foci_of_lists(lists: pd.Series, ids: pd.Series, problems: Problems) -> pd.D
     return pd.DataFrame(rows, columns=None if rows else ["patient_id", "site", "longest_diameter"])
 
 
-def _judge(frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bool):
+def _judge(
+    frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bool, protocol: Protocol
+):
     """Read, check and judge; returns the long result, the judged foci (with ``_row``) and
     the typed records.
 
     Without a ``foci`` table, the foci come from the records' ``sbrt_sites`` lists.
     """
+    # The protocol is checked before the records: a rule without evaluator is its file's fault.
+    evaluated = evaluators_for(protocol)
     frame = frame.reset_index(drop=True)
     ids = frame["patient_id"] if "patient_id" in frame.columns else pd.Series([""] * len(frame))
     ids = pd.Series(["" if is_blank(x) else str(x).strip() for x in ids])
@@ -186,17 +214,19 @@ def _judge(frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bo
             problems.add(int(position), "patient_id", None, "a patient id", -1)
         for position in np.flatnonzero((ids.duplicated() & ids.ne("")).to_numpy()):
             problems.add(int(position), "patient_id", ids[position], "each patient once", -1)
-    values = read_records(frame, problems)
+    values = read_records(frame, problems, protocol)
     values["patient_id"] = ids
     rows = {pid: position for position, pid in enumerate(ids)}
     if foci is None:
         foci = _foci_of_lists(column(frame, "sbrt_sites"), ids, problems)
-    typed = read_foci(foci, problems, rows)
+    typed = read_foci(foci, problems, rows, protocol)
     problems.raise_any(context)
-    judged = judge_foci(typed).assign(_row=typed["patient_id"].map(rows))
+    judged = judge_foci(typed, protocol).assign(_row=typed["patient_id"].map(rows))
     values = values.join(summarise_foci(judged, len(values)))
-    criteria = PROTOCOL.eligibility.criteria
-    judged_by_criterion = pd.concat([RULES[c.rule](values) for c in criteria], ignore_index=True)
+    criteria = [criterion for criterion, _ in evaluated]
+    judged_by_criterion = pd.concat(
+        [judge(values, protocol) for _, judge in evaluated], ignore_index=True
+    )
     # Rows come criterion by criterion; reorder them patient by patient.
     patients, count = len(values), len(criteria)
     order = (np.arange(patients)[:, None] + np.arange(count)[None, :] * patients).ravel()
@@ -210,8 +240,13 @@ def _judge(frame: pd.DataFrame, foci: pd.DataFrame | None, context: str, one: bo
     return long[RESULT_COLUMNS].reset_index(drop=True), judged, values
 
 
-def screen_cohort(frame: pd.DataFrame, sbrt_sites: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Screen every patient of a cohort against every criterion.
+def screen_cohort(
+    frame: pd.DataFrame,
+    sbrt_sites: pd.DataFrame | None = None,
+    *,
+    protocol: Protocol | None = None,
+) -> pd.DataFrame:
+    """Screen every patient of a cohort against every criterion of the protocol.
 
     Parameters
     ----------
@@ -221,32 +256,44 @@ def screen_cohort(frame: pd.DataFrame, sbrt_sites: pd.DataFrame | None = None) -
     sbrt_sites
         The foci considered for SBRT: ``patient_id``, ``site``, ``longest_diameter``
         (``data/sbrt_sites.csv``). Without it, a ``sbrt_sites`` column of lists in ``frame``
-        is used; a patient with no focus has INCL03 and EXCL01 ``missing``.
+        is used; a patient with no focus has the ``sbrt_foci`` and ``no_amenable_site``
+        criteria ``missing``.
+    protocol
+        The protocol whose criteria and thresholds apply (a cohort's ``cohort.protocol``);
+        default: the bundled file.
 
     Returns
     -------
     pandas.DataFrame
         :data:`RESULT_COLUMNS`: one row per patient and criterion, patients in the order given
-        and criteria in the registry's order; ``overall_status`` repeats the patient's status.
+        and criteria in the protocol file's order; ``overall_status`` repeats the patient's
+        status.
 
     Raises
     ------
+    studylib.errors.ProtocolError
+        When a criterion of the protocol names a rule no evaluator judges.
     studylib.errors.DataError
         Listing every value of every record that cannot be read (field, value, patient).
     """
-    long, _, _ = _judge(frame, sbrt_sites, "the screening records", one=False)
+    protocol = resolve_protocol(protocol)
+    long, _, _ = _judge(frame, sbrt_sites, "the screening records", one=False, protocol=protocol)
     return long
 
 
-def screen(record: Mapping[str, object] | pd.Series) -> ScreeningResult:
-    """Screen one candidate against every eligibility criterion.
+def screen(
+    record: Mapping[str, object] | pd.Series, *, protocol: Protocol | None = None
+) -> ScreeningResult:
+    """Screen one candidate against every eligibility criterion of the protocol.
 
     Parameters
     ----------
     record
-        A dict with the fields of a screening record (shared/DESIGN.md), or one row of the
-        screening table. ``sbrt_sites`` is a list of ``{"site": ..., "longest_diameter":
-        ...}``; missing fields are missing values.
+        A dict with the fields of a screening record (the DESIGN's "Screening record"), or one
+        row of the screening table. ``sbrt_sites`` is a list of ``{"site": ...,
+        "longest_diameter": ...}``; missing fields are missing values.
+    protocol
+        The protocol whose criteria and thresholds apply; default: the bundled file.
 
     Returns
     -------
@@ -254,16 +301,19 @@ def screen(record: Mapping[str, object] | pd.Series) -> ScreeningResult:
 
     Raises
     ------
+    studylib.errors.ProtocolError
+        When a criterion of the protocol names a rule no evaluator judges.
     studylib.errors.DataError
         (a ``ValueError``) naming every field whose value cannot be read.
     """
+    protocol = resolve_protocol(protocol)
     fields = dict(record.items())
     patient_id = "" if is_blank(fields.get("patient_id")) else str(fields["patient_id"]).strip()
     context = f"the screening record of {patient_id}" if patient_id else "the screening record"
     foci = fields.pop("sbrt_sites", None)
     frame = pd.DataFrame([fields], dtype=object)
     frame["sbrt_sites"] = pd.Series([foci], dtype=object)
-    long, judged, values = _judge(frame, None, context, one=True)
+    long, judged, values = _judge(frame, None, context, one=True, protocol=protocol)
     criteria = [
         CriterionResult(**{k: row[k] for k in CriterionResult.__dataclass_fields__})
         for row in long.to_dict("records")
@@ -275,21 +325,30 @@ def screen(record: Mapping[str, object] | pd.Series) -> ScreeningResult:
         criteria=criteria,
         explanation=explain(status, long),
         foci=judged[FOCUS_COLUMNS].reset_index(drop=True),
-        data=record_table(fields, values.iloc[0]),
+        data=record_table(fields, values.iloc[0], protocol),
+        protocol=protocol,
     )
 
 
-def screen_patient(cohort, patient_id: str) -> ScreeningResult:
+def screen_patient(cohort, patient_id: str, *, protocol: Protocol | None = None) -> ScreeningResult:
     """Screen one patient of a loaded trial folder (:func:`studylib.data.load_cohort`).
 
     The patient's row of ``screening`` and their foci in ``sbrt_sites`` make the record.
+
+    Parameters
+    ----------
+    protocol
+        The protocol to screen under; default: the cohort's own (``cohort.protocol``: its
+        folder's ``protocol.toml``, else the bundled file), as the data were checked against
+        it.
 
     Raises
     ------
     KeyError
         When the patient is not in the screening table (naming the ids that exist).
     """
+    protocol = resolve_protocol(cohort.protocol if protocol is None else protocol)
     tables = cohort.patient(patient_id)
     record = tables["screening"].iloc[0].to_dict()
     record["sbrt_sites"] = tables["sbrt_sites"].drop(columns="patient_id").to_dict("records")
-    return screen(record)
+    return screen(record, protocol=protocol)

@@ -1,10 +1,10 @@
 """SBRT foci at screening: which may be treated, and which the workbook proposes.
 
-Registry (INCL03): "Patients must have tumors amenable to SBRT in lungs, mediastinum, chest
-wall, bones (other than long bones), or liver (inclusive of immediately adjacent masses), 1 - 3
-foci; no minimum size, but none greater than 7 cm. Patients may have other metastases but only
-a maximum of 3 will be treated." The amenable sites, the size limit and the number treated are
-``PROTOCOL.sbrt`` (``[sbrt]`` and ``[sbrt.sites]`` of protocol.toml).
+Registry (the ``sbrt_foci`` criterion of the bundled file): "Patients must have tumors amenable
+to SBRT in lungs, mediastinum, chest wall, bones (other than long bones), or liver (inclusive of
+immediately adjacent masses), 1 - 3 foci; no minimum size, but none greater than 7 cm. Patients
+may have other metastases but only a maximum of 3 will be treated." The amenable sites, the size
+limit and the number treated are the protocol's ``[sbrt]`` and ``[sbrt.sites]``.
 
 A focus can be treated when its site is amenable and its longest diameter is at most the
 limit. When more can be treated than the protocol allows, the workbook proposes the largest
@@ -18,16 +18,13 @@ import pandas as pd
 
 from studylib.eligibility import text
 from studylib.eligibility.values import Problems, is_blank
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.units import parse_quantity
 
-__all__ = ["read_foci", "propose_sbrt_sites", "FOCUS_COLUMNS"]
+__all__ = ["read_foci", "judge_foci", "propose_sbrt_sites", "FOCUS_COLUMNS"]
 
-_SBRT = PROTOCOL.sbrt
-_LIMIT_CM = float(_SBRT.max_site_diameter.to("cm").magnitude)
 # Problems with foci are listed after those with the record's own fields.
 _AFTER_FIELDS = 1000
-_PLAUSIBLE_CM = float(PROTOCOL.eligibility.plausible_max["sbrt_focus"].to("cm").magnitude)
 
 #: Columns of the foci table returned by :func:`propose_sbrt_sites`.
 FOCUS_COLUMNS = [
@@ -49,7 +46,7 @@ def _site_name(value: object) -> str | None:
     return str(value).strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def _diameter_cm(value: object) -> float:
+def _diameter_cm(value: object, plausible_cm: float) -> float:
     expected = "a longest diameter with its unit, such as '2.5 cm' or '25 mm'"
     if is_blank(value):
         raise ValueError(expected)
@@ -58,21 +55,24 @@ def _diameter_cm(value: object) -> float:
     except ValueError as error:
         raise ValueError(f"{expected} ({error})") from None
     cm = float(quantity.to("cm").magnitude)
-    if cm == 0 or cm > _PLAUSIBLE_CM:
+    if cm == 0 or cm > plausible_cm:
         raise ValueError(
             f"{expected}: a focus larger than 0 and at most"
-            f" {text.amount(_PLAUSIBLE_CM, 'cm', decimal=False)}; check the number and its unit"
+            f" {text.amount(plausible_cm, 'cm', decimal=False)}; check the number and its unit"
         )
     return cm
 
 
-def read_foci(foci: pd.DataFrame, problems: Problems, rows: dict[str, int]) -> pd.DataFrame:
+def read_foci(
+    foci: pd.DataFrame, problems: Problems, rows: dict[str, int], protocol: Protocol
+) -> pd.DataFrame:
     """Check and type a table of foci (``patient_id``, ``site``, ``longest_diameter``).
 
     ``rows`` maps each patient id to its record's position, for the problems. A diameter that
-    cannot be read is a problem; an empty one is kept as missing (the criterion is then
-    ``missing``).
+    cannot be read, or beyond the protocol's ``plausible_max.sbrt_focus``, is a problem; an
+    empty one is kept as missing (the criterion is then ``missing``).
     """
+    plausible_cm = float(protocol.eligibility.plausible_max["sbrt_focus"].to("cm").magnitude)
     frame = foci.reset_index(drop=True)
     for needed in ("patient_id", "site", "longest_diameter"):
         if needed not in frame.columns:
@@ -90,7 +90,7 @@ def read_foci(foci: pd.DataFrame, problems: Problems, rows: dict[str, int]) -> p
         key = str(raw)
         if key not in cache:
             try:
-                cache[key] = (True, _diameter_cm(raw))
+                cache[key] = (True, _diameter_cm(raw, plausible_cm))
             except ValueError as error:
                 cache[key] = (False, str(error))
         ok, result = cache[key]
@@ -120,8 +120,9 @@ def read_foci(foci: pd.DataFrame, problems: Problems, rows: dict[str, int]) -> p
     )
 
 
-def _notes(foci: pd.DataFrame) -> list[str]:
-    limit = text.amount(_LIMIT_CM, "cm", decimal=False)
+def _notes(foci: pd.DataFrame, protocol: Protocol) -> list[str]:
+    limit = text.threshold(protocol.sbrt.max_site_diameter.to("cm"), decimal=False)
+    most = protocol.sbrt.max_treated_sites
     notes = []
     for site, cm, amenable, within, proposed in zip(
         foci["site"],
@@ -143,13 +144,13 @@ def _notes(foci: pd.DataFrame) -> list[str]:
             notes.append("proposed for SBRT")
         else:
             notes.append(
-                f"could be treated; not proposed (at most {_SBRT.max_treated_sites} are treated,"
-                " the largest are proposed)"
+                f"could be treated; not proposed (at most {most} are treated, the largest are"
+                " proposed)"
             )
     return notes
 
 
-def propose_sbrt_sites(foci: pd.DataFrame) -> pd.DataFrame:
+def propose_sbrt_sites(foci: pd.DataFrame, *, protocol: Protocol | None = None) -> pd.DataFrame:
     """Judge every focus and propose, per patient, which to treat with SBRT.
 
     Parameters
@@ -157,33 +158,38 @@ def propose_sbrt_sites(foci: pd.DataFrame) -> pd.DataFrame:
     foci
         One row per focus: ``patient_id``, ``site``, ``longest_diameter`` (text with its
         unit), optionally ``site_id``; the ``sbrt_sites`` table of a cohort.
+    protocol
+        The protocol whose ``[sbrt]`` rules apply (default: the bundled one).
 
     Returns
     -------
     pandas.DataFrame
-        :data:`FOCUS_COLUMNS`: ``amenable`` (site in lung, mediastinum, chest wall, bone other
-        than long bones, liver), ``within_size_limit`` (at most 7 cm; NA when the diameter is
-        missing), ``proposed`` (among the at most 3 largest foci that can be treated) and a
-        ``note`` in plain English.
+        :data:`FOCUS_COLUMNS`: ``amenable`` (site in ``[sbrt.sites].amenable``; in the bundled
+        file lung, mediastinum, chest wall, bone other than long bones, liver),
+        ``within_size_limit`` (at most ``max_site_diameter``, 7 cm; NA when the diameter is
+        missing), ``proposed`` (among the ``max_treated_sites``, 3, largest foci that can be
+        treated) and a ``note`` in plain English.
 
     Raises
     ------
     studylib.errors.DataError
         Naming every diameter that cannot be read.
     """
+    protocol = resolve_protocol(protocol)
     ids = pd.Series(sorted({str(p) for p in foci.get("patient_id", pd.Series(dtype=str))}))
     problems = Problems(ids, by_patient=True)
-    typed = read_foci(foci, problems, {p: i for i, p in enumerate(ids)})
+    typed = read_foci(foci, problems, {p: i for i, p in enumerate(ids)}, protocol)
     problems.raise_any("the SBRT foci")
-    return judge_foci(typed)
+    return judge_foci(typed, protocol)
 
 
-def judge_foci(typed: pd.DataFrame) -> pd.DataFrame:
+def judge_foci(typed: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     """Add ``amenable``, ``within_size_limit``, ``proposed`` and ``note`` to typed foci."""
+    sbrt = protocol.sbrt
     foci = typed.copy()
-    foci["amenable"] = foci["site"].isin(_SBRT.amenable_sites).astype(bool)
+    foci["amenable"] = foci["site"].isin(sbrt.amenable_sites).astype(bool)
     cm = foci["longest_diameter_cm"]
-    within = ~text.above(cm, _LIMIT_CM)
+    within = ~text.above(cm, float(sbrt.max_site_diameter.to("cm").magnitude))
     foci["within_size_limit"] = pd.array(
         [pd.NA if np.isnan(c) else bool(w) for c, w in zip(cm, within, strict=True)],
         dtype="boolean",
@@ -196,6 +202,6 @@ def judge_foci(typed: pd.DataFrame) -> pd.DataFrame:
     )
     rank = order.groupby("patient_id", sort=False).cumcount()
     foci["proposed"] = False
-    foci.loc[rank.index[rank < _SBRT.max_treated_sites], "proposed"] = True
-    foci["note"] = _notes(foci)
+    foci.loc[rank.index[rank < sbrt.max_treated_sites], "proposed"] = True
+    foci["note"] = _notes(foci, protocol)
     return foci[FOCUS_COLUMNS]

@@ -9,48 +9,52 @@ printed in the registry ([eligibility].reading_comparisons).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
-import pint
 
 from studylib.eligibility import text
-from studylib.eligibility.values import LAB_FIELDS, PFT_FIELDS
+from studylib.eligibility.registry import Evaluator, evaluator
+from studylib.eligibility.values import PFT_FIELDS, lab_thresholds, lab_unit
 from studylib.eligibility.verdicts import is_false, is_true, outcome, records, rowwise
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol
+from studylib.wording import and_list
 
-__all__ = ["LAB_RULES"]
+__all__ = [
+    "wbc",
+    "hemoglobin",
+    "transaminases",
+    "bilirubin",
+    "creatinine",
+    "pulmonary_function",
+]
 
-_RULES = PROTOCOL.eligibility
 
-
-def _as_reported(field: str, reported: str | None, unit: str | None) -> str:
-    if reported is None or unit == LAB_FIELDS[field][0]:
+def _as_reported(field: str, reported: str | None, unit: str | None, compared_in: str) -> str:
+    if reported is None or unit == compared_in:
         return ""
     return f" (reported as {reported})"
 
 
-def _limit_rule(
-    field: str, name: str, limit: pint.Quantity, fails: str, called: str
-) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """A criterion that fails when ``field`` is ``"below"`` or ``"above"`` ``limit``."""
-    unit = LAB_FIELDS[field][0]
-    bound = float(limit.to(unit).magnitude)
-    shown_limit = text.threshold(limit)
+def _limit_rule(name: str, field: str, label: str, fails: str, called: str) -> Evaluator:
+    """A criterion (rule ``name``) that fails when ``field`` is ``"below"`` or ``"above"``
+    the protocol's limit for it (:func:`studylib.eligibility.values.lab_thresholds`)."""
     compare = text.below if fails == "below" else text.above
     holds = "at least" if fails == "below" else "at most"
 
-    def rule(v: pd.DataFrame) -> pd.DataFrame:
+    @evaluator(name)
+    def rule(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+        limit = lab_thresholds(protocol)[field]
+        unit = lab_unit(field, protocol)
+        bound = float(limit.to(unit).magnitude)
+        shown_limit = text.threshold(limit)
         values = v[field]
         status = np.select([values.isna(), compare(values, bound)], ["missing", "fail"], "pass")
 
         def reason(s: str, x: float, reported: str | None, shown_unit: str | None) -> str:
             if s == "missing":
-                return f"{name} is not recorded."
-            said = (
-                f"{name} {text.amount(x, unit, bound)}{_as_reported(field, reported, shown_unit)}"
-            )
+                return f"{label} is not recorded."
+            reported_as = _as_reported(field, reported, shown_unit, unit)
+            said = f"{label} {text.amount(x, unit, bound)}{reported_as}"
             return f"{said} is {fails if s == 'fail' else holds} {shown_limit}."
 
         ask = f"Enter the {called} of the screening labs with its unit ({field})."
@@ -61,27 +65,26 @@ def _limit_rule(
             [ask if s == "missing" else "" for s in status],
         )
 
-    rule.__doc__ = f"{name} {fails} {shown_limit} excludes."
+    rule.__doc__ = f"{label} {fails} the protocol's limit excludes (exactly at it passes)."
     return rule
 
 
-wbc = _limit_rule("wbc", "WBC", _RULES.wbc_min, "below", "white blood cell count")
-hemoglobin = _limit_rule("hgb", "Haemoglobin", _RULES.hgb_min, "below", "haemoglobin")
-bilirubin = _limit_rule(
-    "bilirubin", "Total bilirubin", _RULES.bilirubin_max, "above", "total bilirubin"
-)
-creatinine = _limit_rule("creatinine", "Creatinine", _RULES.creatinine_max, "above", "creatinine")
+wbc = _limit_rule("wbc", "wbc", "WBC", "below", "white blood cell count")
+hemoglobin = _limit_rule("hemoglobin", "hgb", "Haemoglobin", "below", "haemoglobin")
+bilirubin = _limit_rule("bilirubin", "bilirubin", "Total bilirubin", "above", "total bilirubin")
+creatinine = _limit_rule("creatinine", "creatinine", "Creatinine", "above", "creatinine")
 
 _ENZYMES = (("AST", "ast"), ("ALT", "alt"))
 
 
-def transaminases(v: pd.DataFrame) -> pd.DataFrame:
+@evaluator("transaminases")
+def transaminases(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     """AST or ALT above ``transaminase_max_x_uln`` times its upper limit of normal excludes.
 
     Each is divided by the upper limit of normal (ULN) the laboratory gave with it; exactly
-    3 x ULN passes.
+    the limit (3 x ULN in the bundled file) passes.
     """
-    factor = float(_RULES.transaminase_max_x_uln)
+    factor = float(protocol.eligibility.transaminase_max_x_uln)
     shown_factor = text.number(factor, decimal=False)
     ratios = {field: v[field] / v[f"{field}_uln"] for _, field in _ENZYMES}
     high = text.above(ratios["ast"], factor) | text.above(ratios["alt"], factor)
@@ -93,13 +96,14 @@ def transaminases(v: pd.DataFrame) -> pd.DataFrame:
         value, uln = r[field], r[f"{field}_uln"]
         if np.isnan(value) or np.isnan(uln):
             return None
-        reported = _as_reported(field, r[f"{field}_reported"], r[f"{field}_unit"])
+        unit = lab_unit(field, protocol)
+        reported = _as_reported(field, r[f"{field}_reported"], r[f"{field}_unit"], unit)
         ratio = text.number(value / uln, factor)
         # Against the limit (factor x ULN), so that 120.1 U/L is not printed as 120 U/L
         # beside a ratio of 3.002.
         return (
-            f"{label} {text.amount(value, 'U/L', factor * uln)}{reported} is {ratio} x ULN"
-            f" ({text.amount(uln, 'U/L')})"
+            f"{label} {text.amount(value, unit, factor * uln)}{reported} is {ratio} x ULN"
+            f" ({text.amount(uln, lab_unit(f'{field}_uln', protocol))})"
         )
 
     def reason(r: dict, s: str) -> str:
@@ -116,7 +120,7 @@ def transaminases(v: pd.DataFrame) -> pd.DataFrame:
             if np.isnan(r[f])
         ]
         known_part = f" ({said})" if said else ""
-        return f"Not recorded: {text.listing(absent)}{known_part}."
+        return f"Not recorded: {and_list(absent)}{known_part}."
 
     ask = (
         "Enter AST and ALT with the upper limit of normal the laboratory gives for each"
@@ -136,17 +140,21 @@ def transaminases(v: pd.DataFrame) -> pd.DataFrame:
 _PFT_NAMES = dict(zip(PFT_FIELDS, ("DLCO", "FEV1", "FEV1/FVC"), strict=True))
 
 
-def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
-    """DLCO, FEV1 or FEV1/FVC below 70% of predicted with significant lung disease excludes.
+@evaluator("pulmonary_function")
+def pulmonary_function(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    """DLCO, FEV1 or FEV1/FVC below ``pft_exclusion_below`` of predicted with clinically
+    significant lung disease excludes.
 
-    Registry (EXCL07): "For any pulmonary function test values less than predicted values, the
-    PI will review, and document the patient's suitability for high dose IL-2 therapy." Any
-    value below ``pft_review_below`` otherwise (including below 70% without clinically
-    significant lung disease) asks for the principal investigator's review. A missing value
+    Registry (the bundled file's ``pulmonary_function`` criterion): "For any pulmonary function
+    test values less than predicted values, the PI will review, and document the patient's
+    suitability for high dose IL-2 therapy." Any value below ``pft_review_below`` otherwise
+    (including below the exclusion limit without clinically significant lung disease) asks for
+    the principal investigator's review, which ``pft_pi_approved`` records. A missing value
     keeps the criterion ``missing`` unless another value already excludes.
     """
-    excluding = float(_RULES.pft_exclusion_below.to("percent").magnitude)
-    predicted = float(_RULES.pft_review_below.to("percent").magnitude)
+    rules = protocol.eligibility
+    excluding = float(rules.pft_exclusion_below.to("percent").magnitude)
+    predicted = float(rules.pft_review_below.to("percent").magnitude)
     values = v[list(PFT_FIELDS)]
     very_low = pd.concat([text.below(values[f], excluding) for f in PFT_FIELDS], axis=1).any(axis=1)
     low = pd.concat([text.below(values[f], predicted) for f in PFT_FIELDS], axis=1).any(axis=1)
@@ -176,7 +184,7 @@ def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
         listed = f"{listed} of predicted" if listed else ""
 
         def under(limit: float) -> str:
-            return text.listing([n for n, x in known if text.is_below(x, limit)])
+            return and_list(n for n, x in known if text.is_below(x, limit))
 
         decided = None if pd.isna(r["pft_pi_approved"]) else bool(r["pft_pi_approved"])
         if s == "fail" and decided is False:
@@ -199,7 +207,7 @@ def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
             lacking = [n for f, n in _PFT_NAMES.items() if np.isnan(r[f])]
             if lacking:
                 shown = f" ({listed})" if listed else ""
-                return f"Not recorded: {text.listing(lacking)}{shown}."
+                return f"Not recorded: {and_list(lacking)}{shown}."
             return (
                 f"{listed}: {under(excluding)} below {shown_excluding}; whether the patient has"
                 " clinically significant underlying lung disease is not recorded."
@@ -234,14 +242,3 @@ def pulmonary_function(v: pd.DataFrame) -> pd.DataFrame:
 
     rows = records(v, (*PFT_FIELDS, "pft_pi_approved"))
     return outcome(v.index, status, rowwise(reason, rows, status), rowwise(resolve, rows, status))
-
-
-#: Evaluators of the test-result criteria, by the ``rule`` name in protocol.toml.
-LAB_RULES: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
-    "pulmonary_function": pulmonary_function,
-    "wbc": wbc,
-    "hemoglobin": hemoglobin,
-    "transaminases": transaminases,
-    "bilirubin": bilirubin,
-    "creatinine": creatinine,
-}

@@ -11,25 +11,21 @@ import pandas as pd
 
 from studylib.dictionary import TABLES
 from studylib.eligibility import text
-from studylib.eligibility.values import FIELDS, LAB_FIELDS, PFT_FIELDS, YES_NO_FIELDS, is_blank
-from studylib.protocol import PROTOCOL
+from studylib.eligibility.values import (
+    FIELDS,
+    LAB_FIELDS,
+    PFT_FIELDS,
+    YES_NO_FIELDS,
+    is_blank,
+    lab_thresholds,
+    lab_unit,
+)
+from studylib.protocol import Protocol
 
 __all__ = ["record_table"]
 
 _DATES = ("screening_date", "birth_date")
 _DATETIMES = ("pregnancy_test_at", "planned_start_at")
-_RULES = PROTOCOL.eligibility
-# Values are printed against their threshold, as in the criteria's reasons: 168 µmol/L of
-# creatinine reads "1.9004 mg/dL", not "1.9 mg/dL" beside a failed "> 1.9 mg/dL".
-_THRESHOLDS = {
-    field: float(limit.to(LAB_FIELDS[field][0]).magnitude)
-    for field, limit in (
-        ("wbc", _RULES.wbc_min),
-        ("hgb", _RULES.hgb_min),
-        ("bilirubin", _RULES.bilirubin_max),
-        ("creatinine", _RULES.creatinine_max),
-    )
-}
 
 
 def _meaning(field: str) -> str:
@@ -51,7 +47,7 @@ def _as_entered(field: str, value: object) -> str:
     return str(value).strip()
 
 
-def _as_read(field: str, typed: pd.Series) -> str:
+def _as_read(field: str, typed: pd.Series, protocol: Protocol) -> str:
     value = typed[field]
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "missing"
@@ -64,11 +60,15 @@ def _as_read(field: str, typed: pd.Series) -> str:
     if field in PFT_FIELDS:
         return f"{text.amount(value, '%', decimal=False)} of predicted"
     if field in LAB_FIELDS:
-        return text.amount(value, LAB_FIELDS[field][0], _THRESHOLDS.get(field))
+        # Printed against its threshold, as in the criteria's reasons: 168 µmol/L of
+        # creatinine reads "1.9004 mg/dL", not "1.9 mg/dL" beside a failed "> 1.9 mg/dL".
+        unit = lab_unit(field, protocol)
+        limit = lab_thresholds(protocol).get(field)
+        return text.amount(value, unit, None if limit is None else limit.to(unit).magnitude)
     return str(value)
 
 
-def record_table(record: dict[str, object], typed: pd.Series) -> pd.DataFrame:
+def record_table(record: dict[str, object], typed: pd.Series, protocol: Protocol) -> pd.DataFrame:
     """Each field of a screening record: ``field``, ``meaning``, ``entered``, ``read_as``.
 
     ``entered`` is the value as written (empty when missing); ``read_as`` is what the
@@ -80,6 +80,6 @@ def record_table(record: dict[str, object], typed: pd.Series) -> pd.DataFrame:
             "field": fields,
             "meaning": [_meaning(f) for f in fields],
             "entered": [_as_entered(f, record.get(f)) for f in fields],
-            "read_as": [_as_read(f, typed) for f in fields],
+            "read_as": [_as_read(f, typed, protocol) for f in fields],
         }
     )

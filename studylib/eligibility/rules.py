@@ -1,35 +1,47 @@
 """Criteria about the patient: diagnosis, age, performance status, pregnancy, consent, history.
 
-Each rule takes the typed records (:func:`studylib.eligibility.values.read_records`) and
-returns, for every record, a status, a reason with the values compared, and what would resolve
-a ``review`` or ``missing``. Thresholds come from ``PROTOCOL.eligibility``; the quotes are the
-registry's (protocol.toml, ``[[eligibility.criteria]]``).
+Each evaluator takes the typed records (:func:`studylib.eligibility.values.read_records`) and
+the protocol, and returns, for every record, a status, a reason with the values compared, and
+what would resolve a ``review`` or ``missing``. Each is registered under the ``rule`` name that
+a criterion of the protocol file gives (:mod:`studylib.eligibility.registry`); thresholds come
+from the protocol's ``[eligibility]``, ids and quotes from its ``[[eligibility.criteria]]``.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from studylib.eligibility import text
+from studylib.eligibility.registry import Evaluator, evaluator
 from studylib.eligibility.verdicts import is_false, is_true, outcome, rowwise
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol
+from studylib.units import Q_
+from studylib.wording import and_list, hours, plural, whole_hours
 
-__all__ = ["PATIENT_RULES"]
-
-_RULES = PROTOCOL.eligibility
-_MIN_AGE = int(round(_RULES.minimum_age.to("year").magnitude))
-_WINDOW = pd.Timedelta(hours=float(_RULES.pregnancy_test_window.to("hour").magnitude))
+__all__ = [
+    "histology",
+    "age",
+    "ecog",
+    "pregnancy_test",
+    "consent",
+    "brain_mets",
+    "prior_radiation",
+    "infection",
+    "pregnant_or_lactating",
+    "cardiac_ischemia",
+    "chronic_steroids",
+]
 
 
 def _flag_rule(
-    field: str, *, fails_when: bool, yes: str, no: str, unknown: str, ask: str
-) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """A criterion decided by one yes/no field; ``fails_when`` is the answer that excludes."""
+    name: str, field: str, *, fails_when: bool, yes: str, no: str, unknown: str, ask: str
+) -> Evaluator:
+    """A criterion decided by one yes/no field (rule ``name``); ``fails_when`` is the answer
+    that excludes."""
 
-    def rule(v: pd.DataFrame) -> pd.DataFrame:
+    @evaluator(name)
+    def rule(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
         flag = v[field]
         failing = is_true(flag) if fails_when else is_false(flag)
         passing = is_false(flag) if fails_when else is_true(flag)
@@ -48,6 +60,7 @@ def _flag_rule(
 
 
 histology = _flag_rule(
+    "histology",
     "histology_confirmed",
     fails_when=False,
     yes="Melanoma is confirmed by biopsy or cytology (histology_confirmed: yes).",
@@ -57,6 +70,7 @@ histology = _flag_rule(
 )
 
 consent = _flag_rule(
+    "consent",
     "consent_signed",
     fails_when=False,
     yes="The study-specific consent form is signed (consent_signed: yes).",
@@ -66,6 +80,7 @@ consent = _flag_rule(
 )
 
 prior_radiation = _flag_rule(
+    "prior_radiation",
     "prior_rt_to_sbrt_sites",
     fails_when=True,
     yes="A site proposed for SBRT was irradiated before (prior_rt_to_sbrt_sites: yes).",
@@ -75,6 +90,7 @@ prior_radiation = _flag_rule(
 )
 
 infection = _flag_rule(
+    "infection",
     "active_infection",
     fails_when=True,
     yes="Active systemic, pulmonary or pericardial infection (active_infection: yes).",
@@ -85,6 +101,7 @@ infection = _flag_rule(
 )
 
 cardiac_ischemia = _flag_rule(
+    "cardiac_ischemia",
     "cardiac_ischemia",
     fails_when=True,
     yes="Ischaemia on exercise tolerance test, stress thallium study or baseline EKG "
@@ -98,6 +115,7 @@ cardiac_ischemia = _flag_rule(
 
 chronic_steroids = _flag_rule(
     "chronic_steroids",
+    "chronic_steroids",
     fails_when=True,
     yes="The patient requires chronic steroids (chronic_steroids: yes).",
     no="The patient does not require chronic steroids (chronic_steroids: no).",
@@ -110,7 +128,8 @@ def _male(v: pd.DataFrame) -> pd.Series:
     return v["sex"].eq("M").fillna(False).astype(bool)
 
 
-def pregnant_or_lactating(v: pd.DataFrame) -> pd.DataFrame:
+@evaluator("pregnant_or_lactating")
+def pregnant_or_lactating(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     """Pregnant or lactating women are excluded; for men the criterion does not apply."""
     flag = v["pregnant_or_lactating"]
     male = _male(v)
@@ -143,30 +162,33 @@ def _turns(born: pd.Timestamp, years: int) -> pd.Timestamp:
         return pd.Timestamp(born.year + years, 3, 1)
 
 
-def age(v: pd.DataFrame) -> pd.DataFrame:
-    """Age in whole years on the screening date, from the birth date.
+@evaluator("age")
+def age(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    """Age in whole years on the screening date, from the birth date, at least
+    ``minimum_age``.
 
     A birthday on the screening date counts ([eligibility].reading_comparisons); someone born
     on 29 February has a birthday on 1 March in other years.
     """
+    min_age = int(round(protocol.eligibility.minimum_age.to("year").magnitude))
     born, screened = v["birth_date"], v["screening_date"]
     before_birthday = (screened.dt.month < born.dt.month) | (
         (screened.dt.month == born.dt.month) & (screened.dt.day < born.dt.day)
     )
     years = screened.dt.year - born.dt.year - before_birthday.astype(int)
     known = born.notna() & screened.notna()
-    status = np.select([~known, years >= _MIN_AGE], ["missing", "pass"], "fail")
-    minimum = f"{_MIN_AGE} years"
+    status = np.select([~known, years >= min_age], ["missing", "pass"], "fail")
+    minimum = plural(min_age, "year")
 
     def reason(s: str, b: pd.Timestamp, d: pd.Timestamp, y: float) -> str:
         if s == "missing":
             absent = [n for n, x in (("birth date", b), ("screening date", d)) if pd.isna(x)]
-            return f"The {text.listing(absent)} {'is' if len(absent) == 1 else 'are'} not recorded."
-        said = f"Age {int(y)} years on {text.date_text(d)} (born {text.date_text(b)})"
+            return f"The {and_list(absent)} {'is' if len(absent) == 1 else 'are'} not recorded."
+        said = f"Age {plural(int(y), 'year')} on {text.date_text(d)} (born {text.date_text(b)})"
         if s == "pass":
             return f"{said}: at least {minimum}."
-        birthday = text.date_text(_turns(b, _MIN_AGE))
-        return f"{said} is below {minimum}; the patient turns {_MIN_AGE} on {birthday}."
+        birthday = text.date_text(_turns(b, min_age))
+        return f"{said} is below {minimum}; the patient turns {min_age} on {birthday}."
 
     def resolve(s: str, b: pd.Timestamp, d: pd.Timestamp) -> str:
         if s != "missing":
@@ -176,7 +198,7 @@ def age(v: pd.DataFrame) -> pd.DataFrame:
             for name, x in (("birth_date", b), ("screening_date", d))
             if pd.isna(x)
         ]
-        return f"Record {text.listing(absent)}."
+        return f"Record {and_list(absent)}."
 
     return outcome(
         v.index,
@@ -186,10 +208,11 @@ def age(v: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def ecog(v: pd.DataFrame) -> pd.DataFrame:
+@evaluator("ecog")
+def ecog(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     """ECOG performance status at most ``max_ecog``."""
     score = v["ecog"]
-    top = _RULES.max_ecog
+    top = protocol.eligibility.max_ecog
     status = np.select(
         [score.isna().to_numpy(), (score <= top).fillna(False).to_numpy(dtype=bool)],
         ["missing", "pass"],
@@ -223,7 +246,8 @@ _BRAIN = {
 }
 
 
-def brain_mets(v: pd.DataFrame) -> pd.DataFrame:
+@evaluator("brain_mets")
+def brain_mets(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     """Brain metastases exclude unless they can be treated with radiosurgery."""
     missing = ("missing", "Whether the patient has brain metastases is not recorded.")
     judged = [_BRAIN.get(x, missing) if x is not None else missing for x in v["brain_mets"]]
@@ -242,19 +266,27 @@ def _when(stamp: pd.Timestamp, utc: bool) -> str:
     return text.datetime_text(stamp) + (" UTC" if utc else "")
 
 
-def pregnancy_test(v: pd.DataFrame) -> pd.DataFrame:
-    """A negative pregnancy test within 72 h before the first protocol treatment.
+def _gap(delta: pd.Timedelta) -> str:
+    """A time between two moments, in hours as the window is worded (``"80.5 hours"``)."""
+    return hours(Q_(abs(pd.Timedelta(delta).total_seconds()) / 3600, "hour"))
+
+
+@evaluator("pregnancy_test")
+def pregnancy_test(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    """A negative pregnancy test within ``pregnancy_test_window`` before the first protocol
+    treatment.
 
     For women of childbearing potential only. A positive test fails. A negative test done
     earlier than the window is not a failure of the patient: the criterion asks for a repeat
-    test (``review``), due at or after ``planned_start_at`` minus the window. Exactly 72 h
-    before the start counts. A test after the planned start does not count (``review``: the
+    test (``review``), due at or after ``planned_start_at`` minus the window. A test exactly at
+    the window's start counts. A test after the planned start does not count (``review``: the
     planned start or the test time needs checking).
     """
+    limit = protocol.eligibility.pregnancy_test_window
     potential = v["childbearing_potential"]
     result = v["pregnancy_test"].astype(object)
     tested, start = v["pregnancy_test_at"], v["planned_start_at"]
-    opens = start - _WINDOW
+    opens = start - pd.Timedelta(hours=whole_hours(limit))
     negative = result.eq("negative").to_numpy(dtype=bool)
     timed = (tested.notna() & start.notna()).to_numpy(dtype=bool)
     early = timed & (tested < opens).to_numpy(dtype=bool)
@@ -271,7 +303,7 @@ def pregnancy_test(v: pd.DataFrame) -> pd.DataFrame:
         ["fail", "not_applicable", "missing", "missing", "review"],
         "pass",
     )
-    window = text.hours(_WINDOW)
+    window = hours(limit)
     utc = v["pregnancy_test_at_utc"] | v["planned_start_at_utc"]
 
     def reason(s, r, t, p, z, cbp, male) -> str:
@@ -295,7 +327,7 @@ def pregnancy_test(v: pd.DataFrame) -> pd.DataFrame:
                 f"Negative pregnancy test{done}, but the planned first protocol treatment is not"
                 f" recorded, so the {window} window cannot be checked."
             )
-        gap = text.hours(p - t) if t <= p else text.hours(t - p)
+        gap = _gap(p - t)
         first = f"the planned first protocol treatment ({_when(p, z)})"
         if s == "review" and t > p:
             return f"Negative pregnancy test{done}, {gap} after {first}: it must precede it."
@@ -342,19 +374,3 @@ def pregnancy_test(v: pd.DataFrame) -> pd.DataFrame:
         rowwise(reason, status, result, tested, start, utc, cbp, _male(v)),
         rowwise(resolve, status, result, tested, start, opens, utc, cbp),
     )
-
-
-#: Evaluators of the patient criteria, by the ``rule`` name in protocol.toml.
-PATIENT_RULES: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
-    "histology": histology,
-    "age": age,
-    "ecog": ecog,
-    "pregnancy_test": pregnancy_test,
-    "consent": consent,
-    "brain_mets": brain_mets,
-    "prior_radiation": prior_radiation,
-    "infection": infection,
-    "pregnant_or_lactating": pregnant_or_lactating,
-    "cardiac_ischemia": cardiac_ischemia,
-    "chronic_steroids": chronic_steroids,
-}

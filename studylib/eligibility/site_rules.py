@@ -1,42 +1,52 @@
-"""The SBRT criteria: 1-3 treatable foci (INCL03) and a site amenable to SBRT (EXCL01).
+"""The SBRT criteria: treatable foci (rule ``sbrt_foci``) and a site amenable to SBRT (rule
+``no_amenable_site``).
 
 Both read the foci judged by :func:`studylib.eligibility.foci.judge_foci`, summarised per
-record by :func:`summarise_foci`. A patient with metastatic melanoma has at least one
-metastasis, so a record without any focus is ``missing`` (the foci were not entered), never a
-failure; a focus whose site, or (in an amenable site) whose size, is not recorded also keeps
-INCL03 ``missing``, since it might be the one to treat.
+record by :func:`summarise_foci`; the sites, size limit and number treated are the protocol's
+``[sbrt]``. A patient with metastatic melanoma has at least one metastasis, so a record
+without any focus is ``missing`` (the foci were not entered), never a failure; a focus whose
+site, or (in an amenable site) whose size, is not recorded also keeps ``sbrt_foci``
+``missing``, since it might be the one to treat. The size of a focus is ``sbrt_foci``'s
+concern alone: ``no_amenable_site`` asks only for a site.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from studylib.eligibility import text
+from studylib.eligibility.registry import evaluator
 from studylib.eligibility.verdicts import outcome, records, rowwise
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol
+from studylib.wording import and_list, or_list, plural
 
-__all__ = ["summarise_foci", "SITE_RULES"]
-
-_SBRT = PROTOCOL.sbrt
-_LIMIT = text.threshold(_SBRT.max_site_diameter.to("cm"), decimal=False)
+__all__ = ["summarise_foci", "amenable_sites", "sbrt_foci", "no_amenable_site"]
 
 
-def _amenable_sites() -> str:
-    """``"lung, mediastinum, chest wall, bone (not long bone) or liver"``."""
+def amenable_sites(protocol: Protocol) -> str:
+    """The amenable sites as a sentence says them, from ``[sbrt.sites]``.
+
+    >>> from studylib.protocol import resolve_protocol
+    >>> amenable_sites(resolve_protocol(None))
+    'lung, mediastinum, chest wall, bone (not long bone) or liver'
+    """
+    sbrt = protocol.sbrt
     names = []
-    for site in _SBRT.amenable_sites:
-        excepted = [n for n in _SBRT.not_amenable_sites if n.endswith(f"_{site}")]
+    for site in sbrt.amenable_sites:
+        excepted = [n for n in sbrt.not_amenable_sites if n.endswith(f"_{site}")]
         shown = site.replace("_", " ")
         if excepted:
-            shown += f" (not {text.listing([n.replace('_', ' ') for n in excepted], 'or')})"
+            shown += f" (not {or_list(n.replace('_', ' ') for n in excepted)})"
         names.append(shown)
-    return text.listing(names, "or")
+    return or_list(names)
 
 
-_AMENABLE = _amenable_sites()
+def _size_limit(protocol: Protocol) -> str:
+    """``"7 cm"``: the largest focus SBRT may treat."""
+    return text.threshold(protocol.sbrt.max_site_diameter.to("cm"), decimal=False)
+
+
 _COUNTS = ("foci", "unknown_site", "amenable", "unknown_size", "treatable", "too_large")
 _LISTS = ("proposed", "spare", "too_large", "not_amenable", "unknown_size", "unknown_site")
 #: The columns :func:`summarise_foci` adds to the records.
@@ -105,8 +115,10 @@ _ASK_FOCI = (
 )
 
 
-def sbrt_foci(v: pd.DataFrame) -> pd.DataFrame:
-    """INCL03: at least one focus in an amenable site and at most 7 cm; at most 3 treated."""
+@evaluator("sbrt_foci")
+def sbrt_foci(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    """At least one focus in an amenable site and at most ``max_site_diameter``; at most
+    ``max_treated_sites`` are treated (the largest are proposed)."""
     none_recorded = v["foci_count"].eq(0)
     incomplete = v["foci_unknown_site"].gt(0) | v["foci_unknown_size"].gt(0)
     status = np.select(
@@ -114,7 +126,8 @@ def sbrt_foci(v: pd.DataFrame) -> pd.DataFrame:
         ["missing", "missing", "fail"],
         "pass",
     )
-    most = _SBRT.max_treated_sites
+    most = protocol.sbrt.max_treated_sites
+    limit, amenable = _size_limit(protocol), amenable_sites(protocol)
 
     def reason(r: dict, s: str) -> str:
         if s == "missing" and r["foci_count"] == 0:
@@ -122,36 +135,35 @@ def sbrt_foci(v: pd.DataFrame) -> pd.DataFrame:
         if s == "missing":
             parts = []
             if r["foci_unknown_site_list"]:
-                parts.append(f"the site of {text.listing(r['foci_unknown_site_list'])}")
+                parts.append(f"the site of {and_list(r['foci_unknown_site_list'])}")
             if r["foci_unknown_size_list"]:
-                parts.append(f"the longest diameter of {text.listing(r['foci_unknown_size_list'])}")
-            return f"Not recorded: {text.listing(parts)}."
-        notes = [f"{d} (larger than {_LIMIT})" for d in r["foci_too_large_list"]] + [
+                parts.append(f"the longest diameter of {and_list(r['foci_unknown_size_list'])}")
+            return f"Not recorded: {and_list(parts)}."
+        notes = [f"{d} (larger than {limit})" for d in r["foci_too_large_list"]] + [
             f"{d} (site not amenable)" for d in r["foci_not_amenable_list"]
         ]
         if s == "fail":
             if r["foci_amenable"] == 0:
                 return (
                     f"No focus is in a site amenable to SBRT"
-                    f" ({text.listing(r['foci_not_amenable_list'])}); amenable sites are"
-                    f" {_AMENABLE}."
+                    f" ({and_list(r['foci_not_amenable_list'])}); amenable sites are"
+                    f" {amenable}."
                 )
             return (
-                f"Every focus in an amenable site is larger than {_LIMIT}"
-                f" ({text.listing(r['foci_too_large_list'])})."
+                f"Every focus in an amenable site is larger than {limit}"
+                f" ({and_list(r['foci_too_large_list'])})."
             )
-        count = r["foci_treatable"]
         said = (
-            f"{count} {'focus' if count == 1 else 'foci'} amenable to SBRT and at most {_LIMIT};"
-            f" proposed for SBRT: {text.listing(r['foci_proposed_list'])}"
+            f"{plural(r['foci_treatable'], 'focus', 'foci')} amenable to SBRT and at most"
+            f" {limit}; proposed for SBRT: {and_list(r['foci_proposed_list'])}"
         )
         if r["foci_spare_list"]:
             said += (
                 f". Not proposed, as at most {most} are treated (the largest are proposed):"
-                f" {text.listing(r['foci_spare_list'])}"
+                f" {and_list(r['foci_spare_list'])}"
             )
         if notes:
-            said += f". Not treatable: {text.listing(notes)}"
+            said += f". Not treatable: {and_list(notes)}"
         return said + ". The radiation oncologist decides."
 
     def resolve(r: dict, s: str) -> str:
@@ -165,8 +177,10 @@ def sbrt_foci(v: pd.DataFrame) -> pd.DataFrame:
     return outcome(v.index, status, rowwise(reason, rows, status), rowwise(resolve, rows, status))
 
 
-def no_amenable_site(v: pd.DataFrame) -> pd.DataFrame:
-    """EXCL01: no metastatic site amenable to SBRT (whatever the size of its foci)."""
+@evaluator("no_amenable_site")
+def no_amenable_site(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    """No metastatic site amenable to SBRT excludes (whatever the size of its foci)."""
+    amenable_list = amenable_sites(protocol)
     amenable = v["foci_amenable"].gt(0)
     unknown = v["foci_count"].eq(0) | v["foci_unknown_site"].gt(0)
     status = np.select([amenable, unknown], ["pass", "missing"], "fail")
@@ -175,16 +189,16 @@ def no_amenable_site(v: pd.DataFrame) -> pd.DataFrame:
         if s == "missing" and r["foci_count"] == 0:
             return "No metastatic focus is recorded."
         if s == "missing":
-            return f"Not recorded: the site of {text.listing(r['foci_unknown_site_list'])}."
+            return f"Not recorded: the site of {and_list(r['foci_unknown_site_list'])}."
         if s == "fail":
             return (
                 "No metastatic site amenable to SBRT"
-                f" ({text.listing(r['foci_not_amenable_list'])}); amenable sites are"
-                f" {_AMENABLE}."
+                f" ({and_list(r['foci_not_amenable_list'])}); amenable sites are"
+                f" {amenable_list}."
             )
         count = r["foci_amenable"]
-        where = "focus is in a site" if count == 1 else "foci are in sites"
-        return f"{count} {where} amenable to SBRT."
+        where = "is in a site" if count == 1 else "are in sites"
+        return f"{plural(count, 'focus', 'foci')} {where} amenable to SBRT."
 
     def resolve(r: dict, s: str) -> str:
         if s != "missing":
@@ -193,10 +207,3 @@ def no_amenable_site(v: pd.DataFrame) -> pd.DataFrame:
 
     rows = records(v, _SUMMARY)
     return outcome(v.index, status, rowwise(reason, rows, status), rowwise(resolve, rows, status))
-
-
-#: Evaluators of the SBRT criteria, by the ``rule`` name in protocol.toml.
-SITE_RULES: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
-    "sbrt_foci": sbrt_foci,
-    "no_amenable_site": no_amenable_site,
-}

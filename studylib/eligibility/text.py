@@ -1,5 +1,7 @@
 """How screening reasons show numbers, units, dates and comparisons.
 
+Durations, counts and lists are worded by :mod:`studylib.wording`, as everywhere else.
+
 A reason must let a coordinator check the verdict by eye: the value compared, in the unit of
 the protocol's threshold, the threshold itself, and what the laboratory wrote when it used
 another unit. Comparisons are exactly as printed in the registry ("< 3.0" fails below 3.0),
@@ -23,11 +25,9 @@ __all__ = [
     "threshold",
     "date_text",
     "datetime_text",
-    "listing",
     "is_below",
     "below",
     "above",
-    "hours",
 ]
 
 #: How units are printed for people (pint's names for them are internal).
@@ -98,20 +98,6 @@ def datetime_text(value: pd.Timestamp) -> str:
     stamp = pd.Timestamp(value)
     zone = f" {stamp.tzname()}" if stamp.tzinfo is not None else ""
     return stamp.strftime("%Y-%m-%d %H:%M") + zone
-
-
-def hours(delta: pd.Timedelta) -> str:
-    """A duration in hours for a reason: ``"72 h"``, ``"80.5 h"``."""
-    value = pd.Timedelta(delta).total_seconds() / 3600
-    return f"{value:.1f}".rstrip("0").rstrip(".") + " h"
-
-
-def listing(items: list[str], conjunction: str = "and") -> str:
-    """``"a, b and c"``."""
-    items = [item for item in items if item]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
 
 
 def _known(values: pd.Series) -> np.ndarray:

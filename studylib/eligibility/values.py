@@ -8,16 +8,19 @@ one typed column per field:
 - yes/no fields become nullable booleans; they accept Y/N, yes/no, true/false, 1/0, Python
   and numpy booleans and pandas' nullable booleans;
 - laboratory values become magnitudes in the unit of the protocol's threshold (WBC in
-  x10^9/L, haemoglobin in g/dL, bilirubin and creatinine in mg/dL, AST/ALT in U/L), converted
-  with :mod:`studylib.units` (through the analyte's molar mass for µmol/L and mmol/L), with the
-  text the laboratory wrote kept beside them for the reasons;
+  x10^9/L, haemoglobin in g/dL, bilirubin and creatinine in mg/dL in the bundled file; AST/ALT
+  in the data dictionary's U/L), converted with :mod:`studylib.units` (through the analyte's
+  molar mass for µmol/L and mmol/L), with the text the laboratory wrote kept beside them for
+  the reasons;
 - dates and datetimes become Timestamps.
 
 An empty value (``""``, ``None``, NaN, ``pd.NA``, NaT) is missing and stays missing: the
 criterion that needs it is reported ``missing``, never ``pass``. A value that cannot be read
-(an unknown or wrong unit, ECOG 7, a negative count, a birth date after the screening date)
-is not a verdict but an error: every such problem of every record is collected into one
-:class:`~studylib.errors.DataError` naming the field and the value.
+(an unknown or wrong unit, ECOG 7, a negative count, a birth date after the screening date;
+the limits of what is possible are the protocol's ``[plausibility]`` and
+``[eligibility.plausible_max]``) is not a verdict but an error: every such problem of every
+record is collected into one :class:`~studylib.errors.DataError` naming the field and the
+value.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ import pint
 
 from studylib.dictionary import TABLES
 from studylib.errors import DataError, Problem
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol
 from studylib.units import convert, parse_quantity
 from studylib.vocabulary import YES_NO_EXPECTED, yes_no
+from studylib.wording import hours
 
 __all__ = [
     "FILE",
@@ -43,6 +47,8 @@ __all__ = [
     "LAB_FIELDS",
     "PFT_FIELDS",
     "FIELDS",
+    "lab_thresholds",
+    "lab_unit",
     "is_blank",
     "read_records",
 ]
@@ -50,23 +56,41 @@ __all__ = [
 #: The "file" named in problems with a screening record.
 FILE = "screening record"
 
-_RULES = PROTOCOL.eligibility
-_LIMITS = _RULES.plausible_max
+_SCREENING = TABLES["screening"]
 
 # The screening record's yes/no fields, as the data dictionary declares them.
-YES_NO_FIELDS = tuple(c.name for c in TABLES["screening"].columns if c.kind == "yes_no")
+YES_NO_FIELDS = tuple(c.name for c in _SCREENING.columns if c.kind == "yes_no")
 
-#: Laboratory fields: the unit they are compared in, the analyte for molar units, an example.
-LAB_FIELDS: dict[str, tuple[str, str | None, str]] = {
-    "wbc": (f"{_RULES.wbc_min.units}", None, "'4.1 x10^9/L', '4,100/µL' or '4.1 K/uL'"),
-    "hgb": (f"{_RULES.hgb_min.units}", "hemoglobin", "'13.2 g/dL', '132 g/L' or '8.2 mmol/L'"),
-    "ast": ("U/L", None, "'32 U/L'"),
-    "ast_uln": ("U/L", None, "'40 U/L'"),
-    "alt": ("U/L", None, "'28 U/L'"),
-    "alt_uln": ("U/L", None, "'40 U/L'"),
-    "bilirubin": (f"{_RULES.bilirubin_max.units}", "bilirubin", "'0.8 mg/dL' or '14 µmol/L'"),
-    "creatinine": (f"{_RULES.creatinine_max.units}", "creatinine", "'0.9 mg/dL' or '80 µmol/L'"),
+#: Laboratory fields: the analyte (for molar units) and an example of how labs write them.
+LAB_FIELDS: dict[str, tuple[str | None, str]] = {
+    "wbc": (None, "'4.1 x10^9/L', '4,100/µL' or '4.1 K/uL'"),
+    "hgb": ("hemoglobin", "'13.2 g/dL', '132 g/L' or '8.2 mmol/L'"),
+    "ast": (None, "'32 U/L'"),
+    "ast_uln": (None, "'40 U/L'"),
+    "alt": (None, "'28 U/L'"),
+    "alt_uln": (None, "'40 U/L'"),
+    "bilirubin": ("bilirubin", "'0.8 mg/dL' or '14 µmol/L'"),
+    "creatinine": ("creatinine", "'0.9 mg/dL' or '80 µmol/L'"),
 }
+
+
+def lab_thresholds(protocol: Protocol) -> dict[str, pint.Quantity]:
+    """The protocol's limit for each laboratory field that has one (``[eligibility]``)."""
+    e = protocol.eligibility
+    return {
+        "wbc": e.wbc_min,
+        "hgb": e.hgb_min,
+        "bilirubin": e.bilirubin_max,
+        "creatinine": e.creatinine_max,
+    }
+
+
+def lab_unit(field: str, protocol: Protocol) -> str:
+    """The unit a laboratory field is compared and shown in: its threshold's unit in the
+    protocol file, else the data dictionary's (AST, ALT and their limits: U/L)."""
+    limit = lab_thresholds(protocol).get(field)
+    return f"{limit.units}" if limit is not None else _SCREENING.column(field).unit
+
 
 PFT_FIELDS = ("pft_dlco_pct", "pft_fev1_pct", "pft_fev1_fvc_pct")
 
@@ -120,43 +144,52 @@ def _choice(field: str) -> Callable[[object], str]:
     return read
 
 
-def _ecog(value: object) -> int:
-    top = PROTOCOL.plausibility.ecog_max
+def _ecog(protocol: Protocol) -> Callable[[object], int]:
+    top = protocol.plausibility.ecog_max
     expected = f"an ECOG performance status, a whole number from 0 to {top}"
-    if isinstance(value, bool | np.bool_):
-        raise ValueError(expected)
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ValueError(expected) from None
-    if not number.is_integer() or not 0 <= number <= top:
-        raise ValueError(expected)
-    return int(number)
 
-
-def _percent(value: object) -> float:
-    top = _LIMITS["pft"].to("percent").magnitude
-    expected = f"a percent of predicted from 0 to {top:g}, such as 85 or '85 %'"
-    if isinstance(value, bool | np.bool_):
-        raise ValueError(expected)
-    if isinstance(value, str):
-        text = value.strip().removesuffix("%").strip()
+    def read(value: object) -> int:
+        if isinstance(value, bool | np.bool_):
+            raise ValueError(expected)
         try:
-            number = float(text)
-        except ValueError:
+            number = float(str(value).strip()) if isinstance(value, str) else float(value)
+        except (TypeError, ValueError):
             raise ValueError(expected) from None
-    elif isinstance(value, Real):
-        number = float(value)
-    else:
-        raise ValueError(expected)
-    if not math.isfinite(number) or not 0 <= number <= top:
-        raise ValueError(expected)
-    return number
+        if not number.is_integer() or not 0 <= number <= top:
+            raise ValueError(expected)
+        return int(number)
+
+    return read
 
 
-def _lab(field: str) -> Callable[[object], tuple[float, str]]:
-    unit, analyte, example = LAB_FIELDS[field]
-    limit = _LIMITS.get(field)
+def _percent(protocol: Protocol) -> Callable[[object], float]:
+    top = protocol.eligibility.plausible_max["pft"].to("percent").magnitude
+    expected = f"a percent of predicted from 0 to {top:g}, such as 85 or '85 %'"
+
+    def read(value: object) -> float:
+        if isinstance(value, bool | np.bool_):
+            raise ValueError(expected)
+        if isinstance(value, str):
+            text = value.strip().removesuffix("%").strip()
+            try:
+                number = float(text)
+            except ValueError:
+                raise ValueError(expected) from None
+        elif isinstance(value, Real):
+            number = float(value)
+        else:
+            raise ValueError(expected)
+        if not math.isfinite(number) or not 0 <= number <= top:
+            raise ValueError(expected)
+        return number
+
+    return read
+
+
+def _lab(field: str, protocol: Protocol) -> Callable[[object], tuple[float, str]]:
+    analyte, example = LAB_FIELDS[field]
+    unit = lab_unit(field, protocol)
+    limit = protocol.eligibility.plausible_max.get(field)
 
     def read(value: object) -> tuple[float, str]:
         expected = f"a value with its unit, such as {example}"
@@ -198,35 +231,57 @@ def _date(value: object) -> pd.Timestamp:
     return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
 
 
-_WINDOW_HOURS = f"{_RULES.pregnancy_test_window.to('hour').magnitude:g}"
-
-
-def _datetime(value: object) -> pd.Timestamp:
+def _datetime(protocol: Protocol) -> Callable[[object], pd.Timestamp]:
+    window = hours(protocol.eligibility.pregnancy_test_window)
     expected = (
-        "an ISO 8601 date and time, such as 2024-03-04T08:00 (the"
-        f" {_WINDOW_HOURS}-hour window needs the time)"
+        "an ISO 8601 date and time, such as 2024-03-04T08:00 (the pregnancy test's window of"
+        f" {window} needs the time)"
     )
-    return _timestamp(value, _TIME_OF_DAY, expected)
+
+    def read(value: object) -> pd.Timestamp:
+        return _timestamp(value, _TIME_OF_DAY, expected)
+
+    return read
 
 
 def _text(value: object) -> str:
     return str(value).strip()
 
 
-FIELDS: dict[str, Callable[[object], object]] = {
-    "patient_id": _text,
-    "screening_date": _date,
-    "birth_date": _date,
-    "sex": _choice("sex"),
-    "ecog": _ecog,
-    "pregnancy_test": _choice("pregnancy_test"),
-    "pregnancy_test_at": _datetime,
-    "planned_start_at": _datetime,
-    "brain_mets": _choice("brain_mets"),
-    **dict.fromkeys(YES_NO_FIELDS, _yes_no),
-    **dict.fromkeys(PFT_FIELDS, _percent),
-    **{field: _lab(field) for field in LAB_FIELDS},
-}
+def _readers(protocol: Protocol) -> dict[str, Callable[[object], object]]:
+    """How each field of a screening record is read, with the protocol's limits."""
+    moment = _datetime(protocol)
+    return {
+        "patient_id": _text,
+        "screening_date": _date,
+        "birth_date": _date,
+        "sex": _choice("sex"),
+        "ecog": _ecog(protocol),
+        "pregnancy_test": _choice("pregnancy_test"),
+        "pregnancy_test_at": moment,
+        "planned_start_at": moment,
+        "brain_mets": _choice("brain_mets"),
+        **dict.fromkeys(YES_NO_FIELDS, _yes_no),
+        **dict.fromkeys(PFT_FIELDS, _percent(protocol)),
+        **{field: _lab(field, protocol) for field in LAB_FIELDS},
+    }
+
+
+#: The fields of a screening record, in the order problems with them are listed.
+FIELDS: tuple[str, ...] = (
+    "patient_id",
+    "screening_date",
+    "birth_date",
+    "sex",
+    "ecog",
+    "pregnancy_test",
+    "pregnancy_test_at",
+    "planned_start_at",
+    "brain_mets",
+    *YES_NO_FIELDS,
+    *PFT_FIELDS,
+    *LAB_FIELDS,
+)
 
 
 class Problems:
@@ -293,17 +348,19 @@ def column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), index=frame.index, dtype=object)
 
 
-def read_records(frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+def read_records(frame: pd.DataFrame, problems: Problems, protocol: Protocol) -> pd.DataFrame:
     """One typed column per field of the screening records in ``frame`` (same index).
 
-    Labs hold the magnitude in the unit they are compared in; ``<lab>_reported`` keeps the
-    text the laboratory wrote and ``<lab>_unit`` its unit. Datetimes given with a time zone
-    are compared in UTC (``<field>_utc`` is then true). Bad values are added to ``problems``
-    (and left missing here).
+    Labs hold the magnitude in the unit they are compared in (:func:`lab_unit`);
+    ``<lab>_reported`` keeps the text the laboratory wrote and ``<lab>_unit`` its unit.
+    Datetimes given with a time zone are compared in UTC (``<field>_utc`` is then true). Bad
+    values are added to ``problems`` (and left missing here).
     """
     typed: dict[str, object] = {}
+    readers = _readers(protocol)
     order = list(FIELDS)
-    for name, read in FIELDS.items():
+    for name in FIELDS:
+        read = readers[name]
         raw = column(frame, name)
         values, bad = _read_column(raw, read)
         for position, value, why in bad:
@@ -335,16 +392,20 @@ def read_records(frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:
             typed[name] = values
     out = pd.DataFrame(typed)
     out.index = frame.index
-    _check_together(out, column(frame, "pregnancy_test_at"), problems, order)
+    _check_together(out, column(frame, "pregnancy_test_at"), problems, order, protocol)
     return out
 
 
 def _check_together(
-    out: pd.DataFrame, tested_as_written: pd.Series, problems: Problems, order: list[str]
+    out: pd.DataFrame,
+    tested_as_written: pd.Series,
+    problems: Problems,
+    order: list[str],
+    protocol: Protocol,
 ) -> None:
     """Values that are readable alone but impossible together."""
     born, screened = out["birth_date"], out["screening_date"]
-    oldest = PROTOCOL.plausibility.max_age.to("year").magnitude
+    oldest = protocol.plausibility.max_age.to("year").magnitude
     for position, (b, s) in enumerate(zip(born, screened, strict=True)):
         if pd.isna(b) or pd.isna(s):
             continue

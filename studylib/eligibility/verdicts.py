@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from studylib.wording import and_list
+
 __all__ = [
     "CRITERION_STATUSES",
     "PATIENT_STATUSES",
@@ -23,6 +25,8 @@ __all__ = [
     "is_true",
     "is_false",
     "overall_status",
+    "criterion_name",
+    "explain",
 ]
 
 CRITERION_STATUSES = ("pass", "fail", "review", "missing", "not_applicable")
@@ -79,18 +83,30 @@ def overall_status(status: pd.Series, patient: pd.Series) -> pd.Series:
     return pd.Series(result, index=per.index, name="status")
 
 
-def _in_sentence(label: str) -> str:
-    """A label inside a sentence: "White blood cells" -> "white blood cells", "AST/ALT" kept."""
+def criterion_name(criterion_id: str, label: str, *, in_sentence: bool = False) -> str:
+    """How reasons, explanations, the screening form and logs name a criterion: its id (from
+    the protocol file) and its label.
+
+    >>> criterion_name("EX-8", "White blood cells")
+    'EX-8 White blood cells'
+    >>> criterion_name("EX-8", "White blood cells", in_sentence=True)
+    'EX-8 (white blood cells)'
+    >>> criterion_name("EX-10", "AST/ALT", in_sentence=True)
+    'EX-10 (AST/ALT)'
+    """
+    if not in_sentence:
+        return f"{criterion_id} {label}"
+    # Inside a sentence the label is lower-cased, but an acronym ("AST/ALT") is kept.
     first = label.split(" ", 1)[0]
-    return label if first.isupper() else label[:1].lower() + label[1:]
+    shown = label if first.isupper() else label[:1].lower() + label[1:]
+    return f"{criterion_id} ({shown})"
 
 
 def _named(rows: pd.DataFrame, singular: str, plural: str) -> str:
-    """``"EXCL08 (white blood cells) fails"``, ``"INCL05 (...) and EXCL07 (...) lack data"``."""
-    from studylib.eligibility.text import listing
-
-    names = listing(
-        [f"{i} ({_in_sentence(label)})" for i, label in zip(rows["id"], rows["label"], strict=True)]
+    """``"EX-8 (white blood cells) fails"``, ``"IN-5 (...) and EX-7 (...) lack data"``."""
+    names = and_list(
+        criterion_name(i, label, in_sentence=True)
+        for i, label in zip(rows["id"], rows["label"], strict=True)
     )
     return f"{names} {singular if len(rows) == 1 else plural}"
 
