@@ -301,15 +301,35 @@ def test_a_new_rule_is_one_registered_function(tmp_path, monkeypatch):
     monkeypatch.setattr(registry, "_EVALUATORS", dict(registry._EVALUATORS))
 
     @evaluator("registry_participation")
-    def registry_participation(v, protocol):
-        consented = v["consent_signed"].astype("boolean").fillna(False).astype(bool)
-        status = ["pass" if c else "fail" for c in consented]
-        return outcome(v.index, status, ["Registry consent."] * len(v), [""] * len(v))
+    def registry_participation(v, criterion, protocol):
+        agreed = v[criterion.options["field"]].astype("boolean").fillna(False).astype(bool)
+        status = ["pass" if c else "fail" for c in agreed]
+        said = f"{criterion.options['registry']} agreement."
+        return outcome(v.index, status, [said] * len(v), [""] * len(v))
 
     assert "registry_participation" in known_rules()
-    path = _variant_file(tmp_path, ('rule = "histology"', 'rule = "registry_participation"'))
+    path = _variant_file(
+        tmp_path,
+        (
+            'rule = "histology"',
+            'rule = "registry_participation"\nfield = "consent_signed"\nregistry = "PROCLAIM"',
+        ),
+    )
     result = screen(eligible(consent_signed="N"), protocol=load_protocol(path))
     assert result.criterion("IN-1").status == "fail"
-    assert result.criterion("IN-1").reason == "Registry consent."
+    assert result.criterion("IN-1").reason == "PROCLAIM agreement."
     with pytest.raises(ValueError, match="two eligibility evaluators"):
-        evaluator("registry_participation")(lambda v, protocol: v)
+        evaluator("registry_participation")(lambda v, criterion, protocol: v)
+
+
+def test_a_criterion_option_an_evaluator_reads_comes_from_the_file(variant_protocol, tmp_path):
+    """The histology criterion confirms the file's ``diagnosis``; without it, the file is
+    refused by name."""
+    said = screen(eligible(), protocol=variant_protocol).for_rule("histology").reason
+    assert said == "Uveal melanoma is confirmed by biopsy or cytology (histology_confirmed: yes)."
+    assert screen(eligible()).for_rule("histology").reason.startswith("Melanoma is confirmed")
+    path = _variant_file(tmp_path, ('diagnosis = "uveal melanoma"\n', ""))
+    with pytest.raises(
+        ProtocolError, match=r"criterion 'IN-1' \(rule 'histology'\) needs diagnosis"
+    ):
+        screen(eligible(), protocol=load_protocol(path))

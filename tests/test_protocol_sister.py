@@ -85,7 +85,9 @@ def test_criteria_carry_their_own_data(renal):
     assert "PROCLAIM" in registry.quote
     precautions = renal.eligibility.criterion("INCL06")
     assert precautions.options["applies_to"] == ["childbearing_potential", "male"]
-    assert all(c.options == {} for c in PROTOCOL.eligibility.criteria)
+    # The bundled file's only criterion option: the diagnosis its histology criterion confirms.
+    bundled = {c.id: c.options for c in PROTOCOL.eligibility.criteria if c.options}
+    assert bundled == {"INCL01": {"diagnosis": "melanoma"}}
 
 
 def test_every_rule_quotes_the_registry_verbatim(renal, registry_text):

@@ -225,7 +225,7 @@ def _judge(
     values = values.join(summarise_foci(judged, len(values)))
     criteria = [criterion for criterion, _ in evaluated]
     judged_by_criterion = pd.concat(
-        [judge(values, protocol) for _, judge in evaluated], ignore_index=True
+        [judge(values, criterion, protocol) for criterion, judge in evaluated], ignore_index=True
     )
     # Rows come criterion by criterion; reorder them patient by patient.
     patients, count = len(values), len(criteria)

@@ -16,7 +16,7 @@ from studylib.eligibility import text
 from studylib.eligibility.registry import Evaluator, evaluator
 from studylib.eligibility.values import PFT_FIELDS, lab_thresholds, lab_unit
 from studylib.eligibility.verdicts import is_false, is_true, outcome, records, rowwise
-from studylib.protocol import Protocol
+from studylib.protocol import Criterion, Protocol
 from studylib.wording import and_list
 
 __all__ = [
@@ -42,7 +42,7 @@ def _limit_rule(name: str, field: str, label: str, fails: str, called: str) -> E
     holds = "at least" if fails == "below" else "at most"
 
     @evaluator(name)
-    def rule(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    def rule(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
         limit = lab_thresholds(protocol)[field]
         unit = lab_unit(field, protocol)
         bound = float(limit.to(unit).magnitude)
@@ -78,7 +78,7 @@ _ENZYMES = (("AST", "ast"), ("ALT", "alt"))
 
 
 @evaluator("transaminases")
-def transaminases(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def transaminases(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
     """AST or ALT above ``transaminase_max_x_uln`` times its upper limit of normal excludes.
 
     Each is divided by the upper limit of normal (ULN) the laboratory gave with it; exactly
@@ -141,7 +141,7 @@ _PFT_NAMES = dict(zip(PFT_FIELDS, ("DLCO", "FEV1", "FEV1/FVC"), strict=True))
 
 
 @evaluator("pulmonary_function")
-def pulmonary_function(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def pulmonary_function(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
     """DLCO, FEV1 or FEV1/FVC below ``pft_exclusion_below`` of predicted with clinically
     significant lung disease excludes.
 

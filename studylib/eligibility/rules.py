@@ -15,7 +15,7 @@ import pandas as pd
 from studylib.eligibility import text
 from studylib.eligibility.registry import Evaluator, evaluator
 from studylib.eligibility.verdicts import is_false, is_true, outcome, rowwise
-from studylib.protocol import Protocol
+from studylib.protocol import Criterion, Protocol
 from studylib.units import Q_
 from studylib.wording import and_list, hours, plural, whole_hours
 
@@ -34,40 +34,47 @@ __all__ = [
 ]
 
 
-def _flag_rule(
-    name: str, field: str, *, fails_when: bool, yes: str, no: str, unknown: str, ask: str
-) -> Evaluator:
-    """A criterion decided by one yes/no field (rule ``name``); ``fails_when`` is the answer
-    that excludes."""
+def _judge_flag(
+    v: pd.DataFrame, field: str, *, fails_when: bool, yes: str, no: str, unknown: str, ask: str
+) -> pd.DataFrame:
+    """A criterion decided by one yes/no field; ``fails_when`` is the answer that excludes."""
+    flag = v[field]
+    failing = is_true(flag) if fails_when else is_false(flag)
+    passing = is_false(flag) if fails_when else is_true(flag)
+    status = np.select([failing, passing], ["fail", "pass"], "missing")
+    said = {"pass": no if fails_when else yes, "fail": yes if fails_when else no}
+    reason = [said.get(s, unknown) for s in status]
+    resolve = [ask if s == "missing" else "" for s in status]
+    return outcome(v.index, status, reason, resolve)
+
+
+def _flag_rule(name: str, field: str, **words: object) -> Evaluator:
+    """Register rule ``name``: a criterion decided by the yes/no ``field`` alone."""
 
     @evaluator(name)
-    def rule(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
-        flag = v[field]
-        failing = is_true(flag) if fails_when else is_false(flag)
-        passing = is_false(flag) if fails_when else is_true(flag)
-        status = np.select([failing, passing], ["fail", "pass"], "missing")
-        reason = [
-            {"pass": yes if not fails_when else no, "fail": yes if fails_when else no}.get(
-                s, unknown
-            )
-            for s in status
-        ]
-        resolve = [ask if s == "missing" else "" for s in status]
-        return outcome(v.index, status, reason, resolve)
+    def rule(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
+        return _judge_flag(v, field, **words)
 
-    rule.__doc__ = f"Decided by ``{field}``: {'yes' if fails_when else 'no'} excludes."
+    rule.__doc__ = f"Decided by ``{field}``: {'yes' if words['fails_when'] else 'no'} excludes."
     return rule
 
 
-histology = _flag_rule(
-    "histology",
-    "histology_confirmed",
-    fails_when=False,
-    yes="Melanoma is confirmed by biopsy or cytology (histology_confirmed: yes).",
-    no="Melanoma is not confirmed by biopsy or cytology (histology_confirmed: no).",
-    unknown="Confirmation of melanoma by biopsy or cytology is not recorded.",
-    ask="Record whether melanoma was confirmed by biopsy or cytology (histology_confirmed).",
-)
+@evaluator("histology", options=("diagnosis",))
+def histology(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
+    """The criterion's ``diagnosis`` (``"melanoma"``) confirmed by biopsy or cytology."""
+    diagnosis = str(criterion.options["diagnosis"]).strip()
+    sentence = diagnosis[:1].upper() + diagnosis[1:]
+    return _judge_flag(
+        v,
+        "histology_confirmed",
+        fails_when=False,
+        yes=f"{sentence} is confirmed by biopsy or cytology (histology_confirmed: yes).",
+        no=f"{sentence} is not confirmed by biopsy or cytology (histology_confirmed: no).",
+        unknown=f"Confirmation of {diagnosis} by biopsy or cytology is not recorded.",
+        ask=f"Record whether {diagnosis} was confirmed by biopsy or cytology"
+        " (histology_confirmed).",
+    )
+
 
 consent = _flag_rule(
     "consent",
@@ -129,7 +136,9 @@ def _male(v: pd.DataFrame) -> pd.Series:
 
 
 @evaluator("pregnant_or_lactating")
-def pregnant_or_lactating(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def pregnant_or_lactating(
+    v: pd.DataFrame, criterion: Criterion, protocol: Protocol
+) -> pd.DataFrame:
     """Pregnant or lactating women are excluded; for men the criterion does not apply."""
     flag = v["pregnant_or_lactating"]
     male = _male(v)
@@ -163,7 +172,7 @@ def _turns(born: pd.Timestamp, years: int) -> pd.Timestamp:
 
 
 @evaluator("age")
-def age(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def age(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
     """Age in whole years on the screening date, from the birth date, at least
     ``minimum_age``.
 
@@ -209,7 +218,7 @@ def age(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
 
 
 @evaluator("ecog")
-def ecog(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def ecog(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
     """ECOG performance status at most ``max_ecog``."""
     score = v["ecog"]
     top = protocol.eligibility.max_ecog
@@ -247,7 +256,7 @@ _BRAIN = {
 
 
 @evaluator("brain_mets")
-def brain_mets(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def brain_mets(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
     """Brain metastases exclude unless they can be treated with radiosurgery."""
     missing = ("missing", "Whether the patient has brain metastases is not recorded.")
     judged = [_BRAIN.get(x, missing) if x is not None else missing for x in v["brain_mets"]]
@@ -272,7 +281,7 @@ def _gap(delta: pd.Timedelta) -> str:
 
 
 @evaluator("pregnancy_test")
-def pregnancy_test(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def pregnancy_test(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
     """A negative pregnancy test within ``pregnancy_test_window`` before the first protocol
     treatment.
 

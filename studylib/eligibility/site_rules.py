@@ -18,7 +18,7 @@ import pandas as pd
 from studylib.eligibility import text
 from studylib.eligibility.registry import evaluator
 from studylib.eligibility.verdicts import outcome, records, rowwise
-from studylib.protocol import Protocol
+from studylib.protocol import Criterion, Protocol
 from studylib.wording import and_list, or_list, plural
 
 __all__ = ["summarise_foci", "amenable_sites", "sbrt_foci", "no_amenable_site"]
@@ -116,7 +116,7 @@ _ASK_FOCI = (
 
 
 @evaluator("sbrt_foci")
-def sbrt_foci(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def sbrt_foci(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
     """At least one focus in an amenable site and at most ``max_site_diameter``; at most
     ``max_treated_sites`` are treated (the largest are proposed)."""
     none_recorded = v["foci_count"].eq(0)
@@ -178,7 +178,7 @@ def sbrt_foci(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
 
 
 @evaluator("no_amenable_site")
-def no_amenable_site(v: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def no_amenable_site(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
     """No metastatic site amenable to SBRT excludes (whatever the size of its foci)."""
     amenable_list = amenable_sites(protocol)
     amenable = v["foci_amenable"].gt(0)
