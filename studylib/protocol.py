@@ -399,6 +399,12 @@ class SafetyRules:
     relative_to_stop_quote: str
     sources: dict[str, str]
     reading: str
+    #: Adverse events and deaths count from the first treatment to this long after the last
+    #: IL-2 dose.
+    adverse_event_window: pint.Quantity
+    #: Other (not serious) adverse events are reported when their frequency in an arm
+    #: exceeds this (ClinicalTrials.gov results).
+    other_adverse_event_threshold: pint.Quantity
     readings: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -477,6 +483,9 @@ def _safety(r: _Reader) -> SafetyRules:
             kind = str(next(iter(c.bounds.values())).dimensionality)
         if kinds.setdefault(c.observation, kind) != kind:
             raise r.fail(f"safety.criteria {c.id}", f"{c.observation}: expected one kind of unit")
+    threshold = s.get("other_adverse_event_threshold", "")
+    if threshold and parse_quantity(threshold, "percent").to("percent").magnitude >= 100:
+        raise r.fail("safety", "other_adverse_event_threshold: expected less than 100 %")
     source = r.get(s, "relative_to_stop_source", "safety")
     if source not in sources:
         raise r.fail("safety", f"relative_to_stop_source = {source!r}: not in [safety.sources]")
@@ -487,6 +496,10 @@ def _safety(r: _Reader) -> SafetyRules:
         relative_to_stop_quote=r.get(s, "relative_to_stop_quote", "safety"),
         sources=sources,
         reading=r.get(s, "reading", "safety").strip(),
+        adverse_event_window=r.quantity(s, "adverse_event_window", "safety", "[time]"),
+        other_adverse_event_threshold=r.quantity(
+            s, "other_adverse_event_threshold", "safety", "percent", zero=True
+        ),
         readings={k: v.strip() for k, v in s.items() if k.endswith(("reading", "registry_quote"))},
     )
 

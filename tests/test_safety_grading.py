@@ -319,3 +319,14 @@ def test_a_column_leaves_ungradable_values_missing():
     assert grades.tolist() == [2, pd.NA, pd.NA, pd.NA]
     with pytest.raises(ValueError, match="value: 'sixty'"):
         grade_values("platelets", ["60 x10^9/L", "sixty"], lln="150 x10^9/L")
+
+
+def test_adverse_event_terms_know_their_soc_and_grades():
+    """Laboratory terms are event terms too; 'Platelet count decreased' has no grade 5."""
+    assert CTCAE.event("Capillary leak syndrome").grades == (2, 3, 4, 5)
+    assert CTCAE.event("  anemia ").soc == "Blood and lymphatic system disorders"
+    assert 5 not in CTCAE.event("Platelet count decreased").grades
+    assert 5 in CTCAE.event("Anemia").grades
+    assert "Hypotension" in CTCAE.event_terms
+    with pytest.raises(ValueError, match="'Hypotensoin' is not a CTCAE v5.0 term.*Hypotension"):
+        CTCAE.event("Hypotensoin")

@@ -58,6 +58,16 @@ def test_variant_differs(variant_protocol):
     ours, theirs = PROTOCOL.safety, variant_protocol.safety
     assert not {c.id for c in ours.criteria} & {c.id for c in theirs.criteria}
     assert theirs.relative_criteria_to_stop != ours.relative_criteria_to_stop
+    assert theirs.adverse_event_window != ours.adverse_event_window
+    assert theirs.other_adverse_event_threshold != ours.other_adverse_event_threshold
+
+
+def test_adverse_event_reporting_numbers():
+    """30 days after the last IL-2 dose, and the 5% threshold of ClinicalTrials.gov."""
+    safety = PROTOCOL.safety
+    assert safety.adverse_event_window.to("day").magnitude == 30
+    assert safety.other_adverse_event_threshold.to("percent").magnitude == 5
+    assert "not available" in safety.readings["adverse_event_window_reading"]
 
 
 @pytest.mark.parametrize(
@@ -91,6 +101,16 @@ def test_variant_differs(variant_protocol):
             "relative_criteria_to_stop",
         ),
         ('below = "90 mmHg"', 'below = "ninety"', r"\[safety.criteria #12\]\.below"),
+        (
+            'other_adverse_event_threshold = "5 %"',
+            'other_adverse_event_threshold = "100 %"',
+            "expected less than 100 %",
+        ),
+        (
+            'adverse_event_window = "30 day"',
+            'adverse_event_window = "30 kg"',
+            r"\[safety\]\.adverse_event_window",
+        ),
     ],
 )
 def test_malformed_safety_section_is_refused(tmp_path, old, new, message):

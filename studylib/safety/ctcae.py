@@ -10,6 +10,8 @@ never a number.
 'Anemia'
 >>> CTCAE.term("creatinine").grades[2]
 '>1.5 - 3.0 x baseline; >1.5 - 3.0 x ULN'
+>>> CTCAE.event("hypotension").soc, CTCAE.event("Platelet count decreased").grades
+('Vascular disorders', (1, 2, 3, 4))
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ import pint
 from studylib.errors import StudylibError
 from studylib.units import parse_quantity
 
-__all__ = ["Boundary", "Term", "CTCAETable", "load_ctcae", "CTCAE", "BOUNDARY_KINDS"]
+__all__ = [
+    "Boundary",
+    "Term",
+    "EventTerm",
+    "CTCAETable",
+    "load_ctcae",
+    "CTCAE",
+    "BOUNDARY_KINDS",
+]
 
 _FILE = "ctcae_v5.toml"
 
@@ -87,12 +97,45 @@ class Term:
 
 
 @dataclass(frozen=True)
+class EventTerm:
+    """A CTCAE v5.0 term an adverse event may be recorded under, its system organ class and
+    the grades CTCAE defines for it."""
+
+    term: str
+    soc: str
+    grades: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class CTCAETable:
     """The terms of ``ctcae_v5.toml``, looked up by test name, alias or CTCAE term."""
 
     version: str
     source: str
     terms: tuple[Term, ...]
+    events: tuple[EventTerm, ...] = ()
+
+    def event(self, name: str) -> EventTerm:
+        """The adverse-event term ``name`` (any case; laboratory terms included).
+
+        Raises
+        ------
+        ValueError
+            Naming the terms the table knows.
+        """
+        key = " ".join(str(name).split()).lower()
+        for event in self.events:
+            if event.term.lower() == key:
+                return event
+        raise ValueError(
+            f"{name!r} is not a {self.version} term of the workbook's table"
+            f" (studylib/safety/{_FILE}); known terms: {', '.join(self.event_terms)}"
+        )
+
+    @property
+    def event_terms(self) -> tuple[str, ...]:
+        """Every term an adverse event may be recorded under, sorted."""
+        return tuple(sorted(e.term for e in self.events))
 
     @property
     def tests(self) -> tuple[str, ...]:
@@ -162,7 +205,7 @@ def load_ctcae() -> CTCAETable:
         boundaries = tuple(
             _boundary(b, raw, f"{where} boundary #{i + 1}") for i, b in enumerate(raw["boundaries"])
         )
-        grades = {g: raw[f"grade_{g}"] for g in (1, 2, 3, 4) if f"grade_{g}" in raw}
+        grades = {g: raw[f"grade_{g}"] for g in (1, 2, 3, 4, 5) if f"grade_{g}" in raw}
         if not {b.grade for b in boundaries} <= set(grades):
             raise _fail(where, "every graded boundary needs CTCAE's words for its grade")
         terms.append(
@@ -180,7 +223,16 @@ def load_ctcae() -> CTCAETable:
                 boundaries=boundaries,
             )
         )
-    return CTCAETable(version=data["version"], source=data["source"], terms=tuple(terms))
+    events = [EventTerm(t.term, t.soc, tuple(sorted(t.grades))) for t in terms]
+    for raw in data.get("events", ()):
+        grades = tuple(raw.get("grades", ()))
+        if not grades or not set(grades) <= {1, 2, 3, 4, 5} or not raw.get("soc"):
+            raise _fail(f"events {raw.get('term')!r}", "expected a soc and grades within 1-5")
+        events.append(EventTerm(raw["term"], raw["soc"], grades))
+    names = [e.term.lower() for e in events]
+    if len(set(names)) != len(names):
+        raise _fail("events", "a term is listed twice")
+    return CTCAETable(data["version"], data["source"], tuple(terms), tuple(events))
 
 
 #: The table shipped with studylib, read once at import.
