@@ -487,3 +487,15 @@ def test_timepoints_feed_the_best_response():
     result = irecist_best_response(out, {"P001": day(0)}).set_index("patient_id")
     assert result.loc["P001", "ibor"] == "iSD"
     assert result.loc["P001", "open_iupd_date"] == day(147)
+
+
+def test_a_new_lesion_not_assessed_keeps_the_iupd_open():
+    """A new lesion seen before and missing from a scan may have grown: no reset (NE)."""
+    out = irecist(
+        new_lesion_patient(
+            (98, {"T1": 10, "T2": 20}), (147, {"T1": 10, "T2": 20, "NEW01": (0.0, "unequivocal")})
+        )
+    )
+    assert codes(out) == (["iUPD", "NE", "iPR"], ["iupd", "iupd_not_evaluable", "reset"])
+    assert out["new_not_evaluated"].tolist() == [0, 1, 0]
+    assert "1 seen before not assessed" in out["reason"].iloc[1]

@@ -132,8 +132,8 @@ def irecist_timepoints(
         NE or ND) and also ``recist_response`` (the RECIST 1.1 overall response),
         ``rule`` (a key of :data:`RULES`), ``iupd_date`` (the scan that opened the iUPD
         in force, for iUPD and iCPD), ``new_present``, ``new_targets_expected``,
-        ``new_targets_measured``, ``new_target_sum_mm`` and ``reason`` (which rule, with the
-        numbers compared).
+        ``new_targets_measured``, ``new_target_sum_mm``, ``new_not_evaluated`` (new lesions
+        seen before and not assessed) and ``reason`` (which rule, with the numbers compared).
 
     Raises
     ------
@@ -243,6 +243,7 @@ class _StateMachine:
         complete = tp["targets_measured"].to_numpy()[idx] == tp["targets_expected"].to_numpy()[idx]
         has_targets = tp["targets_expected"].to_numpy()[idx] > 0
         new_present = tp["new_present"].to_numpy()[idx]
+        new_missing = tp["new_not_evaluated"].to_numpy()[idx] > 0
         new_first = tp["new_first_seen"].to_numpy()[idx]
         new_ids = tp["new_first_ids"].to_numpy(dtype=object)[idx]
         new_sum = tp["new_target_sum_mm"].to_numpy(dtype=float)[idx]
@@ -274,6 +275,7 @@ class _StateMachine:
         pd_new = new_first > 0
         opens = fresh & (pd_target | pd_nontarget | pd_new | new_progress)
         renamed = _renamed(target, nontarget, new_present)
+        renamed = np.where(new_missing & (renamed != "ND"), "NE", renamed).astype(object)
 
         # --- an iUPD open: confirmation -------------------------------------------------------
         since = date - self.open_date[p]
@@ -302,7 +304,9 @@ class _StateMachine:
         # --- an iUPD open: reset, unchanged or not evaluable -------------------------------
         with np.errstate(invalid="ignore"):
             shrunk = self.ref_burden[p] - burden > _EPS
-        evaluable = (target != "NE") & (nontarget != "NE")
+        # A new lesion seen before and not assessed now may have grown or gone: like a
+        # non-target lesion not assessed, it leaves the timepoint not evaluable.
+        evaluable = (target != "NE") & (nontarget != "NE") & ~new_missing
         new_ok = (new_present == 0) | shrunk
         resets = is_open & ~confirms & evaluable & ~pd_target & ~pd_nontarget & new_ok
         still = pd_target | pd_nontarget | ((new_present > 0) & ~shrunk)
@@ -497,6 +501,7 @@ class _Words:
         )
         total = self.total.tolist()
         presents = self.new_present.tolist()
+        missing = tp["new_not_evaluated"].to_numpy()[idx].tolist()
         texts = []
         for i in range(len(idx)):
             row = {name: values[i] for name, values in columns.items()}
@@ -507,6 +512,8 @@ class _Words:
             nontarget = f"non-target {row['nontarget_response']}"
             present = presents[i]
             new = f"{present} new lesion(s) present" if present else "no new lesion present"
+            if missing[i]:
+                new += f", {missing[i]} seen before not assessed"
             if m.rule[idx[i]] == "after_icpd":
                 text = (
                     f"iCPD: progression was confirmed on {confirmed_on[i]} (iUPD of "

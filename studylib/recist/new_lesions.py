@@ -159,8 +159,9 @@ def new_lesion_timepoints(
         Aligned with ``timepoints``: ``new_present`` (new lesions present), ``new_first_seen``
         (new lesions present for the first time) and ``new_first_ids`` (their ids),
         ``new_target_sum_mm`` (sum of the new target lesions measured that day; NaN when none
-        was), ``new_targets_expected`` (new target lesions seen so far) and
-        ``new_targets_measured``.
+        was), ``new_targets_expected`` (new target lesions seen so far),
+        ``new_targets_measured`` and ``new_not_evaluated`` (new lesions seen on an earlier scan
+        and not assessed on this one).
     """
     key = ["patient_id", "date"]
     out = timepoints[key].copy()
@@ -188,15 +189,21 @@ def new_lesion_timepoints(
     out["new_targets_measured"] = np.nan_to_num(
         per_timepoint(measured_target, "diameter_mm", "size")
     )
-    seen = table[table["category"] == "new_target"]
-    seen_by = out.merge(seen[["patient_id", "first_seen"]], on="patient_id", how="left")
-    seen_by = (seen_by["first_seen"] <= seen_by["date"]).groupby(
-        [seen_by["patient_id"], seen_by["date"]], sort=False
+    out["new_targets_expected"] = _seen_by(out, table[table["category"] == "new_target"])
+    earlier = follow[follow["evaluated"] & (follow["date"] > follow["first_seen"])]
+    out["new_not_evaluated"] = _seen_by(out, table, strictly=True) - np.nan_to_num(
+        per_timepoint(earlier, "lesion_id", "size")
     )
-    out["new_targets_expected"] = (
-        seen_by.sum().reindex(pd.MultiIndex.from_frame(out[key])).to_numpy()
-    )
-    for column in ("new_present", "new_first_seen", "new_targets_measured"):
+    for column in ("new_present", "new_first_seen", "new_targets_measured", "new_not_evaluated"):
         out[column] = out[column].astype(int)
-    out["new_targets_expected"] = out["new_targets_expected"].astype(int)
     return out.reset_index(drop=True)
+
+
+def _seen_by(out: pd.DataFrame, lesions: pd.DataFrame, *, strictly: bool = False) -> np.ndarray:
+    """How many of ``lesions`` each timepoint's patient had seen by then (or before it)."""
+    pairs = out[["patient_id", "date"]].merge(
+        lesions[["patient_id", "first_seen"]], on="patient_id", how="left"
+    )
+    seen = pairs["first_seen"] < pairs["date"] if strictly else pairs["first_seen"] <= pairs["date"]
+    counted = seen.groupby([pairs["patient_id"], pairs["date"]], sort=False).sum()
+    return counted.reindex(pd.MultiIndex.from_frame(out[["patient_id", "date"]])).to_numpy()
