@@ -5,6 +5,11 @@
 - :func:`dose_decision`: whether the next IL-2 dose is given, held or stopped, from the
   observations of the last shift, by the criteria of the protocol's ``[safety]`` section (the
   Proleukin label and the 2014 consensus: not from the registry).
+- :func:`judge_slots`, :func:`lab_grades`: every dose slot of a trial folder with its decision,
+  every laboratory value with its grade.
+- :func:`dose_delivery`: doses given per cycle and course by arm, relative dose intensity and
+  hold reasons; :func:`adverse_event_tables`: adverse events by arm as ClinicalTrials.gov
+  results report them.
 
 >>> grade_lab("hemoglobin", "95 g/L", lln="12 g/dL").grade
 2
@@ -12,7 +17,11 @@
 
 from studylib.safety.ctcae import CTCAE, CTCAETable, Term
 from studylib.safety.decision import ACTIONS, DoseDecision, Finding, dose_decision, dose_decisions
+from studylib.safety.delivery import DoseDelivery, dose_delivery
+from studylib.safety.events import AdverseEventTables, adverse_event_tables, as_counts
 from studylib.safety.grading import LabGrade, grade_lab, grade_values
+from studylib.safety.labs import lab_grades
+from studylib.safety.slots import judge_slots
 
 __all__ = [
     "CTCAE",
@@ -26,4 +35,11 @@ __all__ = [
     "Finding",
     "dose_decision",
     "dose_decisions",
+    "DoseDelivery",
+    "dose_delivery",
+    "AdverseEventTables",
+    "adverse_event_tables",
+    "as_counts",
+    "lab_grades",
+    "judge_slots",
 ]
