@@ -227,3 +227,13 @@ def test_unreadable_cells_in_a_table_name_their_rows():
     frame = pd.DataFrame({"heart_rate": ["90 bpm", "ninety", "95 bpm", "9O bpm"]})
     with pytest.raises(ValueError, match=r"observation 'heart_rate': row 1: 'ninety'.*row 3"):
         dose_decisions(frame)
+
+
+def test_an_empty_table_gives_an_empty_table():
+    table = dose_decisions(pd.DataFrame({"heart_rate": pd.Series([], dtype=object)}))
+    assert table.empty and list(table.columns) == [
+        "action",
+        "criteria_met",
+        "reasons",
+        "not_judged",
+    ]

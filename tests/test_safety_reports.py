@@ -256,3 +256,41 @@ def test_bundled_cohort_delivery(data_dir):
     assert totals["given"] == (il2["status"] == "given").sum()
     assert totals.sum() == len(il2)
     assert set(delivery.by_course["arm"]) == set(cohort.protocol.arm_codes)
+
+
+def test_figures_draw(small, variant_protocol):
+    """The delivery figure names every arm of its protocol; the patient figure draws."""
+    from studylib.plots.safety import dose_delivery_figure, patient_safety_figure
+
+    dosing, randomization, screening = small
+    delivery = dose_delivery(dosing, randomization, screening)
+    figure = dose_delivery_figure(delivery)
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert labels[:2] == ["Arm A: IL-2 monotherapy", "Arm B: SBRT + IL-2"]
+    variant = dose_delivery(
+        dosing, randomization.assign(arm=["C", "R"]), screening, protocol=variant_protocol
+    )
+    labels = [
+        t.get_text()
+        for t in dose_delivery_figure(variant, protocol=variant_protocol)
+        .axes[0]
+        .get_legend()
+        .get_texts()
+    ]
+    assert labels[0].startswith("Arm C") and labels[-1].startswith("Maximum: 9")
+    slots = judge_slots(
+        dosing,
+        dosing.iloc[:0].assign(measured_at=pd.NaT),
+        dosing.iloc[:0].assign(collected_at=pd.NaT),
+        screening,
+    )
+    grades = pd.DataFrame(
+        {
+            "patient_id": ["X1"],
+            "collected_at": [T("2024-03-04")],
+            "term": ["Anemia"],
+            "grade": pd.array([2], dtype="Int64"),
+        }
+    )
+    figure = patient_safety_figure(slots, grades, "X1")
+    assert figure.axes[1].get_yticklabels()[0].get_text() == "Anemia"

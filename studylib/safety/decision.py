@@ -325,7 +325,8 @@ def _decide_rows(rules: SafetyRules, judged: dict, n: int) -> dict[str, list]:
     stopped = (met & stop).any(axis=1)
     counted = (met & relative).sum(axis=1) >= rules.relative_criteria_to_stop
     action = np.where(stopped | counted, "stop", np.where(met.any(axis=1), "hold", "give"))
-    unjudged = np.stack([judged[c.id][0] == 0 for c in criteria], axis=1).reshape(n, -1)
+    unjudged = np.stack([judged[c.id][0] == 0 for c in criteria], axis=1)
+    unjudged = unjudged.reshape(n, len(criteria))
     limits = [_limit_words(c) for c in criteria]
     out: dict[str, list] = {"action": action.tolist(), "met": [], "reasons": [], "not_judged": []}
     for i in range(n):
