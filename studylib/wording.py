@@ -30,12 +30,14 @@ __all__ = [
     "days",
     "weeks",
     "hours",
+    "years",
     "plural",
     "and_list",
     "or_list",
     "day_label",
     "day_labels",
     "enrollment_range",
+    "criteria",
 ]
 
 
@@ -69,6 +71,17 @@ def hours(quantity: pint.Quantity) -> str:
     """``"8 hours"``, ``"72 hours"``."""
     shown = _number(round(whole_hours(quantity), 2))
     return f"{shown} hour{'' if shown == '1' else 's'}"
+
+
+def years(quantity: pint.Quantity) -> str:
+    """``"5 years"`` (``"2.5 years"`` when not whole), e.g. a survival landmark.
+
+    >>> from studylib.units import Q_
+    >>> years(Q_(5, "year")), years(Q_(1, "year"))
+    ('5 years', '1 year')
+    """
+    shown = _number(round(float(quantity.to("year").magnitude), 1))
+    return f"{shown} year{'' if shown == '1' else 's'}"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -110,3 +123,16 @@ def enrollment_range(first: int, last: int | None, *, open_end: str = "on") -> s
     ('1-20', '21 on')
     """
     return f"{first}-{last}" if last is not None else f"{first} {open_end}"
+
+
+def criteria(ruleset: str) -> str:
+    """A response ruleset as a reader names it: ``RECIST 1.1`` for ``recist1.1``, else the
+    ruleset's name with the word ruleset.
+
+    >>> criteria("recist1.1"), criteria("protocol")
+    ('RECIST 1.1', 'protocol ruleset')
+    """
+    prefix = "recist"
+    if ruleset.startswith(prefix):
+        return f"RECIST {ruleset[len(prefix) :]}"
+    return f"{ruleset} ruleset"

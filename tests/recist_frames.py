@@ -88,3 +88,16 @@ def frames(*patients: Patient) -> tuple[pd.DataFrame, pd.DataFrame]:
     assessments["diameter_mm"] = assessments["diameter_mm"].astype(float)
     assessments["pet_avid"] = assessments["pet_avid"].astype("boolean")
     return lesions, assessments
+
+
+def under_protocol(cohort, protocol):
+    """The cohort's data under another protocol: each arm relabelled by its role (the arm
+    receiving SBRT to the protocol's experimental arm, the crossover arm to its comparator)."""
+    from dataclasses import replace
+
+    from studylib.analysis.arms import compared_arms
+
+    old, new = compared_arms(cohort.protocol), compared_arms(protocol)
+    codes = dict(zip(old, new, strict=True))
+    randomization = cohort.randomization.assign(arm=cohort.randomization["arm"].map(codes))
+    return replace(cohort, randomization=randomization, protocol=protocol)

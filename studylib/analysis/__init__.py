@@ -2,6 +2,7 @@
 
 One module per concept (public names re-exported here and imported on first use):
 
+- :mod:`~studylib.analysis.arms`: the arms compared (experimental, comparator), from the protocol.
 - :mod:`~studylib.analysis.rates`: response rates with exact intervals, Fisher's exact test.
 - :mod:`~studylib.analysis.endpoints`: primary endpoint (end of cycle 2) and crossover response.
 - :mod:`~studylib.analysis.survival`: progression-free and overall survival by arm.
@@ -11,8 +12,9 @@ One module per concept (public names re-exported here and imported on first use)
 - :mod:`~studylib.analysis.report`: the whole analysis in one call, the registry-style results
   table and the comparison with the publication.
 
-The engines are pure: they take a loaded trial folder (:func:`studylib.data.load_cohort`) or
-its frames and return tables; figures are in :mod:`studylib.plots.cohort`.
+The engines are pure: they take a loaded trial folder (:func:`studylib.data.load_cohort`),
+whose ``protocol`` they follow, or its frames with ``protocol=``, and return tables; figures
+are in :mod:`studylib.plots.cohort`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from __future__ import annotations
 from studylib._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
+    "ComparedArms": "studylib.analysis.arms",
+    "compared_arms": "studylib.analysis.arms",
+    "arm_label": "studylib.analysis.arms",
     "Rate": "studylib.analysis.rates",
     "RateComparison": "studylib.analysis.rates",
     "response_rate": "studylib.analysis.rates",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, AnalysisRules
+from studylib.protocol import AnalysisRules, Protocol, resolve_protocol
 from studylib.units import Q_
 
 __all__ = ["first_il2_dose", "patient_courses", "response_course"]
@@ -32,6 +32,8 @@ def patient_courses(
     followup: pd.DataFrame,
     responses: pd.DataFrame | None = None,
     rules: AnalysisRules | None = None,
+    *,
+    protocol: Protocol | None = None,
 ) -> pd.DataFrame:
     """Tidy events of every randomised patient's course, for a swimmer plot.
 
@@ -43,7 +45,11 @@ def patient_courses(
         Timepoint responses (``patient_id``, ``date``, ``overall_response``); scans with a CR
         or PR become events. Optional.
     rules
-        The protocol's ``[analysis]`` rules: origin column and time unit.
+        The protocol's ``[analysis]`` rules: origin column and time unit (default: those of
+        ``protocol``).
+    protocol
+        The :class:`~studylib.protocol.Protocol`: its ``[crossover].from_arm`` is the arm whose
+        first SBRT fraction is a crossover (default: the bundled one).
 
     Returns
     -------
@@ -55,7 +61,8 @@ def patient_courses(
         of a patient of the crossover arm who crossed over), ``death`` or ``alive`` (last
         contact), and ``follow_up`` (end of the bar: last contact or death).
     """
-    rules = rules or PROTOCOL.analysis
+    protocol = resolve_protocol(protocol)
+    rules = rules if rules is not None else protocol.analysis
     base = randomization[["patient_id", "arm", "crossover", rules.survival_origin]].rename(
         columns={rules.survival_origin: "origin"}
     )
@@ -83,7 +90,7 @@ def patient_courses(
         ),
     ]
     crossers = base.loc[
-        base["crossover"].fillna(False).astype(bool) & (base["arm"] == PROTOCOL.crossover.from_arm),
+        base["crossover"].fillna(False).astype(bool) & (base["arm"] == protocol.crossover.from_arm),
         "patient_id",
     ]
     crossed = sbrt[sbrt["patient_id"].isin(crossers)].groupby("patient_id")["given_at"].min()

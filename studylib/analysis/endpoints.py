@@ -1,15 +1,19 @@
-"""The trial's response endpoints by arm: primary (end of cycle 2) and crossover (week 21).
+"""The trial's response endpoints by arm: primary (end of the primary window) and crossover.
 
-The RECIST engine decides every patient's response (:mod:`studylib.recist.variants` for the
-analysis windows, :func:`studylib.recist.bor.best_overall_response` for the best response, with
-the protocol's SD minimum and no confirmation); this module only counts the patients of each
-arm in the categories of ``[analysis]`` and hands the counts to :mod:`studylib.analysis.rates`.
+The RECIST engine decides every patient's response
+(:func:`studylib.recist.variants.primary_best_response` and
+:func:`~studylib.recist.variants.crossover_best_response`, the same functions the per-patient
+view uses); this module only counts the patients of each arm in the categories of
+``[analysis]`` and hands the counts to :mod:`studylib.analysis.rates`. The protocol is the
+cohort's own (``cohort.protocol``): the arms, their names and order, the windows and the
+direction of the comparison (:mod:`studylib.analysis.arms`) are read from it.
 
-Primary endpoint (``[response]``, ``[analysis]``): best overall response by RECIST 1.1 on
-non-irradiated lesions, counting scans up to week ``primary_timepoint_week`` after the first
-IL-2 dose plus the assessment window. Every randomised patient is in the denominator of the
-arm they were randomised to; an arm A patient who crossed over keeps the response they had
-before the crossover, and nothing after their first crossover SBRT fraction is counted.
+Primary endpoint (``[response]``, ``[analysis]``): best overall response on non-irradiated
+lesions by the primary ruleset, counting scans up to week ``primary_timepoint_week`` after the
+first IL-2 dose plus the assessment window. Every randomised patient is in the denominator of
+the arm they were randomised to; a patient who crossed over keeps the response they had
+before the crossover, and, when ``[analysis].primary_excludes_crossover`` says so, nothing
+after their first crossover SBRT fraction is counted.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from studylib.analysis.arms import compared_arms
 from studylib.analysis.rates import RateComparison, compare_rates, response_rate
-from studylib.protocol import PROTOCOL, AnalysisRules
+from studylib.protocol import AnalysisRules, Protocol, resolve_protocol
 
 __all__ = [
     "CATEGORIES",
@@ -35,17 +40,21 @@ __all__ = [
 CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
 
 
-def response_category(bor: pd.Series, rules: AnalysisRules | None = None) -> pd.Series:
+def response_category(
+    bor: pd.Series, rules: AnalysisRules | None = None, *, protocol: Protocol | None = None
+) -> pd.Series:
     """The table category of each best overall response (``[analysis].categories_reading``).
 
-    NON-CR/NON-PD counts as SD; NE, ND and MISSING (no assessment) as NE.
+    NON-CR/NON-PD counts as SD; NE, ND and MISSING (no assessment) as NE (as the protocol's
+    ``counted_as_sd`` and ``not_evaluable`` say; ``rules`` default: those of ``protocol``,
+    default the bundled one).
 
     Raises
     ------
     ValueError
         Naming any response code the protocol does not place in a category.
     """
-    rules = rules or PROTOCOL.analysis
+    rules = rules if rules is not None else resolve_protocol(protocol).analysis
     mapping = {code: code for code in CATEGORIES}
     mapping.update({code: "SD" for code in rules.counted_as_sd})
     mapping.update({code: "NE" for code in rules.not_evaluable})
@@ -57,7 +66,11 @@ def response_category(bor: pd.Series, rules: AnalysisRules | None = None) -> pd.
 
 
 def count_by_arm(
-    patients: pd.DataFrame, rules: AnalysisRules | None = None, arms=("A", "B")
+    patients: pd.DataFrame,
+    rules: AnalysisRules | None = None,
+    arms=None,
+    *,
+    protocol: Protocol | None = None,
 ) -> pd.DataFrame:
     """Counts and rates per arm from one row per patient.
 
@@ -66,9 +79,11 @@ def count_by_arm(
     patients
         ``arm`` and ``bor`` (best overall response) of every patient in the denominator.
     rules
-        The protocol's ``[analysis]`` rules (default ``PROTOCOL.analysis``).
+        The protocol's ``[analysis]`` rules (default: those of ``protocol``).
     arms
-        Rows of the table, in this order.
+        Rows of the table, in this order (default: the protocol's arms, in file order).
+    protocol
+        The :class:`~studylib.protocol.Protocol` naming the arms (default: the bundled one).
 
     Returns
     -------
@@ -79,7 +94,9 @@ def count_by_arm(
         NON-CR/NON-PD), ``dcr`` with ``dcr_ci_low`` and ``dcr_ci_high``. Rates are fractions
         (0 to 1).
     """
-    rules = rules or PROTOCOL.analysis
+    protocol = resolve_protocol(protocol)
+    rules = rules if rules is not None else protocol.analysis
+    arms = tuple(protocol.arm_codes if arms is None else arms)
     category = response_category(patients["bor"], rules)
     counts = pd.crosstab(
         pd.Categorical(patients["arm"], categories=list(arms)),
@@ -94,7 +111,7 @@ def count_by_arm(
         complete = int((in_arm & (patients["bor"] == "CR")).sum())
         controlled = int((in_arm & patients["bor"].isin(rules.disease_control)).sum())
         orr, cr, dcr = (response_rate(k, n, rules) for k in (responders, complete, controlled))
-        row = {"arm": arm, "arm_name": PROTOCOL.arm(arm).name, "n": n}
+        row = {"arm": arm, "arm_name": protocol.arm(arm).name, "n": n}
         row.update({c.lower(): int(counts.loc[arm, c]) for c in CATEGORIES})
         row.update(
             {
@@ -117,29 +134,32 @@ def count_by_arm(
 
 @dataclass(frozen=True)
 class PrimaryEndpoint:
-    """Best overall response by the end of cycle 2, by arm, and the comparison of the arms.
+    """Best overall response by the end of the primary window, by arm, and the comparison.
 
     Attributes
     ----------
     table
-        One row per arm (index ``A``, ``B``): see :func:`count_by_arm` (``n``, ``cr``, ``pr``,
-        ``sd``, ``pd``, ``ne``, ``responders``, ``orr``, ``ci_low``, ``ci_high``, CR and
-        disease-control rates).
+        One row per arm (index: the protocol's arm codes, in file order): see
+        :func:`count_by_arm` (``n``, ``cr``, ``pr``, ``sd``, ``pd``, ``ne``, ``responders``,
+        ``orr``, ``ci_low``, ``ci_high``, CR and disease-control rates).
     p_value
-        Fisher's exact test of the objective response rate, arm B against arm A, two-sided.
+        Fisher's exact test of the objective response rate, the experimental arm against the
+        comparator, as ``[analysis].comparison_alternative`` says (bundled: two-sided).
     odds_ratio
-        Sample odds ratio of responding, arm B against arm A.
+        Sample odds ratio of responding, the experimental arm against the comparator.
     p_value_one_sided
-        The same test, one-sided (arm B greater): a secondary figure.
+        The same test as ``[analysis].secondary_alternative`` says: a secondary figure.
     orr_comparison, cr_comparison, dcr_comparison
         The full comparisons (:class:`~studylib.analysis.rates.RateComparison`) of the
         objective response, complete response and disease control rates.
     patients
         One row per randomised patient: ``patient_id``, ``arm``, ``crossover``,
-        ``first_il2_dose``, ``cutoff_date``, ``bor``, ``category``, ``responder``, ``date``
-        and ``reason`` (from the RECIST engine: which scan and which rule).
+        ``first_il2_dose``, ``cutoff_date``, ``crossover_sbrt``, ``bor``, ``date``, ``reason``
+        (from the RECIST engine: which scan and which rule), ``category``, ``responder``.
     responses
         The RECIST timepoint responses counted (up to each patient's cut-off).
+    experimental, comparator
+        The arms compared (:func:`studylib.analysis.arms.compared_arms`).
     """
 
     table: pd.DataFrame
@@ -151,101 +171,76 @@ class PrimaryEndpoint:
     dcr_comparison: RateComparison
     patients: pd.DataFrame
     responses: pd.DataFrame
+    experimental: str
+    comparator: str
 
 
-def _compare(table: pd.DataFrame, column: str, rules: AnalysisRules) -> RateComparison:
-    b, a = table.loc["B"], table.loc["A"]
-    return compare_rates(b[column], b["n"], a[column], a["n"], rules)
-
-
-def _best_response(responses, references, cutoffs) -> pd.DataFrame:
-    """Unconfirmed best overall response with the protocol's SD minimum, stopping at the
-    first PD ([response].reading: no confirmation in this randomised trial)."""
-    from studylib.recist.bor import best_overall_response, protocol_bor_options
-
-    return best_overall_response(
-        responses,
-        references,
-        confirm=False,
-        sd_min_days=protocol_bor_options()["sd_min_days"],
-        cutoff_dates=cutoffs,
-        pd_cutoff=True,
+def _analysed(cohort, derive, ruleset: str | None):
+    """The engine's best responses of ``cohort`` (``derive``: primary or crossover), each
+    patient with the table ``category`` and ``responder`` of ``[analysis]``."""
+    rules = cohort.protocol.analysis
+    analysed = derive(
+        cohort.randomization,
+        cohort.dosing,
+        cohort.lesions,
+        cohort.assessments,
+        ruleset=ruleset,
+        protocol=cohort.protocol,
     )
+    patients = analysed.patients
+    patients["category"] = response_category(patients["bor"], rules).to_numpy()
+    patients["responder"] = patients["bor"].isin(rules.responders)
+    return analysed
+
+
+def _compare(table: pd.DataFrame, column: str, protocol: Protocol) -> RateComparison:
+    experimental, comparator = compared_arms(protocol)
+    x, c = table.loc[experimental], table.loc[comparator]
+    return compare_rates(x[column], x["n"], c[column], c["n"], protocol.analysis)
 
 
 def primary_endpoint(cohort, *, ruleset: str | None = None) -> PrimaryEndpoint:
-    """The primary endpoint of the trial from a loaded trial folder.
+    """The primary endpoint of the trial from a loaded trial folder, under its protocol.
 
     Parameters
     ----------
     cohort
         A :class:`studylib.data.Cohort` (``randomization``, ``dosing``, ``lesions``,
-        ``assessments``).
+        ``assessments``, and ``protocol``, whose rules apply).
     ruleset
-        Response ruleset; default the protocol's ``primary_ruleset`` (RECIST 1.1). The
-        others (``recist1.0``, ``protocol``) show how the readings change the result.
+        Response ruleset; default the protocol's ``primary_ruleset``. The others (bundled:
+        ``recist1.0``, ``protocol``) show how the readings change the result.
 
     Returns
     -------
     PrimaryEndpoint
     """
-    from studylib.recist.variants import (
-        crossover_sbrt_starts,
-        cycle_starts,
-        primary_cutoffs,
-        primary_response,
-    )
+    from studylib.recist.variants import primary_best_response
 
-    rules = PROTOCOL.analysis
-    randomized = cohort.randomization[["patient_id", "arm", "crossover"]].copy()
-    randomized["crossover"] = randomized["crossover"].fillna(False).astype(bool)
-    ids = randomized["patient_id"].astype(str)
-    first_dose = cycle_starts(cohort.dosing, 1).reindex(ids)
-    # A patient never dosed has no scan on treatment: their reference is randomisation, and
-    # they stay in the denominator as not evaluable (intention to treat).
-    randomized_on = cohort.randomization.set_index("patient_id")["randomized_on"]
-    reference = first_dose.fillna(randomized_on.reindex(ids)).dt.normalize()
-    # Nothing after a crossover patient's first crossover SBRT fraction counts: the window's
-    # timepoints (waterfall, spider) and the best response stop there.
-    crossover_sbrt = (
-        crossover_sbrt_starts(cohort.dosing, cohort.randomization)
-        if rules.primary_excludes_crossover
-        else None
-    )
-    cutoff = primary_cutoffs(first_dose.dropna(), crossover_sbrt).reindex(ids)
-    responses = primary_response(
-        cohort.lesions,
-        cohort.assessments,
-        first_dose.dropna(),
-        ruleset=ruleset,
-        crossover_sbrt=crossover_sbrt,
-    )
-    bor = _best_response(responses, reference, cutoff.dropna())
-    patients = randomized.merge(
-        bor[["patient_id", "bor", "date", "reason"]], on="patient_id", how="left"
-    )
-    patients.insert(3, "first_il2_dose", first_dose.to_numpy())
-    patients.insert(4, "cutoff_date", cutoff.to_numpy())
-    patients["category"] = response_category(patients["bor"], rules).to_numpy()
-    patients["responder"] = patients["bor"].isin(rules.responders)
-    table = count_by_arm(patients, rules)
-    orr = _compare(table, "responders", rules)
+    protocol = cohort.protocol
+    primary = _analysed(cohort, primary_best_response, ruleset)
+    patients = primary.patients
+    table = count_by_arm(patients, protocol.analysis, protocol=protocol)
+    orr = _compare(table, "responders", protocol)
+    experimental, comparator = compared_arms(protocol)
     return PrimaryEndpoint(
         table=table,
         p_value=orr.p_value,
         odds_ratio=orr.odds_ratio,
         p_value_one_sided=orr.p_value_one_sided,
         orr_comparison=orr,
-        cr_comparison=_compare(table, "cr", rules),
-        dcr_comparison=_compare(table, "disease_control", rules),
+        cr_comparison=_compare(table, "cr", protocol),
+        dcr_comparison=_compare(table, "disease_control", protocol),
         patients=patients,
-        responses=responses,
+        responses=primary.responses,
+        experimental=experimental,
+        comparator=comparator,
     )
 
 
 @dataclass(frozen=True)
 class CrossoverEndpoint:
-    """Response in arm A patients who crossed over, after SBRT (secondary endpoint).
+    """Response in patients who crossed over, after SBRT (secondary endpoint).
 
     Attributes
     ----------
@@ -267,46 +262,31 @@ class CrossoverEndpoint:
 
 
 def crossover_endpoint(cohort, *, ruleset: str | None = None) -> CrossoverEndpoint:
-    """Response rate in crossover patients, 7 weeks after the IL-2 course that followed SBRT.
+    """Response rate in crossover patients, after the IL-2 course that followed SBRT.
 
     Parameters
     ----------
     cohort
-        A :class:`studylib.data.Cohort`.
+        A :class:`studylib.data.Cohort` (its ``protocol`` applies).
     ruleset
         Default the protocol's ``primary_ruleset``.
 
     Returns
     -------
     CrossoverEndpoint
-        Every patient of the crossover arm with ``crossover`` = yes is in the denominator; one
-        without a crossover IL-2 dose is not evaluable.
+        Every patient of ``[crossover].from_arm`` with ``crossover`` = yes is in the
+        denominator; one without a crossover IL-2 dose is not evaluable.
     """
-    from studylib.recist.variants import crossover_response, cycle_starts
+    from studylib.recist.variants import crossover_best_response
 
-    rules = PROTOCOL.analysis
-    rand = cohort.randomization
-    crossed = rand[
-        rand["crossover"].fillna(False).astype(bool) & (rand["arm"] == PROTOCOL.crossover.from_arm)
-    ]
-    ids = crossed["patient_id"].astype(str)
-    starts = cycle_starts(cohort.dosing, PROTOCOL.crossover.first_cycle).reindex(ids)
-    reference = starts.fillna(crossed.set_index("patient_id")["randomized_on"].reindex(ids))
-    responses = crossover_response(
-        cohort.lesions, cohort.assessments, starts.dropna(), ruleset=ruleset
-    )
-    cutoff = responses.groupby("patient_id")["cutoff_date"].first()
-    bor = _best_response(responses, reference.dt.normalize(), cutoff)
-    patients = pd.DataFrame({"patient_id": ids.to_numpy(), "crossover_start": starts.to_numpy()})
-    patients = patients.merge(bor[["patient_id", "bor", "date", "reason"]], on="patient_id")
-    patients["category"] = response_category(patients["bor"], rules).to_numpy()
-    patients["responder"] = patients["bor"].isin(rules.responders)
+    crossover = _analysed(cohort, crossover_best_response, ruleset)
+    patients = crossover.patients
     counts = {"n": len(patients)}
     counts.update({c.lower(): int((patients["category"] == c).sum()) for c in CATEGORIES})
     counts["responders"] = int(patients["responder"].sum())
     return CrossoverEndpoint(
         counts=counts,
-        rate=response_rate(counts["responders"], counts["n"], rules),
+        rate=response_rate(counts["responders"], counts["n"], cohort.protocol.analysis),
         patients=patients,
-        responses=responses,
+        responses=crossover.responses,
     )

@@ -1,9 +1,10 @@
 """Participant flow in CONSORT form: screened, consented, excluded, randomised, analysed.
 
 The boxes are counted from ``screening.csv`` (consent and what happened after screening, with
-its reason) and ``randomization.csv`` (arm, crossover). The registry's results posting gives
-the same stages for the trial (research/trial.md §1.5): 63 screened, 50 consented, 6 excluded
-after consent, 44 enrolled, 20 in arm A of whom 7 crossed over.
+its reason) and ``randomization.csv`` (arm, crossover); the arms, their names and which arm may
+cross over come from the protocol. The registry's results posting gives the same stages for
+the trial (research/trial.md §1.5): 63 screened, 50 consented, 6 excluded after consent, 44
+enrolled, 20 in arm A of whom 7 crossed over.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from studylib.analysis.arms import compared_arms
 from studylib.errors import DataError, Problem
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol, resolve_protocol
 
 __all__ = ["ParticipantFlow", "participant_flow", "NO_REASON"]
 
@@ -30,19 +32,22 @@ class ParticipantFlow:
     ----------
     counts
         Patients at each stage, in flow order: ``screened``, ``not_consented``, ``consented``,
-        ``excluded``, ``randomized``, ``arm_A``, ``arm_B``, ``crossover``, ``analysed_A``,
-        ``analysed_B``.
+        ``excluded``, ``randomized``, ``arm_<code>`` for each arm of the protocol (bundled:
+        ``arm_A``, ``arm_B``), ``crossover``, ``analysed_<code>`` for each arm.
     reasons
         Why patients left the flow: ``stage`` (``not_consented`` or ``excluded``), ``reason``
         (``outcome_reason`` of screening.csv), ``n``, most frequent first.
     patients
         One row per screened patient: ``patient_id``, ``consented``, ``randomized``, ``arm``,
         ``crossover``, ``stage`` (the last box the patient reached), ``reason``.
+    protocol
+        The protocol whose arms the boxes name.
     """
 
     counts: dict[str, int]
     reasons: pd.DataFrame
     patients: pd.DataFrame
+    protocol: Protocol
 
     def table(self) -> pd.DataFrame:
         """The boxes as a table: ``stage`` (words), ``n``, ``detail`` (reasons, arm names)."""
@@ -54,17 +59,25 @@ class ParticipantFlow:
             )
             for stage in ("not_consented", "excluded")
         }
+        arms = self.protocol.arm_codes
+        experimental, comparator = compared_arms(self.protocol)
+        crossed = f"crossed over to {self.protocol.arm(experimental).name}"
         rows = [
             ("Assessed for eligibility (screened)", c["screened"], ""),
             ("Did not sign consent", c["not_consented"], detail["not_consented"]),
             ("Signed consent", c["consented"], ""),
             ("Excluded after consent", c["excluded"], detail["excluded"]),
             ("Randomized (enrolled)", c["randomized"], ""),
-            ("Allocated to arm A", c["arm_A"], PROTOCOL.arm("A").name),
-            ("Allocated to arm B", c["arm_B"], PROTOCOL.arm("B").name),
-            ("Arm A: crossed over to SBRT + IL-2", c["crossover"], "after progression"),
-            ("Analysed, arm A", c["analysed_A"], "crossover patients counted in arm A"),
-            ("Analysed, arm B", c["analysed_B"], ""),
+            *((f"Allocated to arm {a}", c[f"arm_{a}"], self.protocol.arm(a).name) for a in arms),
+            (f"Arm {comparator}: {crossed}", c["crossover"], "after progression"),
+            *(
+                (
+                    f"Analysed, arm {a}",
+                    c[f"analysed_{a}"],
+                    f"crossover patients counted in arm {a}" if a == comparator else "",
+                )
+                for a in arms
+            ),
         ]
         return pd.DataFrame(rows, columns=["stage", "n", "detail"])
 
@@ -73,6 +86,8 @@ def participant_flow(
     screening: pd.DataFrame,
     randomization: pd.DataFrame,
     analysed: Mapping[str, int] | None = None,
+    *,
+    protocol: Protocol | None = None,
 ) -> ParticipantFlow:
     """Count the CONSORT boxes.
 
@@ -86,6 +101,9 @@ def participant_flow(
     analysed
         Patients analysed per arm (``{"A": 20, "B": 24}``), e.g. the ``n`` of the primary
         endpoint's table; default: everyone randomised (intention to treat).
+    protocol
+        The :class:`~studylib.protocol.Protocol` naming the arms and the arm that may cross
+        over (default: the bundled one).
 
     Returns
     -------
@@ -97,6 +115,7 @@ def participant_flow(
         Listing every randomised patient who did not sign consent or is not in
         ``screening.csv``, and every crossover outside the arm that may cross over.
     """
+    protocol = resolve_protocol(protocol)
     consented = screening["consent_signed"].fillna(False).astype(bool)
     patients = pd.DataFrame(
         {"patient_id": screening["patient_id"], "consented": consented.to_numpy()}
@@ -129,7 +148,7 @@ def participant_flow(
         )
         for patient in sorted(unknown)
     ]
-    may_cross = PROTOCOL.crossover.from_arm
+    may_cross = protocol.crossover.from_arm
     wrong_arm = patients["crossover"] & (patients["arm"] != may_cross)
     problems += [
         Problem(
@@ -150,18 +169,17 @@ def participant_flow(
     patients.loc[patients["randomized"], "stage"] = "randomized"
     patients.loc[patients["randomized"], "reason"] = ""
     per_arm = patients.loc[patients["randomized"], "arm"].value_counts()
-    analysed = dict(analysed) if analysed is not None else {a: int(per_arm.get(a, 0)) for a in "AB"}
+    arms = protocol.arm_codes
+    analysed = dict(analysed) if analysed is not None else {a: per_arm.get(a, 0) for a in arms}
     counts = {
         "screened": len(patients),
         "not_consented": int((~patients["consented"]).sum()),
         "consented": int(patients["consented"].sum()),
         "excluded": int((patients["stage"] == "excluded").sum()),
         "randomized": int(patients["randomized"].sum()),
-        "arm_A": int(per_arm.get("A", 0)),
-        "arm_B": int(per_arm.get("B", 0)),
+        **{f"arm_{a}": int(per_arm.get(a, 0)) for a in arms},
         "crossover": int(patients["crossover"].sum()),
-        "analysed_A": int(analysed.get("A", 0)),
-        "analysed_B": int(analysed.get("B", 0)),
+        **{f"analysed_{a}": int(analysed.get(a, 0)) for a in arms},
     }
     left = patients[patients["stage"] != "randomized"]
     reasons = (
@@ -172,4 +190,4 @@ def participant_flow(
         .sort_values(["stage", "n", "reason"], ascending=[False, False, True], kind="stable")
         .reset_index(drop=True)
     )
-    return ParticipantFlow(counts=counts, reasons=reasons, patients=patients)
+    return ParticipantFlow(counts=counts, reasons=reasons, patients=patients, protocol=protocol)

@@ -2,16 +2,17 @@
 
 Each irradiated lesion's local response is the RECIST engine's
 (:func:`studylib.recist.local_control.local_control`, ``[response].reading_local_control``);
-this module only counts them per group (``[analysis].local_control_reading``): arm B, and
-arm A patients irradiated at crossover.
+this module only counts them per group (``[analysis].local_control_reading``): the
+experimental arm (SBRT before IL-2), and the comparator's patients irradiated at crossover
+(:mod:`studylib.analysis.arms`).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from studylib.analysis.arms import compared_arms
 from studylib.analysis.rates import response_rate
-from studylib.protocol import PROTOCOL
 
 __all__ = ["local_control_by_arm"]
 
@@ -24,14 +25,15 @@ def local_control_by_arm(
     Parameters
     ----------
     cohort
-        A :class:`studylib.data.Cohort`.
+        A :class:`studylib.data.Cohort` (its ``protocol`` applies).
     ruleset
         Default: the protocol's primary ruleset.
 
     Returns
     -------
     (table, lesions)
-        ``table``: one row per group (``B``; ``A`` for crossover patients), with
+        ``table``: one row per group (the experimental arm; the comparator for its crossover
+        patients), indexed by arm code, with
         ``patients``, ``lesions``, ``evaluable`` (lesions with a scan after their reference),
         ``controlled`` (evaluable lesions never failing), ``rate``, ``ci_low``, ``ci_high``
         (exact interval, fractions), ``patients_controlled`` (patients whose evaluable
@@ -40,23 +42,25 @@ def local_control_by_arm(
     """
     from studylib.recist.local_control import local_control, local_control_summary
 
-    per_scan = local_control(cohort.lesions, cohort.assessments, ruleset=ruleset)
+    protocol = cohort.protocol
+    per_scan = local_control(cohort.lesions, cohort.assessments, ruleset=ruleset, protocol=protocol)
     summary = local_control_summary(per_scan)
     arms = cohort.randomization.set_index("patient_id")["arm"]
     summary.insert(1, "arm", summary["patient_id"].map(arms).to_numpy())
     rows = []
-    for arm in ("B", PROTOCOL.crossover.from_arm):
+    experimental, comparator = compared_arms(protocol)
+    for arm in (experimental, comparator):
         part = summary[summary["arm"] == arm]
         evaluable = part[part["controlled"].notna()]
         controlled = int(evaluable["controlled"].astype(bool).sum())
-        rate = response_rate(controlled, len(evaluable))
+        rate = response_rate(controlled, len(evaluable), protocol=protocol)
         by_patient = evaluable.groupby("patient_id")["controlled"].all()
         rows.append(
             {
                 "arm": arm,
-                "group": PROTOCOL.arm(arm).name
-                if arm == "B"
-                else f"{PROTOCOL.arm(arm).name}, after crossover",
+                "group": protocol.arm(arm).name
+                if arm == experimental
+                else f"{protocol.arm(arm).name}, after crossover",
                 "patients": part["patient_id"].nunique(),
                 "lesions": len(part),
                 "evaluable": len(evaluable),

@@ -27,6 +27,8 @@ __all__ = [
     "SOURCE",
     "DERIVED",
     "COMPUTED",
+    "PUBLISHED_TRIAL",
+    "PUBLISHED_ARMS",
     "PublishedFigure",
     "PUBLISHED",
     "published",
@@ -36,6 +38,14 @@ __all__ = [
 SOURCE = "SOURCE"
 DERIVED = "DERIVED"
 COMPUTED = "COMPUTED – NOT PUBLISHED"
+
+#: The trial the figures are about.
+PUBLISHED_TRIAL = "NCT01416831"
+#: The publication's arm labels by their role in the comparison (studylib.analysis.arms): its
+#: arm B is SBRT + IL-2, the experimental arm, and its arm A IL-2 monotherapy, the comparator.
+#: The keys of :data:`PUBLISHED` end in these labels (``orr_pct_B``); a protocol's own arm
+#: codes are matched to them by role, never by letter.
+PUBLISHED_ARMS = {"experimental": "B", "comparator": "A"}
 
 _SOURCES = {
     "CTG-RES": "ClinicalTrials.gov NCT01416831 results, recruitment and pre-assignment (Nov 2022)",

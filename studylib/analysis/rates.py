@@ -17,7 +17,7 @@ from scipy.stats import fisher_exact
 from scipy.stats.contingency import odds_ratio as scipy_odds_ratio
 from statsmodels.stats.proportion import proportion_confint
 
-from studylib.protocol import PROTOCOL, AnalysisRules
+from studylib.protocol import AnalysisRules, Protocol, resolve_protocol
 
 __all__ = ["Rate", "RateComparison", "response_rate", "compare_rates"]
 
@@ -94,7 +94,14 @@ def _check_counts(events: int, n: int, what: str) -> tuple[int, int]:
     return int(events), int(n)
 
 
-def response_rate(events: int, n: int, rules: AnalysisRules | None = None) -> Rate:
+def _rules(rules: AnalysisRules | None, protocol: Protocol | None) -> AnalysisRules:
+    """``rules`` when given, else the ``[analysis]`` rules of ``protocol`` (default: bundled)."""
+    return rules if rules is not None else resolve_protocol(protocol).analysis
+
+
+def response_rate(
+    events: int, n: int, rules: AnalysisRules | None = None, *, protocol: Protocol | None = None
+) -> Rate:
     """The proportion ``events / n`` with its exact confidence interval.
 
     Parameters
@@ -102,15 +109,17 @@ def response_rate(events: int, n: int, rules: AnalysisRules | None = None) -> Ra
     events, n
         Patients with the outcome and patients analysed (whole numbers, ``0 <= events <= n``).
     rules
-        The protocol's ``[analysis]`` rules (default: ``PROTOCOL.analysis``): confidence level
-        and interval method (``"beta"`` is Clopper-Pearson).
+        The protocol's ``[analysis]`` rules: confidence level and interval method (``"beta"``
+        is Clopper-Pearson). Default: those of ``protocol``.
+    protocol
+        The :class:`~studylib.protocol.Protocol` (default: the bundled one).
 
     Returns
     -------
     Rate
         With NaN rate and interval when ``n`` is 0 (no patient to count).
     """
-    rules = rules or PROTOCOL.analysis
+    rules = _rules(rules, protocol)
     events, n = _check_counts(events, n, "response_rate")
     if n == 0:
         nan = float("nan")
@@ -135,24 +144,29 @@ def compare_rates(
     control_events: int,
     control_n: int,
     rules: AnalysisRules | None = None,
+    *,
+    protocol: Protocol | None = None,
 ) -> RateComparison:
     """Fisher's exact test of a rate in the treated arm against the control arm.
 
     Parameters
     ----------
     treated_events, treated_n
-        The experimental arm (arm B, SBRT + IL-2): patients with the outcome, patients analysed.
+        The experimental arm (:func:`studylib.analysis.arms.compared_arms`): patients with the
+        outcome, patients analysed.
     control_events, control_n
-        The control arm (arm A, IL-2 monotherapy).
+        The comparator arm.
     rules
-        The protocol's ``[analysis]`` rules (default: ``PROTOCOL.analysis``).
+        The protocol's ``[analysis]`` rules (default: those of ``protocol``).
+    protocol
+        The :class:`~studylib.protocol.Protocol` (default: the bundled one).
 
     Returns
     -------
     RateComparison
         Two-sided and one-sided p-values and the odds ratio (treated vs control).
     """
-    rules = rules or PROTOCOL.analysis
+    rules = _rules(rules, protocol)
     if rules.comparison != "fisher_exact":
         raise ValueError(
             f"[analysis].comparison = {rules.comparison!r}: only 'fisher_exact' is implemented"

@@ -10,13 +10,15 @@ publication.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from studylib.analysis.arms import arm_label, compared_arms
 from studylib.analysis.courses import first_il2_dose, patient_courses, response_course
 from studylib.analysis.endpoints import (
+    CATEGORIES,
     CrossoverEndpoint,
     PrimaryEndpoint,
     crossover_endpoint,
@@ -24,9 +26,10 @@ from studylib.analysis.endpoints import (
 )
 from studylib.analysis.flow import ParticipantFlow, participant_flow
 from studylib.analysis.local import local_control_by_arm
-from studylib.analysis.publication import compare_with_publication
+from studylib.analysis.publication import PUBLISHED_ARMS, compare_with_publication
 from studylib.analysis.survival import SurvivalAnalysis, survival_by_arm, survival_times
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol, resolve_protocol
+from studylib.wording import criteria, days, or_list, weeks, years
 
 __all__ = [
     "CohortAnalysis",
@@ -62,6 +65,8 @@ class CohortAnalysis:
         Per patient and scan: ``week``, ``pct_change_baseline``, ``bor`` (spider plot).
     ruleset
         The name of the response ruleset the endpoints were derived with.
+    protocol
+        The protocol the analysis followed (the cohort's own).
     """
 
     primary: PrimaryEndpoint
@@ -76,6 +81,7 @@ class CohortAnalysis:
     best_change: pd.DataFrame
     changes: pd.DataFrame
     ruleset: str
+    protocol: Protocol = field(repr=False)
 
     def comparison(self) -> pd.DataFrame:
         """Each published figure, the workbook's figure and the difference."""
@@ -88,28 +94,32 @@ class CohortAnalysis:
     def key_results(self) -> dict[str, int | float | None]:
         """The headline numbers as JSON-native values for ``studylib.record.record``.
 
+        Per arm, the keys end in the arm's code (``n_A``, ``orr_B``); the p-values are those of
+        ``[analysis].comparison_alternative`` (``fisher_p_two_sided``, whatever the protocol's
+        alternative) and ``secondary_alternative`` (``fisher_p_one_sided``).
+
         Counts are ints; rates, p-values and ratios floats rounded to 4 decimals; a value that
         is not estimable (an infinite odds ratio, a survival estimate beyond follow-up) is
         ``None``.
         """
         t = self.primary.table
-        values: dict[str, float] = {
-            "n_A": t.loc["A", "n"],
-            "n_B": t.loc["B", "n"],
-            "responders_A": t.loc["A", "responders"],
-            "responders_B": t.loc["B", "responders"],
-            "orr_A": t.loc["A", "orr"],
-            "orr_B": t.loc["B", "orr"],
-            "fisher_p_two_sided": self.primary.p_value,
-            "fisher_p_one_sided": self.primary.p_value_one_sided,
-            "odds_ratio": self.primary.odds_ratio,
-            "crossover_responders": self.crossover.counts["responders"],
-            "crossover_n": self.crossover.counts["n"],
-            "pfs_logrank_p": self.pfs.logrank_p,
-            "os_logrank_p": self.os.logrank_p,
-            "os_landmark_A": self.os.summary.loc["A", "landmark_survival"],
-            "os_landmark_B": self.os.summary.loc["B", "landmark_survival"],
-        }
+        arms = list(t.index)
+        values: dict[str, float] = {}
+        for name in ("n", "responders", "orr"):
+            values.update({f"{name}_{arm}": t.loc[arm, name] for arm in arms})
+        values.update(
+            {
+                "fisher_p_two_sided": self.primary.p_value,
+                "fisher_p_one_sided": self.primary.p_value_one_sided,
+                "odds_ratio": self.primary.odds_ratio,
+                "crossover_responders": self.crossover.counts["responders"],
+                "crossover_n": self.crossover.counts["n"],
+                "pfs_logrank_p": self.pfs.logrank_p,
+                "os_logrank_p": self.os.logrank_p,
+            }
+        )
+        landmark = self.os.summary["landmark_survival"]
+        values.update({f"os_landmark_{arm}": landmark.loc[arm] for arm in arms})
         values.update({f"flow_{k}": v for k, v in self.flow.counts.items()})
         out: dict[str, int | float | None] = {}
         for name, value in values.items():
@@ -123,12 +133,13 @@ class CohortAnalysis:
 
 
 def analyse_cohort(cohort, *, ruleset: str | None = None) -> CohortAnalysis:
-    """Run the whole cohort analysis on a loaded trial folder.
+    """Run the whole cohort analysis on a loaded trial folder, under its own protocol.
 
     Parameters
     ----------
     cohort
-        A :class:`studylib.data.Cohort` (with ``followup`` for survival).
+        A :class:`studylib.data.Cohort` (with ``followup`` for survival); its ``protocol``
+        gives every rule, the arms and the direction of the comparisons.
     ruleset
         Response ruleset; default the protocol's primary ruleset.
 
@@ -138,11 +149,14 @@ def analyse_cohort(cohort, *, ruleset: str | None = None) -> CohortAnalysis:
     """
     from studylib.recist.timepoint import best_percent_change
 
+    protocol = cohort.protocol
     primary = primary_endpoint(cohort, ruleset=ruleset)
     crossover = crossover_endpoint(cohort, ruleset=ruleset)
-    times = survival_times(cohort.randomization, cohort.followup)
+    times = survival_times(cohort.randomization, cohort.followup, protocol=protocol)
     analysed = primary.table["n"].to_dict()
-    flow = participant_flow(cohort.screening, cohort.randomization, analysed=analysed)
+    flow = participant_flow(
+        cohort.screening, cohort.randomization, analysed=analysed, protocol=protocol
+    )
     local, lesions = local_control_by_arm(cohort, ruleset=ruleset)
     bor = primary.patients.set_index("patient_id")["bor"]
     arms = primary.patients.set_index("patient_id")["arm"]
@@ -158,8 +172,8 @@ def analyse_cohort(cohort, *, ruleset: str | None = None) -> CohortAnalysis:
     return CohortAnalysis(
         primary=primary,
         crossover=crossover,
-        pfs=survival_by_arm(times, "pfs"),
-        os=survival_by_arm(times, "os"),
+        pfs=survival_by_arm(times, "pfs", protocol=protocol),
+        os=survival_by_arm(times, "os", protocol=protocol),
         flow=flow,
         local_control=local,
         local_lesions=lesions,
@@ -174,10 +188,12 @@ def analyse_cohort(cohort, *, ruleset: str | None = None) -> CohortAnalysis:
             )
             if not primary.responses.empty
             else None,
+            protocol=protocol,
         ),
         best_change=best_change,
         changes=response_course(primary.responses, first_il2_dose(cohort.dosing), arms, bor),
-        ruleset=ruleset or PROTOCOL.response.primary_ruleset,
+        ruleset=ruleset or protocol.response.primary_ruleset,
+        protocol=protocol,
     )
 
 
@@ -188,26 +204,31 @@ def _pct(value: float) -> float:
 def workbook_figures(analysis: CohortAnalysis) -> dict[str, float]:
     """The workbook's figures, named by the keys of the published figures.
 
-    Percentages are in percent; the 5-year survival is the Kaplan-Meier estimate at
-    ``[analysis].os_landmark``.
+    The publication's arms are matched by their role in the comparison
+    (:data:`~studylib.analysis.publication.PUBLISHED_ARMS`: its experimental arm with the
+    protocol's experimental arm). Percentages are in percent; the 5-year survival is the
+    Kaplan-Meier estimate at ``[analysis].os_landmark``.
     """
     t = analysis.primary.table
     c = analysis.flow.counts
+    arms = compared_arms(analysis.protocol)._asdict()
     figures: dict[str, float] = {
-        key: c[key] for key in ("screened", "consented", "excluded", "randomized", "arm_A", "arm_B")
+        key: c[key] for key in ("screened", "consented", "excluded", "randomized")
     }
     figures["crossover"] = c["crossover"]
     figures["analysed"] = int(t["n"].sum())
-    for arm in ("A", "B"):
+    for role, published in PUBLISHED_ARMS.items():
+        arm = arms[role]
         row = t.loc[arm]
-        figures[f"orr_pct_{arm}"] = _pct(row["orr"])
-        figures[f"responders_{arm}"] = int(row["responders"])
+        figures[f"arm_{published}"] = c[f"arm_{arm}"]
+        figures[f"orr_pct_{published}"] = _pct(row["orr"])
+        figures[f"responders_{published}"] = int(row["responders"])
         for what in ("cr", "pr", "sd", "pd"):
-            figures[f"{what}_{arm}"] = int(row[what])
-            figures[f"{what}_pct_{arm}"] = _pct(row[what] / row["n"]) if row["n"] else np.nan
-        figures[f"orr_ci_low_pct_{arm}"] = _pct(row["ci_low"])
-        figures[f"orr_ci_high_pct_{arm}"] = _pct(row["ci_high"])
-        figures[f"os_5y_pct_{arm}"] = _pct(analysis.os.summary.loc[arm, "landmark_survival"])
+            figures[f"{what}_{published}"] = int(row[what])
+            figures[f"{what}_pct_{published}"] = _pct(row[what] / row["n"]) if row["n"] else np.nan
+        figures[f"orr_ci_low_pct_{published}"] = _pct(row["ci_low"])
+        figures[f"orr_ci_high_pct_{published}"] = _pct(row["ci_high"])
+        figures[f"os_5y_pct_{published}"] = _pct(analysis.os.summary.loc[arm, "landmark_survival"])
     x = analysis.crossover
     figures.update(
         {
@@ -235,18 +256,25 @@ def _rate(rate: float, low: float, high: float, level: float) -> str:
     return f"{100 * rate:.1f}% ({pct}% CI {100 * low:.1f} to {100 * high:.1f})"
 
 
-def _months(value: float, low: float, high: float, level: float) -> str:
+def _median(value: float, low: float, high: float, level: float) -> str:
     def show(x: float) -> str:
         return "NR" if np.isnan(x) else f"{x:.1f}"
 
     return f"{show(value)} ({round(100 * level)}% CI {show(low)} to {show(high)})"
 
 
-def _criteria(ruleset: str) -> str:
-    """The response criteria as a reader names them: ``RECIST 1.1``, or the ruleset's name."""
-    prefix = "recist"
+def _sided(alternative: str, experimental: str) -> str:
+    """A test's alternative as the results say it: ``two-sided``, ``one-sided (B greater)``."""
+    if alternative == "two-sided":
+        return alternative
+    return f"one-sided ({experimental} {alternative})"
+
+
+def _first_course_end(protocol: Protocol) -> str:
+    """``"end of cycle 2 (week 14)"``: the end of the primary window in words."""
     return (
-        f"RECIST {ruleset[len(prefix) :]}" if ruleset.startswith(prefix) else ruleset + " ruleset"
+        f"end of cycle {protocol.il2.cycles_in_first_course} "
+        f"(week {protocol.response.primary_timepoint_week})"
     )
 
 
@@ -257,25 +285,38 @@ def registry_results(analysis: CohortAnalysis) -> pd.DataFrame:
     -------
     DataFrame
         Columns ``outcome`` (the outcome measure), ``row`` (what the row reports), one column
-        per arm (``Arm A: IL-2 monotherapy``, ``Arm B: SBRT + IL-2``) and ``comparison``
-        (the statistical analysis, B vs A). Cells are text: counts with percentages, rates
-        with exact intervals, medians in months with intervals (``NR``: not reached).
+        per arm of the protocol, in file order (bundled: ``Arm A: IL-2 monotherapy``, ``Arm B:
+        SBRT + IL-2``) and ``comparison`` (the statistical analysis, the experimental arm
+        against the comparator). Cells are text: counts with percentages, rates with exact
+        intervals, medians in the protocol's survival time unit with intervals (``NR``: not
+        reached).
     """
-    a_col, b_col = (f"Arm {a}: {PROTOCOL.arm(a).name}" for a in ("A", "B"))
-    rules = PROTOCOL.analysis
+    protocol = analysis.protocol
+    arms = protocol.arm_codes
+    experimental, comparator = compared_arms(protocol)
+    columns = {arm: arm_label(protocol, arm) for arm in arms}
+    rules = protocol.analysis
     level = rules.confidence_level
     rows: list[dict[str, str]] = []
 
-    def add(outcome: str, row: str, a: str = "", b: str = "", comparison: str = "") -> None:
-        rows.append({"outcome": outcome, "row": row, a_col: a, b_col: b, "comparison": comparison})
+    def add(outcome: str, row: str, cells, comparison: str = "") -> None:
+        """``cells``: the text of each arm, by arm code."""
+        line = {"outcome": outcome, "row": row}
+        line.update({columns[arm]: cells.get(arm, "") for arm in arms})
+        line["comparison"] = comparison
+        rows.append(line)
+
+    def per_arm(show) -> dict[str, str]:
+        return {arm: show(arm) for arm in arms}
 
     p = analysis.primary
     t = p.table
+    lesions = "non-irradiated lesions" if protocol.response.exclude_irradiated else "all lesions"
     primary = (
-        f"Best overall response by end of cycle 2 (week {PROTOCOL.response.primary_timepoint_week})"
-        f", {_criteria(analysis.ruleset)}, non-irradiated lesions"
+        f"Best overall response by {_first_course_end(protocol)}, "
+        f"{criteria(analysis.ruleset)}, {lesions}"
     )
-    add(primary, "Participants analysed", str(t.loc["A", "n"]), str(t.loc["B", "n"]))
+    add(primary, "Participants analysed", per_arm(lambda a: str(t.loc[a, "n"])))
     for code, words in (
         ("cr", "Complete response (CR)"),
         ("pr", "Partial response (PR)"),
@@ -283,108 +324,129 @@ def registry_results(analysis: CohortAnalysis) -> pd.DataFrame:
         ("pd", "Progressive disease (PD)"),
         ("ne", "Not evaluable (NE)"),
     ):
-        add(
-            primary,
-            words,
-            _count(t.loc["A", code], t.loc["A", "n"]),
-            _count(t.loc["B", code], t.loc["B", "n"]),
-        )
+        add(primary, words, per_arm(lambda a, c=code: _count(t.loc[a, c], t.loc[a, "n"])))
+
+    def rates(rate: str, low: str, high: str) -> dict[str, str]:
+        return per_arm(lambda a: _rate(t.loc[a, rate], t.loc[a, low], t.loc[a, high], level))
+
     orr = p.orr_comparison
     add(
         primary,
         "Objective response rate (CR + PR), exact CI",
-        _rate(t.loc["A", "orr"], t.loc["A", "ci_low"], t.loc["A", "ci_high"], level),
-        _rate(t.loc["B", "orr"], t.loc["B", "ci_low"], t.loc["B", "ci_high"], level),
-        f"Fisher's exact test, two-sided p = {orr.p_value:.3f}; one-sided (B greater) "
-        f"p = {orr.p_value_one_sided:.3f}; odds ratio {orr.odds_ratio:.2f}",
+        rates("orr", "ci_low", "ci_high"),
+        f"Fisher's exact test, {_sided(orr.alternative, experimental)} p = {orr.p_value:.3f}; "
+        f"{_sided(orr.one_sided_alternative, experimental)} p = {orr.p_value_one_sided:.3f}; "
+        f"odds ratio {orr.odds_ratio:.2f}",
     )
     cr = p.cr_comparison
     add(
         primary,
         "Complete response rate, exact CI",
-        _rate(t.loc["A", "cr_rate"], t.loc["A", "cr_ci_low"], t.loc["A", "cr_ci_high"], level),
-        _rate(t.loc["B", "cr_rate"], t.loc["B", "cr_ci_low"], t.loc["B", "cr_ci_high"], level),
-        f"Fisher's exact test, two-sided p = {cr.p_value:.3f}; odds ratio {cr.odds_ratio:.2f}",
+        rates("cr_rate", "cr_ci_low", "cr_ci_high"),
+        f"Fisher's exact test, {_sided(cr.alternative, experimental)} p = {cr.p_value:.3f}; "
+        f"odds ratio {cr.odds_ratio:.2f}",
     )
     dcr = p.dcr_comparison
     add(
-        "Disease control rate (CR + PR + SD) by end of cycle 2",
+        f"Disease control rate (CR + PR + SD) by end of cycle "
+        f"{protocol.il2.cycles_in_first_course}",
         "Disease control, exact CI",
-        _rate(t.loc["A", "dcr"], t.loc["A", "dcr_ci_low"], t.loc["A", "dcr_ci_high"], level),
-        _rate(t.loc["B", "dcr"], t.loc["B", "dcr_ci_low"], t.loc["B", "dcr_ci_high"], level),
-        f"Fisher's exact test, two-sided p = {dcr.p_value:.3f}",
+        rates("dcr", "dcr_ci_low", "dcr_ci_high"),
+        f"Fisher's exact test, {_sided(dcr.alternative, experimental)} p = {dcr.p_value:.3f}",
     )
     x = analysis.crossover
     crossover = (
         "Response rate in crossover patients, "
-        f"{PROTOCOL.crossover.response_assessment_after.to('week').magnitude:g} weeks"
+        f"{weeks(protocol.crossover.response_assessment_after)}"
         " after the IL-2 course that followed SBRT"
     )
-    add(crossover, "Participants analysed", str(x.counts["n"]), "not applicable")
+    absent = {experimental: "not applicable"}
+    add(crossover, "Participants analysed", {comparator: str(x.counts["n"]), **absent})
     add(
         crossover,
         "CR / PR / SD / PD / NE",
-        " / ".join(str(x.counts[c]) for c in ("cr", "pr", "sd", "pd", "ne")),
-        "not applicable",
+        {
+            comparator: " / ".join(str(x.counts[c.lower()]) for c in CATEGORIES),
+            **absent,
+        },
     )
     add(
         crossover,
         "Response rate (CR + PR), exact CI",
-        _rate(x.rate.rate, x.rate.ci_low, x.rate.ci_high, level),
-        "not applicable",
+        {comparator: _rate(x.rate.rate, x.rate.ci_low, x.rate.ci_high, level), **absent},
     )
     lc = analysis.local_control
     local = "SBRT local control (irradiated lesions without local failure)"
     add(
         local,
         "Irradiated lesions evaluable",
-        f"{lc.loc['A', 'evaluable']} (crossover patients)",
-        str(lc.loc["B", "evaluable"]),
+        {
+            comparator: f"{lc.loc[comparator, 'evaluable']} (crossover patients)",
+            experimental: str(lc.loc[experimental, "evaluable"]),
+        },
     )
     add(
         local,
         "Lesions controlled, exact CI",
-        _rate(lc.loc["A", "rate"], lc.loc["A", "ci_low"], lc.loc["A", "ci_high"], level),
-        _rate(lc.loc["B", "rate"], lc.loc["B", "ci_low"], lc.loc["B", "ci_high"], level),
+        {
+            arm: _rate(lc.loc[arm, "rate"], lc.loc[arm, "ci_low"], lc.loc[arm, "ci_high"], level)
+            for arm in (comparator, experimental)
+        },
     )
+    unit = f"{rules.survival_time_unit}s"
+    median = ["median_months", "median_ci_low", "median_ci_high"]
+    landmark = ["landmark_survival", "landmark_ci_low", "landmark_ci_high"]
     for surv in (analysis.pfs, analysis.os):
         s = surv.summary
-        outcome = f"{surv.name} (months from randomisation)"
-        add(outcome, "Participants analysed", str(s.loc["A", "n"]), str(s.loc["B", "n"]))
-        add(outcome, "Events", str(s.loc["A", "events"]), str(s.loc["B", "events"]))
+        outcome = f"{surv.name} ({unit} from randomisation)"
+        add(outcome, "Participants analysed", per_arm(lambda a, s=s: str(s.loc[a, "n"])))
+        add(outcome, "Events", per_arm(lambda a, s=s: str(s.loc[a, "events"])))
         add(
             outcome,
-            "Median, months",
-            _months(*s.loc["A", ["median_months", "median_ci_low", "median_ci_high"]], level),
-            _months(*s.loc["B", ["median_months", "median_ci_low", "median_ci_high"]], level),
-            f"Log-rank p = {surv.logrank_p:.3f}; hazard ratio B vs A {surv.hazard_ratio:.2f} "
-            f"({round(100 * level)}% CI {surv.hazard_ratio_ci_low:.2f} to "
-            f"{surv.hazard_ratio_ci_high:.2f})",
+            f"Median, {unit}",
+            per_arm(lambda a, s=s: _median(*s.loc[a, median], level)),
+            f"Log-rank p = {surv.logrank_p:.3f}; hazard ratio {experimental} vs {comparator} "
+            f"{surv.hazard_ratio:.2f} ({round(100 * level)}% CI {surv.hazard_ratio_ci_low:.2f} "
+            f"to {surv.hazard_ratio_ci_high:.2f})",
         )
-        years = rules.os_landmark.to("year").magnitude
         add(
             outcome,
-            f"Kaplan-Meier estimate at {years:g} years",
-            _rate(*s.loc["A", ["landmark_survival", "landmark_ci_low", "landmark_ci_high"]], level),
-            _rate(*s.loc["B", ["landmark_survival", "landmark_ci_low", "landmark_ci_high"]], level),
+            f"Kaplan-Meier estimate at {years(rules.os_landmark)}",
+            per_arm(lambda a, s=s: _rate(*s.loc[a, landmark], level)),
         )
     return pd.DataFrame(rows)
 
 
-def _days(quantity) -> str:
-    return f"{quantity.to('day').magnitude:g} days"
+def _better(alternative: str, experimental: str) -> str:
+    """A test's alternative with what it means: ``greater (arm B better)``."""
+    meaning = {"greater": "better", "less": "worse"}.get(alternative)
+    return alternative if meaning is None else f"{alternative} (arm {experimental} {meaning})"
 
 
-def analysis_settings() -> pd.DataFrame:
+def analysis_settings(protocol: Protocol | None = None) -> pd.DataFrame:
     """How the endpoints are derived, read from the protocol, for a reader of the results.
+
+    Parameters
+    ----------
+    protocol
+        The :class:`~studylib.protocol.Protocol` (default: the bundled one; a notebook passes
+        ``cohort.protocol``).
 
     Returns
     -------
     DataFrame
         ``setting``, ``value`` and ``source`` (the protocol section that holds it).
     """
-    r, a = PROTOCOL.response, PROTOCOL.analysis
+    protocol = resolve_protocol(protocol)
+    r, a = protocol.response, protocol.analysis
+    experimental, comparator = compared_arms(protocol)
+    window = days(protocol.assessments.window)
     level = f"{100 * a.confidence_level:g}%"
+    crossover_kept = (
+        "with their response before SBRT"
+        if a.primary_excludes_crossover
+        else "with every scan of the primary window, after SBRT too"
+    )
     rows = [
         ("Response criteria", r.primary_ruleset, "[response].primary_ruleset"),
         (
@@ -394,30 +456,27 @@ def analysis_settings() -> pd.DataFrame:
         ),
         (
             "Primary endpoint: scans counted",
-            f"up to week {r.primary_timepoint_week} after the first IL-2 dose, plus "
-            f"{_days(PROTOCOL.assessments.window)}",
+            f"up to week {r.primary_timepoint_week} after the first IL-2 dose, plus {window}",
             "[response].primary_timepoint_week, [assessments].window",
         ),
         ("Confirmation of CR/PR", "not required (randomised trial)", "[response].reading"),
         (
             "Stable disease minimum",
-            f"{_days(r.sd_min_interval)} after the first IL-2 dose",
+            f"{days(r.sd_min_interval)} after the first IL-2 dose",
             "[response].sd_min_interval",
         ),
         (
             "Crossover patients",
-            f"counted in arm {PROTOCOL.crossover.from_arm} with their response before SBRT",
+            f"counted in arm {comparator} {crossover_kept}",
             "[analysis].crossover_reading",
         ),
         (
             "Crossover response: scans counted",
-            f"up to {PROTOCOL.crossover.response_assessment_after.to('week').magnitude:g} weeks"
-            " after the first IL-2 "
-            f"dose of cycle {PROTOCOL.crossover.first_cycle}, plus "
-            f"{_days(PROTOCOL.assessments.window)}",
+            f"up to {weeks(protocol.crossover.response_assessment_after)} after the first IL-2 "
+            f"dose of cycle {protocol.crossover.first_cycle}, plus {window}",
             "[crossover].response_assessment_after",
         ),
-        ("Responders", " or ".join(a.responders), "[analysis].responders"),
+        ("Responders", or_list(a.responders), "[analysis].responders"),
         ("Disease control", ", ".join(a.disease_control), "[analysis].disease_control"),
         (
             "Rate intervals",
@@ -426,14 +485,14 @@ def analysis_settings() -> pd.DataFrame:
         ),
         (
             "Comparison of arms",
-            f"Fisher's exact test, {a.comparison_alternative}; {a.secondary_alternative} "
-            "(arm B better) as a secondary figure",
+            f"Fisher's exact test, {_better(a.comparison_alternative, experimental)}; "
+            f"{_better(a.secondary_alternative, experimental)} as a secondary figure",
             "[analysis].comparison",
         ),
         (
             "Survival",
             f"from {a.survival_origin}, in {a.survival_time_unit}s; Kaplan-Meier, log-rank, "
-            f"Cox; landmark {a.os_landmark.to('year').magnitude:g} years",
+            f"Cox; landmark {years(a.os_landmark)}",
             "[analysis].survival_reading",
         ),
     ]

@@ -20,8 +20,9 @@ from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import logrank_test
 from lifelines.utils import median_survival_times
 
+from studylib.analysis.arms import compared_arms
 from studylib.errors import DataError, Problem
-from studylib.protocol import PROTOCOL, AnalysisRules
+from studylib.protocol import AnalysisRules, Protocol, resolve_protocol
 from studylib.units import Q_
 
 __all__ = ["ENDPOINTS", "SurvivalAnalysis", "survival_times", "survival_by_arm"]
@@ -35,7 +36,11 @@ def _months_per_day(rules: AnalysisRules) -> float:
 
 
 def survival_times(
-    randomization: pd.DataFrame, followup: pd.DataFrame, rules: AnalysisRules | None = None
+    randomization: pd.DataFrame,
+    followup: pd.DataFrame,
+    rules: AnalysisRules | None = None,
+    *,
+    protocol: Protocol | None = None,
 ) -> pd.DataFrame:
     """One row per randomised patient with the times and events of PFS and OS.
 
@@ -47,7 +52,9 @@ def survival_times(
     followup
         ``patient_id``, ``progressed_on``, ``died_on``, ``last_contact_on``.
     rules
-        The protocol's ``[analysis]`` rules (default: ``PROTOCOL.analysis``).
+        The protocol's ``[analysis]`` rules (default: those of ``protocol``).
+    protocol
+        The :class:`~studylib.protocol.Protocol` (default: the bundled one).
 
     Returns
     -------
@@ -64,7 +71,7 @@ def survival_times(
         Listing every randomised patient without a follow-up row, and every time that would be
         negative.
     """
-    rules = rules or PROTOCOL.analysis
+    rules = rules if rules is not None else resolve_protocol(protocol).analysis
     origin = rules.survival_origin
     base = randomization[["patient_id", "arm", "crossover", origin]].rename(
         columns={origin: "origin"}
@@ -148,8 +155,11 @@ class SurvivalAnalysis:
     logrank_p, logrank_statistic
         The log-rank test between the arms (lifelines ``logrank_test``).
     hazard_ratio, hazard_ratio_ci_low, hazard_ratio_ci_high
-        Cox model hazard ratio of arm B against arm A (lifelines ``CoxPHFitter``); NaN when
-        the model cannot be fitted (no event in an arm).
+        Cox model hazard ratio of the experimental arm against the comparator (lifelines
+        ``CoxPHFitter``); NaN when the model cannot be fitted (no event in an arm).
+    time_unit
+        The unit of the ``*_months`` times (``[analysis].survival_time_unit``: months in the
+        bundled protocol).
     """
 
     endpoint: str
@@ -162,6 +172,7 @@ class SurvivalAnalysis:
     hazard_ratio: float
     hazard_ratio_ci_low: float
     hazard_ratio_ci_high: float
+    time_unit: str = "month"
 
     @property
     def name(self) -> str:
@@ -194,7 +205,9 @@ def survival_by_arm(
     times: pd.DataFrame,
     endpoint: str,
     rules: AnalysisRules | None = None,
-    arms: tuple[str, str] = ("A", "B"),
+    arms: tuple[str, str] | None = None,
+    *,
+    protocol: Protocol | None = None,
 ) -> SurvivalAnalysis:
     """Kaplan-Meier estimates, medians, landmark survival and log-rank test by arm.
 
@@ -205,10 +218,13 @@ def survival_by_arm(
     endpoint
         ``"pfs"`` or ``"os"``.
     rules
-        The protocol's ``[analysis]`` rules (default: ``PROTOCOL.analysis``): confidence level,
+        The protocol's ``[analysis]`` rules (default: those of ``protocol``): confidence level,
         time unit and the landmark (``os_landmark``, used for both endpoints).
     arms
-        The control and the experimental arm, in that order.
+        The comparator and the experimental arm, in that order (default: the protocol's,
+        :func:`studylib.analysis.arms.compared_arms`).
+    protocol
+        The :class:`~studylib.protocol.Protocol` naming the arms (default: the bundled one).
 
     Returns
     -------
@@ -216,7 +232,11 @@ def survival_by_arm(
     """
     if endpoint not in ENDPOINTS:
         raise ValueError(f"endpoint {endpoint!r}: use one of {sorted(ENDPOINTS)}")
-    rules = rules or PROTOCOL.analysis
+    protocol = resolve_protocol(protocol)
+    rules = rules if rules is not None else protocol.analysis
+    if arms is None:
+        experimental, comparator = compared_arms(protocol)
+        arms = (comparator, experimental)
     alpha = 1 - rules.confidence_level
     landmark = float(rules.os_landmark.to(rules.survival_time_unit).magnitude)
     duration, event = f"{endpoint}_months", f"{endpoint}_event"
@@ -227,7 +247,7 @@ def survival_by_arm(
         if part.empty:
             raise ValueError(f"no patient in arm {arm!r}: survival needs both arms {arms}")
         kmf = KaplanMeierFitter(alpha=alpha).fit(
-            part[duration], part[event], label=f"{PROTOCOL.arm(arm).name} (arm {arm})"
+            part[duration], part[event], label=f"{protocol.arm(arm).name} (arm {arm})"
         )
         fitters[arm] = kmf
         median_ci = median_survival_times(kmf.confidence_interval_)
@@ -275,4 +295,5 @@ def survival_by_arm(
         hazard_ratio=hr,
         hazard_ratio_ci_low=hr_low,
         hazard_ratio_ci_high=hr_high,
+        time_unit=rules.survival_time_unit,
     )
