@@ -50,6 +50,12 @@ lab: $(READY)
 bench: $(READY)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
+# The bundled cohort's SDTM and ADaM datasets (XPT v5 and Dataset-JSON 1.1) for a
+# statistician or a validator: README, "Handing the datasets on".
+.PHONY: export
+export: $(READY)
+	$(BIN)/studylib export --data data --out outputs/cdisc
+
 refresh-notebooks: $(READY)
 	$(BIN)/python tools/refresh_notebooks.py
 

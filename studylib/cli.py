@@ -14,6 +14,7 @@ import sys
 SUBCOMMANDS = {
     "synth": ("studylib.synth", "generate a synthetic cohort shaped like the trial"),
     "batch": ("studylib.batch", "run the per-patient notebooks with papermill"),
+    "export": ("studylib.export", "write the SDTM and ADaM datasets as XPT and Dataset-JSON"),
 }
 
 

@@ -1,0 +1,130 @@
+"""CDISC controlled terminology for the workbook's own codes, in one place.
+
+The trial folder's vocabulary (``studylib.vocabulary``, the data dictionary) is mapped to the
+submission values of the CDISC terminology each SDTM variable takes: LOC (``TULOC``), METHOD
+(``TUMETHOD``/``TRMETHOD``), the tumour-identification and tumour-state results of the RECIST
+1.1 supplement (``TUSTRESC``, ``TRSTRESC``), UNIT (``EXDOSU``, ``TRSTRESU``), ROUTE, FRM and
+FREQ for exposure, NCOMPLT and the protocol milestones for disposition. Terms were checked
+against the pharmaverse SDTM examples (pharmaversesdtm ``tu_onco_recist``, ``tr_onco``,
+``rs_onco``).
+
+>>> location("chest_wall"), location("adrenal"), location("lymph_node")
+('CHEST WALL', 'ADRENAL GLAND', 'LYMPH NODE')
+>>> response_value("PR"), response_value("MISSING")
+(2, 7)
+>>> ruleset_category("recist1.1")
+'RECIST 1.1'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "LOCATIONS",
+    "NODAL_LOCATION",
+    "METHODS",
+    "ROLES",
+    "STATES",
+    "TOO_SMALL",
+    "TREATMENTS",
+    "Treatment",
+    "EVALUATOR",
+    "RESPONSE_VALUES",
+    "location",
+    "response_value",
+    "ruleset_category",
+]
+
+#: Workbook sites (``lesions.csv`` site) whose CDISC LOC submission value is not simply the
+#: site in capitals; any other site is written in capitals, ``_`` as a space.
+LOCATIONS = {
+    "adrenal": "ADRENAL GLAND",
+    "chest_wall": "CHEST WALL",
+    "lymph_node": "LYMPH NODE",
+    "soft_tissue": "SOFT TISSUE",
+    "long_bone": "BONE",
+}
+#: TULOC of every nodal lesion: RECIST 1.1 section 3.3.1 counts all lymph nodes as one organ,
+#: and ``studylib.sdtm`` reads a lesion as nodal from this location.
+NODAL_LOCATION = "LYMPH NODE"
+
+#: Imaging method (``assessments.csv``) to METHOD submission value.
+METHODS = {"CT": "CT SCAN", "MRI": "MRI", "PET": "PET SCAN"}
+#: Lesion role to TUSTRESC / TRGRPID (RECIST 1.1 supplement).
+ROLES = {"target": "TARGET", "non_target": "NON-TARGET", "new": "NEW"}
+#: Lesion state to the TUMSTATE result (non-target and new lesions).
+STATES = {
+    "present": "PRESENT",
+    "absent": "ABSENT",
+    "unequivocal_progression": "UNEQUIVOCAL",
+    "equivocal": "EQUIVOCAL",
+    "unequivocal": "UNEQUIVOCAL",
+}
+#: TRORRES of a target lesion too small to measure (RECIST 1.1 appendix II).
+TOO_SMALL = "TOO SMALL TO MEASURE"
+#: Who assessed the images: the trial's investigators (no central review).
+EVALUATOR = "INVESTIGATOR"
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """EX terms of one treatment of ``dosing.csv``: name, dose unit, dose form, route."""
+
+    name: str
+    unit: str
+    form: str | None
+    route: str | None
+
+
+#: ``dosing.csv`` treatment to its EX terms. Aldesleukin (Proleukin) is a lyophilised powder
+#: given intravenously (the registry: "600,000 IU per kilogram IV"); radiation has no dose
+#: form or route in the terminology.
+TREATMENTS = {
+    "il2": Treatment(
+        "ALDESLEUKIN", "IU", "INJECTION, POWDER, LYOPHILIZED, FOR SOLUTION", "INTRAVENOUS"
+    ),
+    "sbrt": Treatment("STEREOTACTIC BODY RADIATION THERAPY", "Gy", None, None),
+}
+
+#: ADRS AVAL of each response code: admiralonco's coding (CR 1 to MISSING 7), ND after it.
+RESPONSE_VALUES = {
+    "CR": 1,
+    "PR": 2,
+    "SD": 3,
+    "NON-CR/NON-PD": 4,
+    "PD": 5,
+    "NE": 6,
+    "MISSING": 7,
+    "ND": 8,
+}
+
+
+def location(site: str) -> str:
+    """The TULOC submission value of a workbook site name."""
+    key = str(site).strip().lower()
+    return LOCATIONS.get(key, key.replace("_", " ").upper())
+
+
+def response_value(code: str) -> int:
+    """ADRS AVAL of a response code.
+
+    Raises
+    ------
+    KeyError
+        For a code outside :data:`RESPONSE_VALUES`, naming it.
+    """
+    try:
+        return RESPONSE_VALUES[code]
+    except KeyError:
+        raise KeyError(f"response {code!r} has no AVAL; known: {list(RESPONSE_VALUES)}") from None
+
+
+def ruleset_category(name: str) -> str:
+    """RSCAT / PARCAT3 of a ruleset of ``protocol.toml`` (``recist1.1`` is ``RECIST 1.1``)."""
+    match = re.fullmatch(r"(i?recist)(\d+)\.(\d+)", name.strip().lower())
+    if match:
+        prefix = "iRECIST" if match.group(1) == "irecist" else "RECIST"
+        return f"{prefix} {match.group(2)}.{match.group(3)}"
+    return name.strip().upper()
