@@ -210,7 +210,11 @@ def test_primary_endpoint_reproduced_from_adrs_and_adsl(xpt, primary, cohort):
     )
     options = protocol_bor_options(cohort.protocol)
     bor = best_overall_response(
-        responses, adsl["RSREFDT"], confirm=False, sd_min_days=options["sd_min_days"]
+        responses,
+        adsl["RSREFDT"],
+        confirm=False,
+        sd_min_days=options["sd_min_days"],
+        protocol=cohort.protocol,
     )
     adrs_bor = xpt["adrs"][xpt["adrs"]["PARAMCD"] == "BOR"].set_index("USUBJID")["AVALC"]
     assert bor.set_index("patient_id")["bor"].to_dict() == adrs_bor.to_dict()

@@ -89,7 +89,7 @@ def subject_level(source: StudySource, primary, dm: pd.DataFrame) -> pd.DataFram
     first = ids.map(source.first_dose).dt.normalize()
     last = ids.map(source.last_dose).dt.normalize()
     crossed = rand["crossover"].fillna(False).astype(bool)
-    crossed_on = crossover_sbrt_starts(cohort.dosing, rand).dt.normalize()
+    crossed_on = crossover_sbrt_starts(cohort.dosing, rand, protocol=protocol).dt.normalize()
     cross_day = ids.map(crossed_on)
     given = cohort.dosing[cohort.dosing["status"] == "given"]
     before = given[given["given_at"].dt.normalize() < given["patient_id"].map(crossed_on)]
@@ -186,7 +186,7 @@ def _yes_no_rows(patients: pd.Series, flag: pd.Series, dates: pd.Series, **flags
 
 def _confirmed_bor(source: StudySource, primary, adsl: pd.DataFrame) -> pd.DataFrame:
     """CBOR: the primary endpoint's responses and window, with confirmation required."""
-    from studylib.recist.bor import best_overall_response, protocol_bor_options
+    from studylib.recist.bor import best_overall_response
 
     ids = adsl["SUBJID"]
     reference = pd.Series(adsl["RSREFDT"].to_numpy(), index=ids)
@@ -197,7 +197,7 @@ def _confirmed_bor(source: StudySource, primary, adsl: pd.DataFrame) -> pd.DataF
         confirm=True,
         cutoff_dates=cutoff,
         pd_cutoff=True,
-        **protocol_bor_options(source.protocol),
+        protocol=source.protocol,
     )
 
 

@@ -91,6 +91,7 @@ def study_source(cohort) -> StudySource:
         ruleset=rules.ruleset(rules.primary_ruleset),
         exclude_irradiated=rules.exclude_irradiated,
         include_baseline=True,
+        protocol=protocol,
     )
     return StudySource(
         cohort=cohort,
