@@ -14,7 +14,7 @@ import pandas as pd
 
 from studylib.eligibility import text
 from studylib.eligibility.registry import Evaluator, evaluator
-from studylib.eligibility.values import PFT_FIELDS, lab_thresholds, lab_unit
+from studylib.eligibility.values import LAB_FIELDS, PFT_FIELDS, lab_thresholds, lab_unit
 from studylib.eligibility.verdicts import is_false, is_true, outcome, records, rowwise
 from studylib.protocol import Criterion, Protocol
 from studylib.wording import and_list
@@ -35,9 +35,10 @@ def _as_reported(field: str, reported: str | None, unit: str | None, compared_in
     return f" (reported as {reported})"
 
 
-def _limit_rule(name: str, field: str, label: str, fails: str, called: str) -> Evaluator:
+def _limit_rule(name: str, field: str, fails: str, called: str) -> Evaluator:
     """A criterion (rule ``name``) that fails when ``field`` is ``"below"`` or ``"above"``
     the protocol's limit for it (:func:`studylib.eligibility.values.lab_thresholds`)."""
+    label = LAB_FIELDS[field].name
     compare = text.below if fails == "below" else text.above
     holds = "at least" if fails == "below" else "at most"
 
@@ -69,12 +70,12 @@ def _limit_rule(name: str, field: str, label: str, fails: str, called: str) -> E
     return rule
 
 
-wbc = _limit_rule("wbc", "wbc", "WBC", "below", "white blood cell count")
-hemoglobin = _limit_rule("hemoglobin", "hgb", "Haemoglobin", "below", "haemoglobin")
-bilirubin = _limit_rule("bilirubin", "bilirubin", "Total bilirubin", "above", "total bilirubin")
-creatinine = _limit_rule("creatinine", "creatinine", "Creatinine", "above", "creatinine")
+wbc = _limit_rule("wbc", "wbc", "below", "white blood cell count")
+hemoglobin = _limit_rule("hemoglobin", "hgb", "below", "haemoglobin")
+bilirubin = _limit_rule("bilirubin", "bilirubin", "above", "total bilirubin")
+creatinine = _limit_rule("creatinine", "creatinine", "above", "creatinine")
 
-_ENZYMES = (("AST", "ast"), ("ALT", "alt"))
+_ENZYMES = tuple((LAB_FIELDS[field].name, field) for field in ("ast", "alt"))
 
 
 @evaluator("transaminases")
@@ -114,8 +115,8 @@ def transaminases(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> 
         if s == "pass":
             return f"{said}: neither is above {shown_factor} x the upper limit of normal."
         absent = [
-            f"{label}{' upper limit of normal' if f.endswith('_uln') else ''}"
-            for label, field in _ENZYMES
+            LAB_FIELDS[f].name
+            for _, field in _ENZYMES
             for f in (field, f"{field}_uln")
             if np.isnan(r[f])
         ]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from studylib.dictionary import TABLES
 from studylib.eligibility import text
 from studylib.eligibility.values import (
     FIELDS,
     LAB_FIELDS,
     PFT_FIELDS,
     YES_NO_FIELDS,
+    field_meaning,
     is_blank,
     lab_thresholds,
     lab_unit,
@@ -26,13 +26,6 @@ __all__ = ["record_table"]
 
 _DATES = ("screening_date", "birth_date")
 _DATETIMES = ("pregnancy_test_at", "planned_start_at")
-
-
-def _meaning(field: str) -> str:
-    try:
-        return TABLES["screening"].column(field).description
-    except KeyError:
-        return field.replace("_", " ")
 
 
 def _as_entered(field: str, value: object) -> str:
@@ -78,7 +71,7 @@ def record_table(record: dict[str, object], typed: pd.Series, protocol: Protocol
     return pd.DataFrame(
         {
             "field": fields,
-            "meaning": [_meaning(f) for f in fields],
+            "meaning": [field_meaning(f) for f in fields],
             "entered": [_as_entered(f, record.get(f)) for f in fields],
             "read_as": [_as_read(f, typed, protocol) for f in fields],
         }

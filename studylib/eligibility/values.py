@@ -29,6 +29,7 @@ import math
 import re
 from collections.abc import Callable
 from numbers import Real
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -44,11 +45,13 @@ from studylib.wording import hours
 __all__ = [
     "FILE",
     "YES_NO_FIELDS",
+    "Lab",
     "LAB_FIELDS",
     "PFT_FIELDS",
     "FIELDS",
     "lab_thresholds",
     "lab_unit",
+    "field_meaning",
     "is_blank",
     "read_records",
 ]
@@ -61,17 +64,38 @@ _SCREENING = TABLES["screening"]
 # The screening record's yes/no fields, as the data dictionary declares them.
 YES_NO_FIELDS = tuple(c.name for c in _SCREENING.columns if c.kind == "yes_no")
 
-#: Laboratory fields: the analyte (for molar units) and an example of how labs write them.
-LAB_FIELDS: dict[str, tuple[str | None, str]] = {
-    "wbc": (None, "'4.1 x10^9/L', '4,100/µL' or '4.1 K/uL'"),
-    "hgb": ("hemoglobin", "'13.2 g/dL', '132 g/L' or '8.2 mmol/L'"),
-    "ast": (None, "'32 U/L'"),
-    "ast_uln": (None, "'40 U/L'"),
-    "alt": (None, "'28 U/L'"),
-    "alt_uln": (None, "'40 U/L'"),
-    "bilirubin": ("bilirubin", "'0.8 mg/dL' or '14 µmol/L'"),
-    "creatinine": ("creatinine", "'0.9 mg/dL' or '80 µmol/L'"),
+
+class Lab(NamedTuple):
+    """A laboratory field of the screening record."""
+
+    #: How a laboratory report, the criteria's reasons and the screening form name it.
+    name: str
+    #: The analyte whose molar mass converts µmol/L or mmol/L (None: no molar unit).
+    analyte: str | None
+    #: How laboratories write it, for error messages.
+    example: str
+
+
+#: The laboratory fields, in the order of a laboratory report.
+LAB_FIELDS: dict[str, Lab] = {
+    "wbc": Lab("WBC", None, "'4.1 x10^9/L', '4,100/µL' or '4.1 K/uL'"),
+    "hgb": Lab("Haemoglobin", "hemoglobin", "'13.2 g/dL', '132 g/L' or '8.2 mmol/L'"),
+    "ast": Lab("AST", None, "'32 U/L'"),
+    "ast_uln": Lab("AST upper limit of normal", None, "'40 U/L'"),
+    "alt": Lab("ALT", None, "'28 U/L'"),
+    "alt_uln": Lab("ALT upper limit of normal", None, "'40 U/L'"),
+    "bilirubin": Lab("Total bilirubin", "bilirubin", "'0.8 mg/dL' or '14 µmol/L'"),
+    "creatinine": Lab("Creatinine", "creatinine", "'0.9 mg/dL' or '80 µmol/L'"),
 }
+
+
+def field_meaning(field: str) -> str:
+    """What a screening field holds, in the data dictionary's words (the record table's
+    ``meaning``, the screening form's labels)."""
+    try:
+        return _SCREENING.column(field).description
+    except KeyError:
+        return field.replace("_", " ")
 
 
 def lab_thresholds(protocol: Protocol) -> dict[str, pint.Quantity]:
@@ -187,7 +211,7 @@ def _percent(protocol: Protocol) -> Callable[[object], float]:
 
 
 def _lab(field: str, protocol: Protocol) -> Callable[[object], tuple[float, str]]:
-    analyte, example = LAB_FIELDS[field]
+    _, analyte, example = LAB_FIELDS[field]
     unit = lab_unit(field, protocol)
     limit = protocol.eligibility.plausible_max.get(field)
 

@@ -1,10 +1,13 @@
 """The screening form: change a candidate's values and watch every criterion answer.
 
-The form turns its controls into a screening record (shared/DESIGN.md, "Screening record")
-and hands it to :func:`studylib.eligibility.screen`; the verdict, each criterion's status and
-its reason are the engine's, word for word. Laboratory values are typed as a number and a
-unit, in whatever unit the laboratory reported ("4,100/µL", "80 µmol/L"): the engine converts
-them. An empty box is a value not recorded, which makes the screening incomplete, never a pass.
+The form turns its controls into a screening record (the DESIGN's "Screening record") and
+hands it to :func:`studylib.eligibility.screen` under the form's protocol (a trial folder's
+``cohort.protocol``; default: the bundled file); the verdict, each criterion's id, label,
+status and reason are the engine's, word for word, and the controls are named as the engine
+names the fields (laboratory names as in the reasons, the data dictionary's meanings
+otherwise). Laboratory values are typed as a number and a unit, in whatever unit the
+laboratory reported ("4,100/µL", "80 µmol/L"): the engine converts them. An empty box is a
+value not recorded, which makes the screening incomplete, never a pass.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from collections.abc import Mapping
 import ipywidgets as widgets
 import pandas as pd
 
-from studylib.eligibility import ScreeningResult, screen
+from studylib.eligibility import ScreeningResult, criterion_name, screen
+from studylib.eligibility.values import LAB_FIELDS, PFT_FIELDS, field_meaning
 from studylib.errors import DataError
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.widgets.style import COLOURS, badge, message_html, table_html
 
 __all__ = ["DEMO_CANDIDATE", "LAB_LABELS", "ScreeningForm", "status_word"]
@@ -61,42 +65,20 @@ DEMO_CANDIDATE: dict[str, object] = {
     "chronic_steroids": "N",
 }
 
-#: The laboratory fields of the form, as a laboratory report names them.
-LAB_LABELS: dict[str, str] = {
-    "wbc": "WBC",
-    "hgb": "Haemoglobin",
-    "ast": "AST",
-    "ast_uln": "AST upper limit of normal",
-    "alt": "ALT",
-    "alt_uln": "ALT upper limit of normal",
-    "bilirubin": "Total bilirubin",
-    "creatinine": "Creatinine",
-}
+#: The laboratory fields of the form, named as the criteria's reasons name them.
+LAB_LABELS: dict[str, str] = {field: lab.name for field, lab in LAB_FIELDS.items()}
 
 #: A number typed alone (digits, separators): its unit belongs in the box beside it.
 _BARE_NUMBER = re.compile(r"[0-9][0-9.,]*")
 _YES_NO = [("yes", "Y"), ("no", "N"), ("not recorded", "")]
-_FLAGS: dict[str, str] = {
-    "histology_confirmed": "Melanoma confirmed by biopsy or cytology",
-    "consent_signed": "Study consent signed",
-    "childbearing_potential": "Woman of childbearing potential",
-    "prior_rt_to_sbrt_sites": "Earlier radiation to a proposed SBRT site",
-    "active_infection": "Active systemic, pulmonary or pericardial infection",
-    "pregnant_or_lactating": "Pregnant or breastfeeding",
-    "cardiac_ischemia": "Ischaemia on stress test or EKG",
-    "pulmonary_disease_significant": "Clinically significant lung disease",
-    "chronic_steroids": "Needs chronic steroids",
-}
-_PFT: dict[str, str] = {
-    "pft_dlco_pct": "DLCO, % of predicted",
-    "pft_fev1_pct": "FEV1, % of predicted",
-    "pft_fev1_fvc_pct": "FEV1/FVC, % of predicted",
-}
+# The yes/no controls, by tab; each is labelled with the field's meaning in the dictionary.
+_PATIENT_FLAGS = ("histology_confirmed", "consent_signed", "childbearing_potential")
+_HISTORY_FLAGS = ("active_infection", "cardiac_ischemia", "pulmonary_disease_significant")
 
 
 def _wide() -> dict[str, object]:
     """Style and layout of a labelled control (a fresh layout each: layouts are shared state)."""
-    return {"style": {"description_width": "260px"}, "layout": widgets.Layout(width="440px")}
+    return {"style": {"description_width": "340px"}, "layout": widgets.Layout(width="540px")}
 
 
 def status_word(status: str) -> str:
@@ -126,6 +108,10 @@ class ScreeningForm(widgets.VBox):
     candidate
         The record to start from (default :data:`DEMO_CANDIDATE`), in the shape of a
         screening record.
+    protocol
+        The protocol screened under (a trial folder's ``cohort.protocol``); default: the
+        bundled file. It sets the criteria, the thresholds, the ECOG scores offered, the SBRT
+        site names suggested and how many foci rows the form has.
 
     Attributes
     ----------
@@ -147,7 +133,10 @@ class ScreeningForm(widgets.VBox):
         The engine's message naming the values it cannot read, else empty.
     """
 
-    def __init__(self, candidate: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self, candidate: Mapping[str, object] | None = None, *, protocol: Protocol | None = None
+    ) -> None:
+        self.protocol = resolve_protocol(protocol)
         record = dict(DEMO_CANDIDATE if candidate is None else candidate)
         self.patient_id = str(record.get("patient_id") or "candidate")
         self.result: ScreeningResult | None = None
@@ -170,25 +159,29 @@ class ScreeningForm(widgets.VBox):
             lab_rows.append(widgets.HBox([number, unit_box]))
 
         ecog_options = [("not recorded", "")] + [
-            (str(n), n) for n in range(PROTOCOL.plausibility.ecog_max + 1)
+            (str(n), n) for n in range(self.protocol.plausibility.ecog_max + 1)
         ]
         f = self.fields = {
             "screening_date": widgets.DatePicker(
-                value=_date(record.get("screening_date")), description="Screening date", **_wide()
+                value=_date(record.get("screening_date")),
+                description=field_meaning("screening_date"),
+                **_wide(),
             ),
             "birth_date": widgets.DatePicker(
-                value=_date(record.get("birth_date")), description="Date of birth", **_wide()
+                value=_date(record.get("birth_date")),
+                description=field_meaning("birth_date"),
+                **_wide(),
             ),
             "sex": widgets.Dropdown(
                 options=[("female", "F"), ("male", "M"), ("not recorded", "")],
                 value=record.get("sex") or "",
-                description="Sex",
+                description=field_meaning("sex"),
                 **_wide(),
             ),
             "ecog": widgets.Dropdown(
                 options=ecog_options,
                 value=record.get("ecog", ""),
-                description="ECOG performance status",
+                description=field_meaning("ecog"),
                 **_wide(),
             ),
             "pregnancy_test": widgets.Dropdown(
@@ -199,17 +192,17 @@ class ScreeningForm(widgets.VBox):
                     ("not recorded", ""),
                 ],
                 value=record.get("pregnancy_test") or "",
-                description="Pregnancy test",
+                description=field_meaning("pregnancy_test"),
                 **_wide(),
             ),
             "pregnancy_test_at": widgets.NaiveDatetimePicker(
                 value=_datetime(record.get("pregnancy_test_at")),
-                description="Pregnancy test taken at",
+                description=field_meaning("pregnancy_test_at"),
                 **_wide(),
             ),
             "planned_start_at": widgets.NaiveDatetimePicker(
                 value=_datetime(record.get("planned_start_at")),
-                description="Planned first treatment at",
+                description=field_meaning("planned_start_at"),
                 **_wide(),
             ),
             "brain_mets": widgets.Dropdown(
@@ -220,21 +213,26 @@ class ScreeningForm(widgets.VBox):
                     ("not recorded", ""),
                 ],
                 value=record.get("brain_mets") or "",
-                description="Brain metastases",
+                description=field_meaning("brain_mets"),
                 **_wide(),
             ),
         }
-        for field, label in _FLAGS.items():
+        flags = (*_PATIENT_FLAGS, "pregnant_or_lactating", "prior_rt_to_sbrt_sites")
+        for field in (*flags, *_HISTORY_FLAGS, "chronic_steroids"):
             f[field] = widgets.Dropdown(
-                options=_YES_NO, value=record.get(field) or "", description=label, **_wide()
+                options=_YES_NO,
+                value=record.get(field) or "",
+                description=field_meaning(field),
+                **_wide(),
             )
-        for field, label in _PFT.items():
+        for field in PFT_FIELDS:
             f[field] = widgets.Text(
-                value=str(record.get(field) or ""), description=label, **_wide()
+                value=str(record.get(field) or ""), description=field_meaning(field), **_wide()
             )
         f["ecog"].add_class("studylib-ecog")
 
-        site_names = [*PROTOCOL.sbrt.amenable_sites, *PROTOCOL.sbrt.not_amenable_sites]
+        sbrt = self.protocol.sbrt
+        site_names = [*sbrt.amenable_sites, *sbrt.not_amenable_sites]
         foci = list(record.get("sbrt_sites") or [])
         self.sites: list[tuple[widgets.Combobox, widgets.Text]] = []
         site_rows = [
@@ -243,7 +241,7 @@ class ScreeningForm(widgets.VBox):
                 "the longest diameter with its unit. Leave a row empty if unused.</i>"
             )
         ]
-        for n in range(PROTOCOL.sbrt.max_treated_sites + 1):
+        for n in range(sbrt.max_treated_sites + 1):
             focus = foci[n] if n < len(foci) else {}
             site = widgets.Combobox(
                 value=str(focus.get("site", "")),
@@ -271,9 +269,7 @@ class ScreeningForm(widgets.VBox):
                             "birth_date",
                             "sex",
                             "ecog",
-                            "histology_confirmed",
-                            "consent_signed",
-                            "childbearing_potential",
+                            *_PATIENT_FLAGS,
                             "pregnancy_test",
                             "pregnancy_test_at",
                             "planned_start_at",
@@ -284,18 +280,7 @@ class ScreeningForm(widgets.VBox):
                 widgets.VBox(
                     [*site_rows, f["prior_rt_to_sbrt_sites"], f["brain_mets"]],
                 ),
-                widgets.VBox(
-                    [
-                        f[k]
-                        for k in (
-                            "active_infection",
-                            "cardiac_ischemia",
-                            "pulmonary_disease_significant",
-                            *_PFT,
-                            "chronic_steroids",
-                        )
-                    ]
-                ),
+                widgets.VBox([f[k] for k in (*_HISTORY_FLAGS, *PFT_FIELDS, "chronic_steroids")]),
             ],
             titles=["Laboratory", "Patient", "Disease and SBRT sites", "History and lungs"],
         )
@@ -305,7 +290,7 @@ class ScreeningForm(widgets.VBox):
         self.criteria_table = widgets.HTML()
         self.criteria_table.add_class("studylib-criteria")
         wording = widgets.Accordion(
-            children=[widgets.HTML(_registry_wording())],
+            children=[widgets.HTML(_registry_wording(self.protocol))],
             titles=["The registry's wording of every criterion"],
             selected_index=None,
         )
@@ -338,7 +323,7 @@ class ScreeningForm(widgets.VBox):
 
     def _update(self, _change=None) -> None:
         try:
-            result = screen(self.record())
+            result = screen(self.record(), protocol=self.protocol)
         except ValueError as error:
             self.result, self.error = None, str(error)
             unitless = {
@@ -377,7 +362,7 @@ class ScreeningForm(widgets.VBox):
 def _field_label(field: str | None) -> str:
     if field in LAB_LABELS:
         return LAB_LABELS[field]
-    return (field or "record").replace("_", " ")
+    return field_meaning(field) if field else "record"
 
 
 def _problems_text(error: ValueError, unitless: set[str] = frozenset()) -> str:
@@ -404,7 +389,8 @@ def verdict_html(result: ScreeningResult) -> str:
     """The verdict line: the status, the engine's sentence, and each open criterion's reason."""
     word = status_word(result.status)
     items = [
-        f"<li>{badge(c.status)} <b>{c.id} {html.escape(c.label)}</b>: {html.escape(c.reason)}</li>"
+        f"<li>{badge(c.status)} <b>{html.escape(criterion_name(c.id, c.label))}</b>:"
+        f" {html.escape(c.reason)}</li>"
         for c in result.criteria
         if c.status in ("fail", "review", "missing")
     ]
@@ -417,11 +403,14 @@ def verdict_html(result: ScreeningResult) -> str:
     )
 
 
-def _registry_wording() -> str:
+def _registry_wording(protocol: Protocol) -> str:
+    """Every criterion of the protocol file with its quote and reading, named as the engine
+    names it."""
     items = "".join(
-        f"<li><b>{c.id} {html.escape(c.label)}</b> ({c.kind}): “{html.escape(c.quote)}”"
+        f"<li><b>{html.escape(criterion_name(c.id, c.label))}</b> ({c.kind}):"
+        f" “{html.escape(c.quote)}”"
         + (f"<br><i>Reading: {html.escape(c.reading)}</i>" if c.reading else "")
         + "</li>"
-        for c in PROTOCOL.eligibility.criteria
+        for c in protocol.eligibility.criteria
     )
     return f"<ol style='list-style:none;padding-left:0'>{items}</ol>"
