@@ -240,3 +240,57 @@ def test_every_figure_draws_from_a_whole_analysis(analysis, tmp_path):
     figure = cohort_figures(analysis)["waterfall"]
     bars = [c for ax in figure.axes[:2] for c in ax.containers]
     assert sum(len(c) for c in bars) == analysis.best_change["best_pct_change"].notna().sum()
+
+
+# -- under the variant protocol (arms C and R, -35%/+25%, survival in weeks, 3 years) -----------
+
+
+@pytest.fixture(scope="module")
+def variant_analysis(variant_protocol, data_dir):
+    from recist_frames import under_protocol
+
+    return analyse_cohort(under_protocol(load_cohort(data_dir), variant_protocol))
+
+
+def test_arm_colours_follow_the_protocols_order_of_arms(variant_protocol):
+    from studylib.plots.cohort import ARM_PALETTE, arm_colours
+
+    assert arm_colours() == {"A": ARM_PALETTE[0], "B": ARM_PALETTE[1]}
+    assert arm_colours(variant_protocol) == {"C": ARM_PALETTE[0], "R": ARM_PALETTE[1]}
+
+
+def test_variant_figures_name_its_arms_and_draw_its_thresholds(variant_analysis):
+    """Panels per arm C and R; the PR and PD lines at -35% and +25%."""
+    figures = cohort_figures(variant_analysis)
+    for name in ("waterfall", "spider"):
+        axes = figures[name].axes[:2]
+        titles = [ax.get_title() for ax in axes]
+        assert titles[0].startswith("Arm C: IL-2 alone (control)"), name
+        assert titles[1].startswith("Arm R: Radiation then IL-2"), name
+        levels = {line.get_ydata()[0] for line in axes[0].lines}
+        assert {-35.0, 25.0} <= levels and not {-30.0, 20.0} & levels, name
+
+
+def test_variant_survival_is_drawn_in_weeks_with_a_3_year_landmark(variant_analysis):
+    from studylib.plots.cohort import ARM_PALETTE
+
+    ax = cohort_figures(variant_analysis)["km_os"].axes[0]
+    assert ax.get_xlabel() == "Weeks since randomisation"
+    texts = [t.get_text() for t in ax.texts]
+    assert " 3 years" in texts
+    assert any("median" in t and "weeks" in t for t in texts)
+    curves = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    control = next(colour for label, colour in curves.items() if "(arm C)" in label)
+    assert to_rgba(control) == to_rgba(ARM_PALETTE[0])
+
+
+def test_variant_consort_and_swimmer_name_its_arms(variant_analysis):
+    figures = cohort_figures(variant_analysis)
+    boxes = {t.get_gid(): t.get_text() for t in figures["consort"].axes[0].texts if t.get_gid()}
+    assert {"arm_C", "arm_R", "analysed_C", "analysed_R"} <= set(boxes)
+    assert "Crossed over to Radiation then IL-2" in boxes["crossover"]
+    assert "(crossover counted in arm C)" in boxes["analysed_C"]
+    treatment, follow = figures["swimmer"].axes[:2]
+    labels = [t.get_text() for t in follow.get_legend().get_texts()]
+    assert "Arm C: IL-2 alone (control)" in labels and "Crossover (Radiation then IL-2)" in labels
+    assert follow.get_xlabel().startswith("Weeks since randomisation")

@@ -90,3 +90,21 @@ def test_waterfall_rejects_unknown_categories():
     best = best_percent_change(timepoint_responses(*frames(Patient().targets(50).follow(49, 10))))
     with pytest.raises(ValueError, match="iPR"):
         waterfall_plot(best, {"P001": "iPR"})
+
+
+def test_reference_lines_follow_the_protocol_given(variant_protocol):
+    """Under the variant protocol the lines are its -35% and +25% (6 mm)."""
+    lesions, assessments = frames(patient())
+    responses = timepoint_responses(lesions, assessments, protocol=variant_protocol)
+    fig = spider_plot(
+        lesion_measurements(lesions, assessments, protocol=variant_protocol),
+        responses,
+        protocol=variant_protocol,
+    )
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert "PR: -35% from baseline" in labels
+    assert "+25%: PD is judged from the nadir and needs +6 mm" in labels
+    best = best_percent_change(responses)
+    waterfall = waterfall_plot(best, {"P001": "PR"}, protocol=variant_protocol)
+    levels = {line.get_ydata()[0] for line in waterfall.axes[0].get_lines()}
+    assert {-35.0, 25.0} <= levels

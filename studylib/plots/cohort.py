@@ -2,8 +2,10 @@
 
 Each function takes the tables of :mod:`studylib.analysis` (no rules are applied here) and
 returns a :class:`matplotlib.figure.Figure` built without pyplot, so that figures are not kept
-alive by a global registry and notebooks display exactly what is returned. The response
-thresholds drawn as reference lines are read from the protocol's primary ruleset.
+alive by a global registry and notebooks display exactly what is returned. The arms, their
+names, their order (and so their colours) and the response thresholds drawn as reference lines
+are read from the protocol given (``protocol=None``: the bundled one; a
+:class:`~studylib.analysis.report.CohortAnalysis` carries the cohort's own).
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from studylib.protocol import PROTOCOL
+from studylib.analysis.arms import arm_label, compared_arms
+from studylib.protocol import Protocol, resolve_protocol
+from studylib.units import Q_
+from studylib.wording import years
 
 __all__ = [
     "RESPONSE_COLOURS",
-    "ARM_COLOURS",
+    "ARM_PALETTE",
+    "arm_colours",
     "waterfall",
     "spider",
     "swimmer",
@@ -43,8 +49,8 @@ RESPONSE_COLOURS = {
     "ND": "#BBBBBB",
     "MISSING": "#DDDDDD",
 }
-#: Colour of each arm.
-ARM_COLOURS = {"A": "#0072B2", "B": "#CC79A7"}
+#: Colours of the arms, in the protocol's order of ``[[arms]]`` (Okabe-Ito blue, purple, ...).
+ARM_PALETTE = ("#0072B2", "#CC79A7", "#009E73", "#E69F00", "#56B4E9", "#D55E00")
 
 # Swimmer-plot markers: event kind -> (marker, colour, legend label).
 _SWIMMER_MARKERS = {
@@ -53,23 +59,25 @@ _SWIMMER_MARKERS = {
     "CR": ("o", RESPONSE_COLOURS["CR"], "CR"),
     "PR": ("o", RESPONSE_COLOURS["PR"], "PR"),
     "progression": ("X", RESPONSE_COLOURS["PD"], "Progression"),
-    "crossover": ("D", "#E69F00", "Crossover (SBRT + IL-2)"),
+    "crossover": ("D", "#E69F00", "Crossover"),
     "death": ("s", "#000000", "Death"),
     "alive": (">", "#777777", "Alive at last contact"),
 }
 
 
-def _arm_title(arm: str) -> str:
-    return f"Arm {arm}: {PROTOCOL.arm(arm).name}"
+def arm_colours(protocol: Protocol | None = None) -> dict[str, str]:
+    """Each arm's colour, by code: the palette in the order of the protocol's ``[[arms]]``."""
+    codes = resolve_protocol(protocol).arm_codes
+    return dict(zip(codes, ARM_PALETTE, strict=False))
 
 
-def _thresholds(ruleset: str | None) -> tuple[float, float]:
-    rules = PROTOCOL.response.ruleset(ruleset or PROTOCOL.response.primary_ruleset)
+def _thresholds(ruleset: str | None, protocol: Protocol) -> tuple[float, float]:
+    rules = protocol.response.ruleset(ruleset or protocol.response.primary_ruleset)
     return rules.pr_change_from_baseline, rules.pd_change_from_nadir
 
 
-def _reference_lines(ax, ruleset: str | None) -> None:
-    pr, pd_ = _thresholds(ruleset)
+def _reference_lines(ax, ruleset: str | None, protocol: Protocol) -> None:
+    pr, pd_ = _thresholds(ruleset, protocol)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.axhline(pr, color="#555555", linestyle="--", linewidth=1, label=f"PR: {pr:+g}%")
     ax.axhline(pd_, color="#555555", linestyle=":", linewidth=1, label=f"PD: {pd_:+g}%")
@@ -82,7 +90,13 @@ def _response_legend(fig: Figure, categories) -> None:
     fig.legend(handles=handles, title="Best overall response", loc="outside right upper")
 
 
-def waterfall(best: pd.DataFrame, *, ruleset: str | None = None, arms=("A", "B")) -> Figure:
+def waterfall(
+    best: pd.DataFrame,
+    *,
+    ruleset: str | None = None,
+    arms=None,
+    protocol: Protocol | None = None,
+) -> Figure:
     """Waterfall plot of each patient's best change in the sum of target diameters.
 
     Parameters
@@ -94,7 +108,9 @@ def waterfall(best: pd.DataFrame, *, ruleset: str | None = None, arms=("A", "B")
     ruleset
         The ruleset whose PR and PD thresholds are drawn (default: the primary ruleset).
     arms
-        One panel per arm, in this order.
+        One panel per arm, in this order (default: the protocol's arms).
+    protocol
+        The :class:`~studylib.protocol.Protocol` (default: the bundled one).
 
     Returns
     -------
@@ -102,6 +118,8 @@ def waterfall(best: pd.DataFrame, *, ruleset: str | None = None, arms=("A", "B")
         One bar per patient, coloured by best overall response, largest growth on the left;
         dashed line at the PR threshold, dotted at the PD threshold.
     """
+    protocol = resolve_protocol(protocol)
+    arms = protocol.arm_codes if arms is None else arms
     data = best.dropna(subset=["best_pct_change"])
     fig = Figure(figsize=(11, 4.5), layout="constrained")
     axes = fig.subplots(1, len(arms), sharey=True, squeeze=False)[0]
@@ -114,12 +132,12 @@ def waterfall(best: pd.DataFrame, *, ruleset: str | None = None, arms=("A", "B")
             edgecolor="black",
             linewidth=0.4,
         )
-        _reference_lines(ax, ruleset)
+        _reference_lines(ax, ruleset, protocol)
         ax.set_xticks(np.arange(len(part)), part["patient_id"], rotation=90, fontsize=7)
         # Say how many patients of the arm have no bar (no complete follow-up measurement).
         total = int((best["arm"] == arm).sum())
         shown = f"{len(part)}" if len(part) == total else f"{len(part)} of {total} measured"
-        ax.set_title(f"{_arm_title(arm)} (n = {shown})")
+        ax.set_title(f"{arm_label(protocol, arm)} (n = {shown})")
         ax.set_xlabel("Patient")
     axes[0].set_ylabel("Best change in sum of diameters from baseline (%)")
     axes[0].legend(loc="lower left", fontsize=8)
@@ -128,7 +146,13 @@ def waterfall(best: pd.DataFrame, *, ruleset: str | None = None, arms=("A", "B")
     return fig
 
 
-def spider(changes: pd.DataFrame, *, ruleset: str | None = None, arms=("A", "B")) -> Figure:
+def spider(
+    changes: pd.DataFrame,
+    *,
+    ruleset: str | None = None,
+    arms=None,
+    protocol: Protocol | None = None,
+) -> Figure:
     """Spider plot: change in the sum of target diameters over time, one line per patient.
 
     Parameters
@@ -140,13 +164,17 @@ def spider(changes: pd.DataFrame, *, ruleset: str | None = None, arms=("A", "B")
     ruleset
         The ruleset whose PR and PD thresholds are drawn (default: the primary ruleset).
     arms
-        One panel per arm.
+        One panel per arm (default: the protocol's arms, in order).
+    protocol
+        The :class:`~studylib.protocol.Protocol` (default: the bundled one).
 
     Returns
     -------
     Figure
         One line per patient per panel, coloured by best overall response.
     """
+    protocol = resolve_protocol(protocol)
+    arms = protocol.arm_codes if arms is None else arms
     data = changes.dropna(subset=["pct_change_baseline"])
     fig = Figure(figsize=(11, 4.5), layout="constrained")
     axes = fig.subplots(1, len(arms), sharey=True, squeeze=False)[0]
@@ -165,8 +193,8 @@ def spider(changes: pd.DataFrame, *, ruleset: str | None = None, arms=("A", "B")
                 color=RESPONSE_COLOURS.get(rows["bor"].iloc[0], "#DDDDDD"),
                 label=patient,
             )
-        _reference_lines(ax, ruleset)
-        ax.set_title(f"{_arm_title(arm)} (n = {part['patient_id'].nunique()})")
+        _reference_lines(ax, ruleset, protocol)
+        ax.set_title(f"{arm_label(protocol, arm)} (n = {part['patient_id'].nunique()})")
         ax.set_xlabel("Weeks since first IL-2 dose")
     axes[0].set_ylabel("Change in sum of diameters from baseline (%)")
     _response_legend(fig, set(data["bor"]))
@@ -179,18 +207,19 @@ _TREATMENT_EVENTS = ("sbrt", "il2_cycle", "CR", "PR", "crossover", "progression"
 _FOLLOW_UP_EVENTS = ("progression", "crossover", "death", "alive")
 
 
-def _swim(ax, courses, position, order, kinds, time: str) -> list:
+def _swim(ax, courses, position, order, kinds, time: str, colours, labels) -> list:
     ends = order[time] if time in order else order["months"]
     ax.barh(
         [position[p] for p in order["patient_id"]],
         ends,
-        color=[ARM_COLOURS.get(a, "#999999") for a in order["arm"]],
+        color=[colours.get(a, "#999999") for a in order["arm"]],
         alpha=0.35,
         height=0.7,
     )
     handles = []
     for kind in kinds:
         marker, colour, label = _SWIMMER_MARKERS[kind]
+        label = labels.get(kind, label)
         rows = courses[courses["event"] == kind]
         if rows.empty:
             continue
@@ -209,7 +238,7 @@ def _swim(ax, courses, position, order, kinds, time: str) -> list:
     return handles
 
 
-def swimmer(courses: pd.DataFrame, *, arms=("A", "B")) -> Figure:
+def swimmer(courses: pd.DataFrame, *, arms=None, protocol: Protocol | None = None) -> Figure:
     """Swimmer plot: each patient's treatment course, then their whole follow-up.
 
     Parameters
@@ -220,7 +249,9 @@ def swimmer(courses: pd.DataFrame, *, arms=("A", "B")) -> Figure:
         ``il2_cycle``, ``CR``, ``PR``, ``progression``, ``crossover``, ``death``, ``alive``
         for markers), ``weeks`` and ``months`` (since randomisation).
     arms
-        Patients are grouped by arm, in this order from the top.
+        Patients are grouped by arm, in this order from the top (default: the protocol's).
+    protocol
+        The :class:`~studylib.protocol.Protocol` (default: the bundled one).
 
     Returns
     -------
@@ -228,8 +259,14 @@ def swimmer(courses: pd.DataFrame, *, arms=("A", "B")) -> Figure:
         Two panels sharing one bar per patient (coloured by arm): on the left the treatment
         course in weeks (SBRT fractions, IL-2 cycles, CR and PR scans, progression,
         crossover), up to the last dose, response or crossover; on the right the whole follow-up in
-        months (progression, crossover, death or alive at last contact).
+        the protocol's survival time unit (bundled: months; progression, crossover, death or
+        alive at last contact).
     """
+    protocol = resolve_protocol(protocol)
+    arms = protocol.arm_codes if arms is None else arms
+    colours = arm_colours(protocol)
+    experimental = protocol.arm(compared_arms(protocol).experimental).name
+    labels = {"crossover": f"Crossover ({experimental})"}
     ends = courses[courses["event"] == "follow_up"]
     order = ends.assign(arm_rank=ends["arm"].map({a: i for i, a in enumerate(arms)}))
     order = order.sort_values(["arm_rank", "months"], ascending=[False, True]).reset_index()
@@ -238,8 +275,10 @@ def swimmer(courses: pd.DataFrame, *, arms=("A", "B")) -> Figure:
     treatment_ax, follow_ax = fig.subplots(
         1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1.4]}
     )
-    handles = [Patch(color=ARM_COLOURS[a], alpha=0.35, label=_arm_title(a)) for a in arms]
-    shown = _swim(treatment_ax, courses, position, order, _TREATMENT_EVENTS, "weeks")
+    handles = [Patch(color=colours[a], alpha=0.35, label=arm_label(protocol, a)) for a in arms]
+    shown = _swim(
+        treatment_ax, courses, position, order, _TREATMENT_EVENTS, "weeks", colours, labels
+    )
     # The treatment panel ends a little after the last dose, scan response or crossover;
     # later progressions are shown on the follow-up panel.
     treated = courses[courses["event"].isin(_TREATMENT_EVENTS[:-1])]
@@ -247,8 +286,9 @@ def swimmer(courses: pd.DataFrame, *, arms=("A", "B")) -> Figure:
         treatment_ax.set_xlim(0, treated["weeks"].max() * 1.1)
     treatment_ax.set_xlabel("Weeks since randomisation (treatment course)")
     treatment_ax.set_title("Treatment and response")
-    more = _swim(follow_ax, courses, position, order, _FOLLOW_UP_EVENTS, "months")
-    follow_ax.set_xlabel("Months since randomisation (whole follow-up)")
+    more = _swim(follow_ax, courses, position, order, _FOLLOW_UP_EVENTS, "months", colours, labels)
+    unit = protocol.analysis.survival_time_unit.capitalize()
+    follow_ax.set_xlabel(f"{unit}s since randomisation (whole follow-up)")
     follow_ax.set_title("Progression and survival")
     labels = {h.get_label() for h in shown}
     handles += shown + [h for h in more if h.get_label() not in labels]
@@ -260,7 +300,7 @@ def swimmer(courses: pd.DataFrame, *, arms=("A", "B")) -> Figure:
     return fig
 
 
-def kaplan_meier(analysis, *, at_risk: bool = True) -> Figure:
+def kaplan_meier(analysis, *, at_risk: bool = True, protocol: Protocol | None = None) -> Figure:
     """Kaplan-Meier curves by arm with confidence bands, censoring ticks and numbers at risk.
 
     Parameters
@@ -269,6 +309,9 @@ def kaplan_meier(analysis, *, at_risk: bool = True) -> Figure:
         A :class:`studylib.analysis.survival.SurvivalAnalysis` (one endpoint, both arms).
     at_risk
         Draw the numbers at risk below the axis (lifelines ``add_at_risk_counts``).
+    protocol
+        The :class:`~studylib.protocol.Protocol` whose arms give the colours (default: the
+        bundled one).
 
     Returns
     -------
@@ -276,6 +319,8 @@ def kaplan_meier(analysis, *, at_risk: bool = True) -> Figure:
         One step curve per arm; the medians and the log-rank p-value of the workbook's data
         in the corner.
     """
+    colours = arm_colours(protocol)
+    unit = getattr(analysis, "time_unit", "month")
     fig = Figure(figsize=(8, 5.5), layout="constrained")
     ax = fig.subplots()
     for arm, kmf in analysis.fitters.items():
@@ -284,20 +329,20 @@ def kaplan_meier(analysis, *, at_risk: bool = True) -> Figure:
             ci_show=True,
             show_censors=True,
             censor_styles={"marker": "|", "ms": 8},
-            color=ARM_COLOURS.get(arm),
+            color=colours.get(arm),
         )
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
     ax.set_ylabel(f"{analysis.name} (probability)")
-    ax.set_xlabel("Months since randomisation")
+    ax.set_xlabel(f"{unit.capitalize()}s since randomisation")
     ax.axvline(analysis.landmark_months, color="#999999", linewidth=0.8, linestyle=":")
-    years = PROTOCOL.analysis.os_landmark.to("year").magnitude
-    ax.text(analysis.landmark_months, 0.02, f" {years:g} years", color="#777777", fontsize=8)
+    landmark = years(Q_(analysis.landmark_months, unit))
+    ax.text(analysis.landmark_months, 0.02, f" {landmark}", color="#777777", fontsize=8)
     lines = []
     for arm, row in analysis.summary.iterrows():
         median = "not reached" if np.isnan(row["median_months"]) else f"{row['median_months']:.1f}"
         lines.append(
-            f"Arm {arm}: median {median} months, {int(row['events'])} events / {int(row['n'])}"
+            f"Arm {arm}: median {median} {unit}s, {int(row['events'])} events / {int(row['n'])}"
         )
     lines.append(f"Log-rank p = {analysis.logrank_p:.3f}")
     ax.text(0.98, 0.98, "\n".join(lines), transform=ax.transAxes, ha="right", va="top", fontsize=8)
@@ -324,16 +369,20 @@ def consort(flow) -> Figure:
     Parameters
     ----------
     flow
-        A :class:`studylib.analysis.flow.ParticipantFlow`.
+        A :class:`studylib.analysis.flow.ParticipantFlow` (its protocol names the arms).
 
     Returns
     -------
     Figure
-        Boxes (text artists with a box, ``gid`` naming the stage) for screening, consent,
-        exclusions with their reasons, randomisation, allocation per arm, crossover and
-        analysis, joined by arrows; the figure grows with the number of reasons.
+        Boxes (text artists with a box, ``gid`` naming the stage: ``arm_<code>``,
+        ``analysed_<code>``) for screening, consent, exclusions with their reasons,
+        randomisation, allocation per arm (the comparator, whose patients may cross over, on
+        the left), crossover and analysis, joined by arrows; the figure grows with the number
+        of reasons.
     """
     c = flow.counts
+    protocol = flow.protocol
+    experimental, comparator = compared_arms(protocol)
     reasons = {
         stage: [
             _wrap(f"{row.reason}: {row.n}")
@@ -372,19 +421,32 @@ def consort(flow) -> Figure:
         "screened": (centre, y["screened"], f"Assessed for eligibility\nn = {c['screened']}"),
         "consented": (centre, y["consented"], f"Signed consent\nn = {c['consented']}"),
         "randomized": (centre, y["randomized"], f"Randomised\nn = {c['randomized']}"),
-        "arm_A": (left, y["arms"], f"{_arm_title('A')}\nn = {c['arm_A']}"),
-        "arm_B": (right, y["arms"], f"{_arm_title('B')}\nn = {c['arm_B']}"),
+        f"arm_{comparator}": (
+            left,
+            y["arms"],
+            f"{arm_label(protocol, comparator)}\nn = {c[f'arm_{comparator}']}",
+        ),
+        f"arm_{experimental}": (
+            right,
+            y["arms"],
+            f"{arm_label(protocol, experimental)}\nn = {c[f'arm_{experimental}']}",
+        ),
         "crossover": (
             left,
             y["crossover"],
-            f"Crossed over to SBRT + IL-2 after progression\nn = {c['crossover']}",
+            f"Crossed over to {protocol.arm(experimental).name} after progression\n"
+            f"n = {c['crossover']}",
         ),
-        "analysed_A": (
+        f"analysed_{comparator}": (
             left,
             y["analysed"],
-            f"Analysed\nn = {c['analysed_A']} (crossover counted in arm A)",
+            f"Analysed\nn = {c[f'analysed_{comparator}']} (crossover counted in arm {comparator})",
         ),
-        "analysed_B": (right, y["analysed"], f"Analysed\nn = {c['analysed_B']}"),
+        f"analysed_{experimental}": (
+            right,
+            y["analysed"],
+            f"Analysed\nn = {c[f'analysed_{experimental}']}",
+        ),
     }
     artists = {}
     for name, (x, row, text) in boxes.items():
@@ -412,11 +474,11 @@ def consort(flow) -> Figure:
     for start, end in [
         ("screened", "consented"),
         ("consented", "randomized"),
-        ("randomized", "arm_A"),
-        ("randomized", "arm_B"),
-        ("arm_A", "crossover"),
-        ("crossover", "analysed_A"),
-        ("arm_B", "analysed_B"),
+        ("randomized", f"arm_{comparator}"),
+        ("randomized", f"arm_{experimental}"),
+        (f"arm_{comparator}", "crossover"),
+        ("crossover", f"analysed_{comparator}"),
+        (f"arm_{experimental}", f"analysed_{experimental}"),
     ]:
         ax.annotate(
             "",
@@ -443,13 +505,14 @@ def consort(flow) -> Figure:
 def cohort_figures(analysis) -> dict[str, Figure]:
     """Every cohort figure of a :class:`studylib.analysis.report.CohortAnalysis`, by name:
     ``consort``, ``waterfall``, ``spider``, ``swimmer``, ``km_pfs``, ``km_os``."""
+    protocol = analysis.protocol
     return {
         "consort": consort(analysis.flow),
-        "waterfall": waterfall(analysis.best_change),
-        "spider": spider(analysis.changes),
-        "swimmer": swimmer(analysis.courses),
-        "km_pfs": kaplan_meier(analysis.pfs),
-        "km_os": kaplan_meier(analysis.os),
+        "waterfall": waterfall(analysis.best_change, ruleset=analysis.ruleset, protocol=protocol),
+        "spider": spider(analysis.changes, ruleset=analysis.ruleset, protocol=protocol),
+        "swimmer": swimmer(analysis.courses, protocol=protocol),
+        "km_pfs": kaplan_meier(analysis.pfs, protocol=protocol),
+        "km_os": kaplan_meier(analysis.os, protocol=protocol),
     }
 
 

@@ -1,6 +1,7 @@
 """Tumour response figures: a spider plot of one patient and a waterfall of the cohort.
 
-The reference lines are the ruleset's own thresholds (``protocol.toml``): the partial-response
+The reference lines are the ruleset's own thresholds (from the protocol given,
+``protocol=None``: the bundled ``protocol.toml``): the partial-response
 line is a change from baseline; the progression line is drawn at the same percentage from
 baseline as a guide only, because progression is judged from the nadir (from the baseline sum
 under the registry's ``protocol`` ruleset) and also needs an absolute increase (RECIST 1.1
@@ -17,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from studylib.protocol import Ruleset
+from studylib.protocol import Protocol, Ruleset
 from studylib.recist.rulesets import thresholds
 
 __all__ = ["RESPONSE_COLOURS", "spider_plot", "waterfall_plot"]
@@ -53,7 +54,8 @@ def spider_plot(
     responses: pd.DataFrame,
     *,
     patient_id: str | None = None,
-    ruleset: str | Ruleset = "recist1.1",
+    ruleset: str | Ruleset | None = None,
+    protocol: Protocol | None = None,
 ) -> Figure:
     """Each target lesion and the sum of diameters, as % change from baseline over time.
 
@@ -67,14 +69,16 @@ def spider_plot(
     patient_id
         The patient to draw (default: the only one in ``measurements``).
     ruleset
-        Whose thresholds the reference lines show.
+        Whose thresholds the reference lines show (default: the protocol's default ruleset).
+    protocol
+        The :class:`~studylib.protocol.Protocol` holding the ruleset (default: the bundled one).
 
     Returns
     -------
     matplotlib.figure.Figure
         Irradiated lesions are dashed (they are not part of the response).
     """
-    t = thresholds(ruleset)
+    t = thresholds(ruleset, protocol)
     if patient_id is None:
         patients = measurements["patient_id"].unique()
         if len(patients) != 1:
@@ -130,8 +134,9 @@ def waterfall_plot(
     best: pd.DataFrame,
     bor: pd.DataFrame | Mapping[str, str] | pd.Series,
     *,
-    ruleset: str | Ruleset = "recist1.1",
+    ruleset: str | Ruleset | None = None,
     title: str = "Best change in the sum of target diameters",
+    protocol: Protocol | None = None,
 ) -> Figure:
     """One bar per patient: best % change of the sum from baseline, coloured by response.
 
@@ -143,9 +148,11 @@ def waterfall_plot(
         Each patient's best overall response: a frame with ``patient_id`` and ``bor``
         (:func:`studylib.recist.bor.best_overall_response`), a Series or a mapping.
     ruleset
-        Whose thresholds the reference lines show.
+        Whose thresholds the reference lines show (default: the protocol's default ruleset).
+    protocol
+        The :class:`~studylib.protocol.Protocol` holding the ruleset (default: the bundled one).
     """
-    t = thresholds(ruleset)
+    t = thresholds(ruleset, protocol)
     if isinstance(bor, pd.DataFrame):
         category = bor.set_index("patient_id")["bor"]
     else:

@@ -2,8 +2,9 @@
 
 The panel builds the two frames of ``lesions.csv`` and ``assessments.csv`` for one teaching
 patient from its boxes and hands them to :func:`studylib.recist.timepoint.timepoint_responses`;
-every sum, change, nadir and response on it is the engine's. The chart draws the ruleset's
-lines (from ``protocol.toml``): the partial-response line below the baseline sum and the two
+every sum, change, nadir and response on it is the engine's, under the protocol the panel is
+given (the tour passes the cohort's; ``None``: the bundled one). The chart draws the ruleset's
+lines (from the protocol file): the partial-response line below the baseline sum and the two
 progression lines above the nadir (+20% and +5 mm under RECIST 1.1), so a learner sees why a
 rise of 20% from a small nadir is not yet progression.
 """
@@ -20,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from studylib.errors import DataError
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.recist.lesions import STATES
 from studylib.recist.rulesets import Thresholds, thresholds
 from studylib.recist.timepoint import timepoint_responses
@@ -30,6 +31,7 @@ __all__ = [
     "TargetLesion",
     "DEMO_TARGETS",
     "DEMO_NONTARGET",
+    "demo_patient",
     "RecistCalculator",
     "response_chart",
     "teaching_frames",
@@ -72,12 +74,32 @@ DEMO_TARGETS: tuple[TargetLesion, ...] = (
 DEMO_NONTARGET = ("NT1", "bone", ("present", "present", "present", "present"))
 
 
-def timepoints() -> list[tuple[str, pd.Timestamp]]:
+def timepoints(protocol: Protocol | None = None) -> list[tuple[str, pd.Timestamp]]:
     """Baseline and the protocol's scan weeks (``[assessments]``), named, with their dates."""
     return [("baseline", BASELINE_DATE)] + [
         (t.name, BASELINE_DATE + pd.Timedelta(weeks=t.week))
-        for t in PROTOCOL.assessments.timepoints
+        for t in resolve_protocol(protocol).assessments.timepoints
     ]
+
+
+def _fitted(values: tuple, count: int) -> tuple:
+    return tuple(values[:count]) + (values[-1],) * max(0, count - len(values))
+
+
+def demo_patient(
+    protocol: Protocol | None = None,
+) -> tuple[tuple[TargetLesion, ...], tuple[str, str, tuple[str, ...]]]:
+    """The teaching patient (:data:`DEMO_TARGETS`, :data:`DEMO_NONTARGET`) for a protocol's
+    scans: one value per timepoint of :func:`timepoints`; a protocol with more scans repeats
+    the last follow-up (the patient stays in response), one with fewer drops the later ones.
+    """
+    count = len(timepoints(protocol))
+    targets = tuple(
+        TargetLesion(t.lesion_id, t.site, t.nodal, _fitted(t.diameters_mm, count))
+        for t in DEMO_TARGETS
+    )
+    lesion_id, site, states = DEMO_NONTARGET
+    return targets, (lesion_id, site, _fitted(states, count))
 
 
 def _slug(text: str) -> str:
@@ -94,6 +116,8 @@ def teaching_frames(
     targets: Sequence[TargetLesion],
     nontarget: tuple[str, str, tuple[str, ...]] | None = None,
     new_lesions: dict[str, str] | None = None,
+    *,
+    protocol: Protocol | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Frames in the shape of ``lesions.csv`` and ``assessments.csv`` for a teaching patient.
 
@@ -107,13 +131,15 @@ def teaching_frames(
         ``(lesion_id, site, states)``: one state per timepoint (empty: not evaluated).
     new_lesions
         ``{timepoint: "equivocal" | "unequivocal"}`` for the follow-ups where one is seen.
+    protocol
+        Whose scan weeks the timepoints are (default: the bundled protocol).
 
     Returns
     -------
     tuple of DataFrame
         ``(lesions, assessments)`` for :func:`studylib.recist.timepoint.timepoint_responses`.
     """
-    points = timepoints()
+    points = timepoints(protocol)
     new_lesions = new_lesions or {}
     lesions = [(t.lesion_id, "target", t.site, t.nodal) for t in targets]
     rows = []
@@ -140,6 +166,22 @@ def teaching_frames(
     return lesion_frame, assessments
 
 
+def _check_counts(
+    targets: tuple[TargetLesion, ...],
+    nontarget: tuple[str, str, tuple[str, ...]] | None,
+    names: list[str],
+) -> None:
+    """Every lesion has one value per timepoint; a ValueError names those that do not."""
+    wrong = [t.lesion_id for t in targets if len(t.diameters_mm) != len(names)]
+    if nontarget is not None and len(nontarget[2]) != len(names):
+        wrong.append(nontarget[0])
+    if wrong:
+        raise ValueError(
+            f"lesions {', '.join(wrong)}: expected one value per timepoint "
+            f"({len(names)}: {', '.join(names)})"
+        )
+
+
 class RecistCalculator(widgets.VBox):
     """Diameters at baseline and follow-ups in, the engine's response at each timepoint out.
 
@@ -147,11 +189,15 @@ class RecistCalculator(widgets.VBox):
     ----------
     targets
         Target lesions with one diameter (mm, or ``None`` for not evaluated) per timepoint of
-        :func:`timepoints`.
+        :func:`timepoints` (default: the teaching patient, :func:`demo_patient`).
     nontarget
-        ``(lesion_id, site, states)`` of one non-target lesion, or ``None`` for none.
+        ``(lesion_id, site, states)`` of one non-target lesion, or ``None`` for none
+        (default: the teaching patient's).
     ruleset
         The ruleset to start with (default: the protocol's, ``[response].default_ruleset``).
+    protocol
+        The :class:`~studylib.protocol.Protocol` whose scans, rulesets and thresholds the
+        panel uses (default: the bundled one).
 
     Attributes
     ----------
@@ -162,7 +208,7 @@ class RecistCalculator(widgets.VBox):
     new_lesion
         ``{timepoint: Dropdown}`` (follow-ups only): none, equivocal or unequivocal.
     ruleset
-        Dropdown of the rulesets in ``protocol.toml``.
+        Dropdown of the rulesets of the protocol.
     result
         The engine's frame (one row per follow-up), or ``None`` when the input is invalid.
     error
@@ -174,11 +220,15 @@ class RecistCalculator(widgets.VBox):
         targets: tuple[TargetLesion, ...] = DEMO_TARGETS,
         nontarget: tuple[str, str, tuple[str, ...]] | None = DEMO_NONTARGET,
         ruleset: str | None = None,
+        protocol: Protocol | None = None,
     ) -> None:
-        self.targets = tuple(targets)
-        self.nontarget_lesion = nontarget
-        self.points = timepoints()
+        self.protocol = resolve_protocol(protocol)
+        demo_targets, demo_nontarget = demo_patient(self.protocol)
+        self.targets = demo_targets if targets is DEMO_TARGETS else tuple(targets)
+        self.nontarget_lesion = demo_nontarget if nontarget is DEMO_NONTARGET else nontarget
+        self.points = timepoints(self.protocol)
         names = [name for name, _ in self.points]
+        _check_counts(self.targets, self.nontarget_lesion, names)
         self.result: pd.DataFrame | None = None
         self.error = ""
 
@@ -202,8 +252,8 @@ class RecistCalculator(widgets.VBox):
             )
 
         self.nontarget_state: dict[str, widgets.Dropdown] = {}
-        if nontarget is not None:
-            lesion_id, site, states = nontarget
+        if self.nontarget_lesion is not None:
+            lesion_id, site, states = self.nontarget_lesion
             options = [*STATES["non_target"], _NOT_EVALUATED]
             for name, state in zip(names, states, strict=True):
                 self.nontarget_state[name] = widgets.Dropdown(
@@ -227,8 +277,8 @@ class RecistCalculator(widgets.VBox):
             )
         )
         self.ruleset = widgets.Dropdown(
-            options=sorted(PROTOCOL.response.rulesets),
-            value=ruleset or PROTOCOL.response.default_ruleset,
+            options=sorted(self.protocol.response.rulesets),
+            value=ruleset or self.protocol.response.default_ruleset,
             description="Ruleset",
         )
         self.summary = widgets.HTML()
@@ -268,14 +318,16 @@ class RecistCalculator(widgets.VBox):
                 tuple("" if s == _NOT_EVALUATED else s for s in states),
             )
         new = {n: box.value for n, box in self.new_lesion.items() if box.value != _NO_NEW}
-        return teaching_frames(targets, nontarget, new)
+        return teaching_frames(targets, nontarget, new, protocol=self.protocol)
 
     # -- view --------------------------------------------------------------------------------
 
     def _update(self, _change=None) -> None:
         try:
             lesions, assessments = self.frames()
-            result = timepoint_responses(lesions, assessments, ruleset=self.ruleset.value)
+            result = timepoint_responses(
+                lesions, assessments, ruleset=self.ruleset.value, protocol=self.protocol
+            )
         except ValueError as error:
             self.result, self.error = None, str(error)
             self.summary.value = message_html("Check the diameters:\n" + self._problems_text(error))
@@ -285,7 +337,8 @@ class RecistCalculator(widgets.VBox):
         self.result, self.error = result, ""
         # The summary last: when a reader (or the browser test) sees it change, the table and
         # the chart have been sent before it.
-        self.chart.value = figure_png(response_chart(result, thresholds(self.ruleset.value)))
+        rules = thresholds(self.ruleset.value, self.protocol)
+        self.chart.value = figure_png(response_chart(result, rules))
         self.table.value = table_html(
             self.response_table(),
             colour_by={"overall": "overall", "targets": "targets"},
