@@ -272,40 +272,31 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+# How each field other than yes/no, PFT and laboratory values is read, given the protocol.
+_OTHER_READERS: dict[str, Callable[[Protocol], Callable[[object], object]]] = {
+    "patient_id": lambda protocol: _text,
+    "screening_date": lambda protocol: _date,
+    "birth_date": lambda protocol: _date,
+    "sex": lambda protocol: _choice("sex"),
+    "ecog": _ecog,
+    "pregnancy_test": lambda protocol: _choice("pregnancy_test"),
+    "pregnancy_test_at": _datetime,
+    "planned_start_at": _datetime,
+    "brain_mets": lambda protocol: _choice("brain_mets"),
+}
+
+#: The fields of a screening record, in the order problems with them are listed.
+FIELDS: tuple[str, ...] = (*_OTHER_READERS, *YES_NO_FIELDS, *PFT_FIELDS, *LAB_FIELDS)
+
+
 def _readers(protocol: Protocol) -> dict[str, Callable[[object], object]]:
-    """How each field of a screening record is read, with the protocol's limits."""
-    moment = _datetime(protocol)
+    """How each field of :data:`FIELDS` is read, with the protocol's limits."""
     return {
-        "patient_id": _text,
-        "screening_date": _date,
-        "birth_date": _date,
-        "sex": _choice("sex"),
-        "ecog": _ecog(protocol),
-        "pregnancy_test": _choice("pregnancy_test"),
-        "pregnancy_test_at": moment,
-        "planned_start_at": moment,
-        "brain_mets": _choice("brain_mets"),
+        **{field: make(protocol) for field, make in _OTHER_READERS.items()},
         **dict.fromkeys(YES_NO_FIELDS, _yes_no),
         **dict.fromkeys(PFT_FIELDS, _percent(protocol)),
         **{field: _lab(field, protocol) for field in LAB_FIELDS},
     }
-
-
-#: The fields of a screening record, in the order problems with them are listed.
-FIELDS: tuple[str, ...] = (
-    "patient_id",
-    "screening_date",
-    "birth_date",
-    "sex",
-    "ecog",
-    "pregnancy_test",
-    "pregnancy_test_at",
-    "planned_start_at",
-    "brain_mets",
-    *YES_NO_FIELDS,
-    *PFT_FIELDS,
-    *LAB_FIELDS,
-)
 
 
 class Problems:
