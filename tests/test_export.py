@@ -167,7 +167,7 @@ def _arm_codes(names: pd.Series, cohort) -> pd.Series:
 def test_published_response_counts_come_out_of_adrs(xpt, cohort):
     adrs = xpt["adrs"]
     bor = adrs[adrs["PARAMCD"] == "BOR"]
-    category = response_category(bor["AVALC"])
+    category = response_category(bor["AVALC"], protocol=cohort.protocol)
     counts = pd.crosstab(_arm_codes(bor["TRT01P"], cohort), category)
     figures = {f.key: f.value for f in PUBLISHED}
     for arm in ("A", "B"):
@@ -221,7 +221,7 @@ def test_primary_endpoint_reproduced_from_adrs_and_adsl(xpt, primary, cohort):
     patients = pd.DataFrame(
         {"arm": adsl["ARMCD"].reindex(bor["patient_id"]).to_numpy(), "bor": bor["bor"].to_numpy()}
     )
-    table = count_by_arm(patients)
+    table = count_by_arm(patients, protocol=cohort.protocol)
     columns = ["n", "cr", "pr", "sd", "pd", "ne", "responders", "orr", "ci_low", "ci_high"]
     pd.testing.assert_frame_equal(table[columns], primary.table[columns])
 
@@ -237,8 +237,8 @@ def test_confirmed_bor_is_never_better_than_bor(xpt):
 
 def test_survival_reproduced_from_adtte(xpt, cohort):
     adtte, adsl = xpt["adtte"], xpt["adsl"].set_index("USUBJID")
-    rules = cohort.protocol.analysis
-    expected = survival_times(cohort.randomization, cohort.followup, rules)
+    protocol = cohort.protocol
+    expected = survival_times(cohort.randomization, cohort.followup, protocol=protocol)
     times = pd.DataFrame({"patient_id": adtte["USUBJID"].unique()})
     times["arm"] = adsl["ARMCD"].reindex(times["patient_id"]).to_numpy()
     per_day = (
@@ -249,8 +249,8 @@ def test_survival_reproduced_from_adtte(xpt, cohort):
         times[f"{endpoint}_months"] = rows["AVAL"].to_numpy() * per_day
         times[f"{endpoint}_event"] = (rows["CNSR"] == 0).to_numpy()
     for endpoint in ("os", "pfs"):
-        ours = survival_by_arm(times, endpoint, rules)
-        theirs = survival_by_arm(expected, endpoint, rules)
+        ours = survival_by_arm(times, endpoint, protocol=protocol)
+        theirs = survival_by_arm(expected, endpoint, protocol=protocol)
         pd.testing.assert_frame_equal(ours.summary, theirs.summary)
         assert ours.logrank_p == pytest.approx(theirs.logrank_p)
 

@@ -255,6 +255,40 @@ def test_without_followup_there_is_no_adtte_and_no_progression(tiny_trial, tmp_p
     assert "PD" not in set(result.datasets["adrs"]["PARAMCD"])
 
 
+def test_the_bundled_cohort_under_the_variant_protocol_exports_by_that_protocol(
+    data_dir, variant_protocol, tmp_path
+):
+    """Study id, site, country, arm codes and names, visits, the primary endpoint's window and
+    its result all follow the protocol the cohort is under."""
+    from recist_frames import under_protocol
+
+    from studylib.analysis import primary_endpoint
+
+    cohort = under_protocol(load_cohort(data_dir), variant_protocol)
+    d = export_datasets(cohort, tmp_path / "cdisc").datasets
+    assert set(d["dm"]["STUDYID"]) == {"TEST-VARIANT"}
+    assert (set(d["dm"]["SITEID"]), set(d["dm"]["COUNTRY"])) == ({"S-7"}, {"CAN"})
+    assert d["adsl"]["USUBJID"].str.startswith("TEST-VARIANT-").all()
+    assert set(d["adsl"]["ARMCD"]) == {"C", "R"}
+    assert set(d["adsl"]["TRT01P"]) == {arm.name for arm in variant_protocol.arms}
+    assert set(d["adsl"]["TRT02A"].dropna()) == {"Radiation then IL-2"}
+    weeks = {f"WEEK {t.week}" for t in variant_protocol.assessments.timepoints}
+    # the bundled cohort's scans (weeks 7, 14, 21) fall in none of the variant's windows
+    scheduled = {v for v in d["tr"]["VISIT"] if v != "BASELINE" and not v.startswith("UNSCH")}
+    assert scheduled <= weeks and "WEEK 7" not in set(d["rs"]["VISIT"])
+    adrs = d["adrs"]
+    bor = adrs[adrs["PARAMCD"] == "BOR"].set_index("USUBJID")["AVALC"]
+    expected = primary_endpoint(cohort).patients.set_index("patient_id")["bor"]
+    assert bor.to_dict() == expected.rename(lambda p: f"TEST-VARIANT-{p}").to_dict()
+    week = variant_protocol.response.primary_timepoint_week
+    assert f"up to Week {week} " in adrs.loc[adrs["PARAMCD"] == "BOR", "PARAM"].iloc[0]
+    cutoff = d["adsl"].set_index("SUBJID")["RSCUTDT"]
+    assert (
+        cutoff.to_dict()
+        == primary_endpoint(cohort).patients.set_index("patient_id")["cutoff_date"].to_dict()
+    )
+
+
 def _synth_takes_a_protocol() -> bool:
     """Whether ``studylib synth --protocol`` exists (then write_cohort follows a protocol)."""
     import argparse

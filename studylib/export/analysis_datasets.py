@@ -67,14 +67,9 @@ def _subject_columns(source: StudySource, adsl: pd.DataFrame, ids: pd.Series) ->
     }
 
 
-def _other_arm(protocol) -> str | None:
-    """The arm a crossover patient moves to: the one arm other than ``[crossover].from_arm``."""
-    others = [arm for arm in protocol.arms if arm.code != protocol.crossover.from_arm]
-    return others[0].name if len(others) == 1 else None
-
-
 def subject_level(source: StudySource, primary, dm: pd.DataFrame) -> pd.DataFrame:
     """ADSL: one record per randomised subject (``dm``: the SDTM DM domain)."""
+    from studylib.analysis.arms import compared_arms
     from studylib.recist.variants import crossover_sbrt_starts
 
     cohort, protocol = source.cohort, source.protocol
@@ -116,7 +111,9 @@ def subject_level(source: StudySource, primary, dm: pd.DataFrame) -> pd.DataFram
             "TRT01PN": number,
             "TRT01A": planned.where(treated, None),
             "TRT01AN": number.where(treated),
-            "TRT02A": np.where(moved, _other_arm(protocol), None),
+            "TRT02A": np.where(
+                moved, protocol.arm(compared_arms(protocol).experimental).name, None
+            ),
             "RANDDT": rand["randomized_on"],
             "RANDFL": "Y",
             "ITTFL": "Y",
@@ -324,7 +321,7 @@ def time_to_event(source: StudySource, adsl: pd.DataFrame) -> pd.DataFrame:
     from studylib.analysis import survival_times
 
     cohort = source.cohort
-    times = survival_times(cohort.randomization, cohort.followup, source.protocol.analysis)
+    times = survival_times(cohort.randomization, cohort.followup, protocol=source.protocol)
     parts = []
     for endpoint, (code, name) in _NAMES.items():
         rule = times[f"{endpoint}_rule"]
