@@ -30,7 +30,6 @@ from pathlib import Path
 import icalendar
 import pandas as pd
 
-from studylib.protocol import PROTOCOL
 from studylib.schedule import TreatmentPlan
 
 __all__ = ["plan_table", "plan_to_csv", "plan_to_calendar", "plan_to_ics"]
@@ -109,7 +108,7 @@ def _sbrt_events(plan: TreatmentPlan, rows: pd.DataFrame, stamp) -> list[icalend
 
 def _cycle_events(plan: TreatmentPlan, doses: pd.DataFrame, stamp) -> list[icalendar.Event]:
     who, dose = _who(plan), plan.dose
-    vial = PROTOCOL.il2.vial_content.to("MIU").magnitude
+    vial = plan.protocol.il2.vial_content.to("MIU").magnitude
     events = []
     for cycle, rows in doses.groupby("cycle", sort=True):
         first, last = rows.iloc[0], rows.iloc[-1]

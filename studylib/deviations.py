@@ -8,7 +8,11 @@ returns a :class:`DosingReview`:
   and the doses given and held;
 - ``fractions``: one row per SBRT fraction, with the day the protocol gives it;
 - ``deviations``: every departure from the protocol, each with the rule it breaks (numbers
-  from ``PROTOCOL``), what happened, and the registry's sentence.
+  from the protocol passed in), what happened, and the registry's sentence.
+
+The review is "actual against rules": each date it expects comes from
+:mod:`studylib.calendar_rules`, applied to what actually happened before it (the cycle's
+real start), and is worded by the same rule sentences as the plan.
 
 A cycle starts with its first dose given (the same definition as the response engine's). Days
 are compared as calendar days, so a cycle begun late in the morning of the last allowed day
@@ -26,16 +30,17 @@ ClinicalTrials.gov NCT01416831, interventions (quoted in ``protocol.toml`` ``[il
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, WEEKDAYS
-from studylib.schedule import registry_phrase
+from studylib import calendar_rules as rules
+from studylib.calendar_rules import sentence_with
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.units import parse_quantities
 from studylib.vocabulary import yes_no_series
+from studylib.wording import day_labels, whole_days
 
 __all__ = ["DEVIATION_COLUMNS", "DEVIATION_KINDS", "DosingReview", "review_dosing"]
 
@@ -67,21 +72,7 @@ DEVIATION_KINDS = (
 )
 
 
-def _days(quantity) -> int:
-    return int(round(quantity.to("day").magnitude))
-
-
-def _sentence(quote: str, *words: str) -> str:
-    """The sentence of a registry quote that holds every word (the whole quote otherwise)."""
-    for sentence in re.split(r"(?<=[.!?])\s+", quote):
-        if all(word.lower() in sentence.lower() for word in words):
-            return sentence
-    return quote
-
-
-def _day(values: pd.Series) -> pd.Series:
-    """``"Mon 2024-03-04"`` for each date (empty when missing)."""
-    return values.dt.strftime("%a %Y-%m-%d").fillna("")
+_day = day_labels
 
 
 def _datetimes(values: pd.Series) -> pd.Series:
@@ -92,7 +83,7 @@ def _datetimes(values: pd.Series) -> pd.Series:
     return values.astype("datetime64[us]")
 
 
-def _prepare(dosing: pd.DataFrame, randomization: pd.DataFrame) -> pd.DataFrame:
+def _prepare(dosing: pd.DataFrame, randomization: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     """Dosing rows with typed columns and the patient's arm, enrollment number and crossover."""
     rows = dosing.copy()
     rows["patient_id"] = rows["patient_id"].astype(str)
@@ -108,7 +99,7 @@ def _prepare(dosing: pd.DataFrame, randomization: pd.DataFrame) -> pd.DataFrame:
     patients["enrollment_number"] = pd.to_numeric(patients["enrollment_number"]).astype("Int64")
     patients["crossed_over"] = (
         yes_no_series(randomization["crossover"])[0].fillna(False).to_numpy(dtype=bool)
-        & (patients["arm"] == PROTOCOL.crossover.from_arm).to_numpy()
+        & (patients["arm"] == protocol.crossover.from_arm).to_numpy()
     )
     return rows.merge(patients, on="patient_id", how="left")
 
@@ -117,9 +108,9 @@ def _prepare(dosing: pd.DataFrame, randomization: pd.DataFrame) -> pd.DataFrame:
 # IL-2 cycles
 
 
-def _cycles(rows: pd.DataFrame) -> pd.DataFrame:
+def _cycles(rows: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     """One row per patient and IL-2 cycle: starts, delays, doses given and held."""
-    il2 = PROTOCOL.il2
+    il2 = protocol.il2
     doses = rows[rows["treatment"] == "il2"]
     given = doses["status"] == "given"
     key = ["patient_id", "cycle"]
@@ -149,26 +140,25 @@ def _cycles(rows: pd.DataFrame) -> pd.DataFrame:
     previous["cycle"] = previous["cycle"] + 1
     table = table.merge(previous, on=key, how="left")
 
-    interval = pd.Timedelta(days=_days(il2.cycle_interval))
-    delay = pd.Timedelta(days=_days(il2.allowed_delay))
+    # A course's later cycle: the rules' window from the previous cycle's actual start.
     second = (position > 0).to_numpy()
-    planned = table["scheduled_start"].dt.normalize()
-    planned = planned.where(~second, table["previous_start"] + interval)
-    latest = (planned + delay).where(second)
+    next_planned, next_latest = rules.next_cycle(table["previous_start"], protocol)
+    planned = table["scheduled_start"].dt.normalize().where(~second, next_planned)
+    latest = next_latest.where(second)
     planned_by = pd.Series("as the site scheduled it", index=table.index)
-    planned_by[second] = (
-        f"{_days(il2.cycle_interval)} days after the start of cycle "
-        + (table.loc[second, "cycle"] - 1).astype(str)
-        + f", up to {_days(il2.allowed_delay)} days later"
-    )
-    crossover = PROTOCOL.crossover.first_cycle
+    planned_by[second] = [
+        rules.next_cycle_rule(int(cycle), int(cycle) - 1, protocol, crossover=bool(crossed))
+        for cycle, crossed in zip(
+            table.loc[second, "cycle"], table.loc[second, "crossed_over"], strict=True
+        )
+    ]
+    # The crossover's first cycle: the rules' start weekday after the last fraction given.
+    crossover = protocol.crossover.first_cycle
     fractions = rows[
         (rows["treatment"] == "sbrt") & (rows["status"] == "given") & (rows["cycle"] == crossover)
     ]
-    last_fraction = fractions.groupby("patient_id")["given_at"].max().dt.normalize()
-    monday = WEEKDAYS.index(il2.start_weekday)
-    ahead = (monday - last_fraction.dt.weekday) % 7
-    after_sbrt = last_fraction + pd.to_timedelta(ahead.where(ahead > 0, 7), unit="D")
+    last_fraction = fractions.groupby("patient_id")["given_at"].max()
+    after_sbrt = rules.il2_start_after(last_fraction, protocol)
     first_crossover = (
         (table["crossed_over"] & (table["cycle"] == crossover)).fillna(False).astype(bool)
     )
@@ -225,8 +215,8 @@ def _rows(frame: pd.DataFrame, kind: str, rule: str, detail: pd.Series, quote: s
     return out
 
 
-def _cycle_deviations(cycles: pd.DataFrame) -> list[pd.DataFrame]:
-    il2 = PROTOCOL.il2
+def _cycle_deviations(cycles: pd.DataFrame, protocol: Protocol) -> list[pd.DataFrame]:
+    il2 = protocol.il2
     quote = il2.quote
     monday = il2.start_weekday
     started = cycles[cycles["started_at"].notna()]
@@ -242,32 +232,27 @@ def _cycle_deviations(cycles: pd.DataFrame) -> list[pd.DataFrame]:
             + wrong_day["cycle"].astype(str)
             + " started on "
             + _day(wrong_day["started_at"]),
-            _sentence(quote, "on a " + monday),
+            sentence_with(quote, "on a " + monday),
             on=wrong_day["started_at"].dt.normalize(),
         )
     )
 
     outside = started[started["within_window"].eq(False).fillna(False).astype(bool)]
-    interval, delay = _days(il2.cycle_interval), _days(il2.allowed_delay)
+    interval = whole_days(il2.cycle_interval)
     crossover_cycles = outside["crossed_over"] & (
-        outside["cycle"] > PROTOCOL.crossover.first_cycle - 1
+        outside["cycle"] > protocol.crossover.first_cycle - 1
     )
     quotes = np.where(
         crossover_cycles,
-        _sentence(PROTOCOL.crossover.quote, "Another cycle"),
-        _sentence(quote, "second cycle"),
+        sentence_with(protocol.crossover.quote, "Another cycle"),
+        sentence_with(quote, "second cycle"),
     )
     gap = (outside["started_at"].dt.normalize() - outside["planned_start"]).dt.days + interval
     found.append(
         _rows(
             outside,
             "cycle_window",
-            "IL-2 cycle "
-            + outside["cycle"].astype(str)
-            + f" starts {interval} days after the start of cycle "
-            + (outside["cycle"] - 1).astype(str)
-            + f", up to {delay} days later ({interval}-{interval + delay} days; reading of"
-            f" the registry's '{registry_phrase(quote)}')",
+            outside["planned_by"],
             "IL-2 cycle "
             + outside["cycle"].astype(str)
             + " started on "
@@ -296,7 +281,7 @@ def _cycle_deviations(cycles: pd.DataFrame) -> list[pd.DataFrame]:
             + " doses given in cycle "
             + over["cycle"].astype(str)
             + f" (at most {most})",
-            _sentence(quote, f"up to {most} doses"),
+            sentence_with(quote, f"up to {most} doses"),
             on=over["last_given_at"].dt.normalize(),
         )
     )
@@ -327,7 +312,7 @@ def _cycle_deviations(cycles: pd.DataFrame) -> list[pd.DataFrame]:
             + "-"
             + (first_of + per_course - 1).astype(str)
             + f" (at most {course_most})",
-            _sentence(quote, f"{course_most} doses"),
+            sentence_with(quote, f"{course_most} doses"),
             on=heavy["on"].dt.normalize(),
         )
     )
@@ -341,7 +326,7 @@ def _cycle_deviations(cycles: pd.DataFrame) -> list[pd.DataFrame]:
             f"At most {most_cycles} IL-2 cycles ({per_course}, then"
             f" {il2.additional_cycles_for_responders} more for responders)",
             "IL-2 cycle " + extra["cycle"].astype(str) + f" given (at most {most_cycles})",
-            _sentence(quote, "more cycles"),
+            sentence_with(quote, "more cycles"),
             on=extra["started_at"].dt.normalize(),
         )
     )
@@ -352,62 +337,56 @@ def _cycle_deviations(cycles: pd.DataFrame) -> list[pd.DataFrame]:
 # SBRT
 
 
-def _expected_fractions(patients: pd.DataFrame) -> pd.DataFrame:
-    """Fractions the protocol gives before each cycle: arm B before cycle 1, crossover before
-    the crossover's first cycle (same rule by enrollment number)."""
-    sbrt_arms = [arm.code for arm in PROTOCOL.arms if arm.receives_sbrt]
-    numbers = patients["enrollment_number"]
-    count = pd.Series(0, index=patients.index, dtype="int64")
-    for rule in PROTOCOL.sbrt.fractionation:
-        last = rule.last_enrollment_number or np.iinfo(np.int64).max
-        covered = (numbers >= rule.first_enrollment_number) & (numbers <= last)
-        count[covered.fillna(False).astype(bool)] = rule.fractions
-    arm_b = patients.assign(cycle=1, expected=count.where(patients["arm"].isin(sbrt_arms), 0))
-    crossover = patients[patients["crossed_over"]].assign(
-        cycle=PROTOCOL.crossover.first_cycle, expected=count[patients["crossed_over"]]
+def _expected_fractions(patients: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    """Fractions the protocol gives before each cycle: the SBRT arm's before cycle 1, the
+    crossover's before its first cycle (same rule by enrollment number)."""
+    sbrt_arms = [arm.code for arm in protocol.arms if arm.receives_sbrt]
+    count = pd.Series(
+        rules.fractions_due(patients["enrollment_number"], protocol), index=patients.index
     )
-    return pd.concat([arm_b, crossover], ignore_index=True)[["patient_id", "cycle", "expected"]]
+    first_course = patients.assign(
+        cycle=1, expected=count.where(patients["arm"].isin(sbrt_arms), 0)
+    )
+    crossover = patients[patients["crossed_over"]].assign(
+        cycle=protocol.crossover.first_cycle, expected=count[patients["crossed_over"]]
+    )
+    return pd.concat([first_course, crossover], ignore_index=True)[
+        ["patient_id", "cycle", "expected"]
+    ]
 
 
-def _fraction_days(fractions: pd.DataFrame, cycles: pd.DataFrame) -> pd.DataFrame:
-    """Each SBRT fraction with the day the protocol gives it, from the start of its cycle."""
+def _fraction_days(fractions: pd.DataFrame, cycles: pd.DataFrame, protocol) -> pd.DataFrame:
+    """Each SBRT fraction with the day the rules give it, from the actual start of its cycle."""
     starts = cycles[["patient_id", "cycle", "started_at"]].rename(
         columns={"started_at": "cycle_started_at"}
     )
     table = fractions.merge(starts, on=["patient_id", "cycle"], how="left")
-    last_day = WEEKDAYS.index(PROTOCOL.sbrt.last_fraction_weekday)
-    start = table["cycle_started_at"].dt.normalize()
-    back = (start.dt.weekday - last_day) % 7
-    last = start - pd.to_timedelta(back.where(back > 0, 7), unit="D")
-    expected_weekday = pd.Series(pd.NA, index=table.index, dtype="string")
-    fractions_due = pd.Series(pd.NA, index=table.index, dtype="Int64")
-    numbers = table["enrollment_number"]
-    for rule in PROTOCOL.sbrt.fractionation:
-        upper = rule.last_enrollment_number or np.iinfo(np.int64).max
-        covered = ((numbers >= rule.first_enrollment_number) & (numbers <= upper)).fillna(False)
-        fractions_due[covered.astype(bool)] = rule.fractions
-        for k, weekday in enumerate(rule.weekdays, start=1):
-            expected_weekday[(covered & (table["number"] == k)).astype(bool)] = weekday
-    offset = (
-        last_day - expected_weekday.map(lambda name: WEEKDAYS.index(name), na_action="ignore")
-    ) % 7
-    table["expected_weekday"] = expected_weekday
-    table["fractions_due"] = fractions_due
-    table["expected_on"] = (last - pd.to_timedelta(offset, unit="D")).astype("datetime64[us]")
+    due = rules.fraction_days(
+        table["enrollment_number"], table["cycle_started_at"], protocol
+    ).rename(columns={"weekday": "expected_weekday", "fractions": "fractions_due"})
+    due = due[due["number"].to_numpy() == table["number"].to_numpy()[due["row"].to_numpy()]]
+    due = due.set_index("row")
+    table["expected_weekday"] = due["expected_weekday"].reindex(table.index).astype("string")
+    table["fractions_due"] = due["fractions_due"].reindex(table.index).astype("Int64")
+    table["expected_on"] = pd.to_datetime(due["planned_on"].reindex(table.index)).astype(
+        "datetime64[us]"
+    )
     return table
 
 
-def _sbrt_deviations(rows: pd.DataFrame, cycles: pd.DataFrame) -> tuple[pd.DataFrame, list]:
-    sbrt = PROTOCOL.sbrt
+def _sbrt_deviations(
+    rows: pd.DataFrame, cycles: pd.DataFrame, protocol: Protocol
+) -> tuple[pd.DataFrame, list]:
+    sbrt = protocol.sbrt
     fractions = rows[rows["treatment"] == "sbrt"]
-    given = fractions[fractions["status"] == "given"]
-    table = _fraction_days(given, cycles)
+    given = fractions[fractions["status"] == "given"].reset_index(drop=True)
+    table = _fraction_days(given, cycles, protocol)
     found = []
 
     patients = rows.drop_duplicates("patient_id")[
         ["patient_id", "arm", "enrollment_number", "crossed_over"]
     ]
-    expected = _expected_fractions(patients)
+    expected = _expected_fractions(patients, protocol)
     counted = given.groupby(["patient_id", "cycle"]).size().rename("given").reset_index()
     started = cycles.loc[cycles["started_at"].notna(), ["patient_id", "cycle"]]
     # Only cycles that began, or that SBRT was given for, are judged: a patient who left the
@@ -428,13 +407,13 @@ def _sbrt_deviations(rows: pd.DataFrame, cycles: pd.DataFrame) -> tuple[pd.DataF
         _rows(
             wrong,
             "sbrt_fractions",
-            wrong.apply(_fraction_rule, axis=1) if len(wrong) else "",
+            wrong.apply(_fraction_rule, axis=1, protocol=protocol) if len(wrong) else "",
             wrong["given"].astype(str)
             + " SBRT fraction(s) given before IL-2 cycle "
             + wrong["cycle"].astype(str)
             + "; the rule gives "
             + wrong["expected"].astype(str),
-            wrong.apply(_fraction_quote, axis=1) if len(wrong) else "",
+            wrong.apply(_fraction_quote, axis=1, protocol=protocol) if len(wrong) else "",
             treatment="sbrt",
             on=wrong["first_given"].fillna(wrong["started_at"]).dt.normalize(),
         )
@@ -448,7 +427,7 @@ def _sbrt_deviations(rows: pd.DataFrame, cycles: pd.DataFrame) -> tuple[pd.DataF
         & table["expected_weekday"].notna()
         & (table["given_at"].dt.day_name() != table["expected_weekday"])
     ]
-    monday = PROTOCOL.il2.start_weekday
+    monday = protocol.il2.start_weekday
     for frame, relative in ((off_day, True), (weekday_only, False)):
         last = (frame["number"] == frame["fractions_due"]).fillna(False).astype(bool)
         which = ("fraction " + frame["number"].astype(str)).where(~last, "the last fraction")
@@ -478,7 +457,7 @@ def _sbrt_deviations(rows: pd.DataFrame, cycles: pd.DataFrame) -> tuple[pd.DataF
                 "sbrt_day",
                 rule,
                 detail,
-                frame["expected_weekday"].map(lambda day: _sentence(sbrt.quote, day)),
+                frame["expected_weekday"].map(lambda day: sentence_with(sbrt.quote, day)),
                 treatment="sbrt",
                 number=frame["number"],
                 on=frame["given_at"].dt.normalize(),
@@ -497,7 +476,7 @@ def _sbrt_deviations(rows: pd.DataFrame, cycles: pd.DataFrame) -> tuple[pd.DataF
             + off_dose["number"].astype(str)
             + " given as "
             + off_dose["dose"].astype(str),
-            _sentence(sbrt.quote, "per fraction"),
+            sentence_with(sbrt.quote, "per fraction"),
             treatment="sbrt",
             number=off_dose["number"],
             on=off_dose["given_at"].dt.normalize(),
@@ -506,13 +485,13 @@ def _sbrt_deviations(rows: pd.DataFrame, cycles: pd.DataFrame) -> tuple[pd.DataF
     return table, found
 
 
-def _fraction_rule(row: pd.Series) -> str:
-    sbrt_arms = [arm.code for arm in PROTOCOL.arms if arm.receives_sbrt]
+def _fraction_rule(row: pd.Series, protocol: Protocol) -> str:
+    sbrt_arms = [arm.code for arm in protocol.arms if arm.receives_sbrt]
     cycle = int(row["cycle"])
-    crossover = PROTOCOL.crossover
+    crossover = protocol.crossover
     if row["expected"] == 0:
         if cycle == 1 and row["arm"] not in sbrt_arms:
-            name = PROTOCOL.arm(row["arm"]).name
+            name = protocol.arm(row["arm"]).name
             return f"No SBRT before IL-2 cycle 1 in arm {row['arm']} ({name})"
         if cycle == crossover.first_cycle:
             return (
@@ -520,31 +499,28 @@ def _fraction_rule(row: pd.Series) -> str:
                 " over"
             )
         return f"No SBRT before IL-2 cycle {cycle}"
-    rule = PROTOCOL.sbrt.fractionation_for(int(row["enrollment_number"]))
-    upper = rule.last_enrollment_number
-    numbers = (
-        f"{rule.first_enrollment_number}-{upper}" if upper else f"{rule.first_enrollment_number} on"
-    )
-    count = f"{rule.fractions} fraction{'s' if rule.fractions != 1 else ''}"
-    return f"SBRT before IL-2 cycle {cycle}: {count} for enrollment numbers {numbers}"
+    rule = protocol.sbrt.fractionation_for(int(row["enrollment_number"]))
+    return rules.fraction_count_rule(rule, cycle)
 
 
-def _fraction_quote(row: pd.Series) -> str:
+def _fraction_quote(row: pd.Series, protocol: Protocol) -> str:
     if row["expected"] == 0:
-        if int(row["cycle"]) == PROTOCOL.crossover.first_cycle:
-            return _sentence(PROTOCOL.crossover.quote, "eligible to receive SBRT")
-        return PROTOCOL.arm(row["arm"]).quote
-    return PROTOCOL.sbrt.fractionation_for(int(row["enrollment_number"])).quote
+        if int(row["cycle"]) == protocol.crossover.first_cycle:
+            return sentence_with(protocol.crossover.quote, "eligible to receive SBRT")
+        return protocol.arm(row["arm"]).quote
+    return protocol.sbrt.fractionation_for(int(row["enrollment_number"])).quote
 
 
 # ---------------------------------------------------------------------------------------------
 # IL-2 dose for the screening weight
 
 
-def _dose_deviations(rows: pd.DataFrame, screening: pd.DataFrame | None) -> list[pd.DataFrame]:
+def _dose_deviations(
+    rows: pd.DataFrame, screening: pd.DataFrame | None, protocol: Protocol
+) -> list[pd.DataFrame]:
     if screening is None or "weight" not in screening.columns:
         return []
-    il2 = PROTOCOL.il2
+    il2 = protocol.il2
     weights = screening[["patient_id", "weight"]].copy()
     weights["patient_id"] = weights["patient_id"].astype(str)
     weights["weight_kg"] = parse_quantities(weights["weight"], "kg", to="kg")["magnitude"]
@@ -598,7 +574,7 @@ def _dose_deviations(rows: pd.DataFrame, screening: pd.DataFrame | None) -> list
             + " kg ("
             + change
             + ")",
-            _sentence(il2.quote, "per kilogram"),
+            sentence_with(il2.quote, "per kilogram"),
             on=per_cycle["on"],
         )
     ]
@@ -661,6 +637,8 @@ def review_dosing(
     dosing: pd.DataFrame,
     randomization: pd.DataFrame,
     screening: pd.DataFrame | None = None,
+    *,
+    protocol: Protocol | None = None,
 ) -> DosingReview:
     """Compare every patient's dosing records with the protocol.
 
@@ -674,15 +652,23 @@ def review_dosing(
         ``patient_id``, ``arm``, ``enrollment_number``, ``crossover``.
     screening
         Optional, with ``patient_id`` and ``weight``: enables the IL-2 dose check.
+    protocol
+        The protocol to review against (default: the bundled one; a trial folder's is
+        ``Cohort.protocol``).
 
     Returns
     -------
     DosingReview
     """
-    rows = _prepare(dosing, randomization)
-    cycles = _cycles(rows)
-    fractions, sbrt_found = _sbrt_deviations(rows, cycles)
-    found = sbrt_found + _cycle_deviations(cycles) + _dose_deviations(rows, screening)
+    protocol = resolve_protocol(protocol)
+    rows = _prepare(dosing, randomization, protocol)
+    cycles = _cycles(rows, protocol)
+    fractions, sbrt_found = _sbrt_deviations(rows, cycles, protocol)
+    found = (
+        sbrt_found
+        + _cycle_deviations(cycles, protocol)
+        + _dose_deviations(rows, screening, protocol)
+    )
     found = [frame for frame in found if len(frame)]
     if found:
         deviations = pd.concat(found, ignore_index=True)

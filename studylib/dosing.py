@@ -4,7 +4,7 @@ The registry gives the dose per kilogram of actual body weight; the Proleukin la
 product: 22 MIU per single-dose vial, 18 MIU (1.1 mg) per mL after reconstitution. The
 international unit has its own dimension in :mod:`studylib.units`, so IU never turns into
 milligrams by accident: :func:`iu_to_mg` and :func:`mg_to_iu` are the only way across, and
-they use the label's conversion from ``PROTOCOL.il2``.
+they use the label's conversion from the protocol's ``[il2.product]``.
 
 References
 ----------
@@ -16,13 +16,13 @@ Proleukin (aldesleukin) label, How supplied / Preparation.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Real
 
 import pandas as pd
 import pint
 
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.units import format_quantity, parse_quantity
 
 __all__ = ["IL2Dose", "parse_weight", "iu_to_mg", "mg_to_iu", "vials_for", "il2_dose"]
@@ -31,7 +31,7 @@ __all__ = ["IL2Dose", "parse_weight", "iu_to_mg", "mg_to_iu", "vials_for", "il2_
 _VIAL_SLACK = 1e-9
 
 
-def parse_weight(weight: str | pint.Quantity) -> pint.Quantity:
+def parse_weight(weight: str | pint.Quantity, protocol: Protocol | None = None) -> pint.Quantity:
     """Read an actual body weight and check it is a weight a person can have.
 
     Parameters
@@ -48,9 +48,11 @@ def parse_weight(weight: str | pint.Quantity) -> pint.Quantity:
     ------
     ValueError
         When the unit is missing (a bare number), the quantity is not a mass, or the weight
-        lies outside ``PROTOCOL.plausibility`` (30-300 kg); the message names the valid range.
+        lies outside the protocol's ``[plausibility]`` weights (30-300 kg in the bundled
+        protocol); the message names the valid range.
     """
-    low, high = PROTOCOL.plausibility.weight_min, PROTOCOL.plausibility.weight_max
+    plausible = resolve_protocol(protocol).plausibility
+    low, high = plausible.weight_min, plausible.weight_max
     valid = (
         f"a body weight from {format_quantity(low)} to {format_quantity(high)} with its unit,"
         " such as '72 kg' or '176 lb'"
@@ -76,29 +78,32 @@ def _check(quantity: pint.Quantity, like: pint.Quantity, expected: str) -> None:
         raise ValueError(f"{shown} is not {expected}")
 
 
-def iu_to_mg(activity: pint.Quantity) -> pint.Quantity:
-    """Aldesleukin activity in IU as a mass, by the label's 18 MIU = 1.1 mg.
+def iu_to_mg(activity: pint.Quantity, protocol: Protocol | None = None) -> pint.Quantity:
+    """Aldesleukin activity in IU as a mass, by the label's conversion (18 MIU = 1.1 mg).
 
     Examples
     --------
     >>> round(iu_to_mg(parse_quantity("43.2 MIU")).magnitude, 4)
     2.64
     """
-    _check(activity, PROTOCOL.il2.activity_per_mass_iu, "an activity in IU, such as '43.2 MIU'")
-    ratio = (activity / PROTOCOL.il2.activity_per_mass_iu).to("dimensionless").magnitude
-    return (ratio * PROTOCOL.il2.activity_per_mass_mg).to("mg")
+    il2 = resolve_protocol(protocol).il2
+    _check(activity, il2.activity_per_mass_iu, "an activity in IU, such as '43.2 MIU'")
+    ratio = (activity / il2.activity_per_mass_iu).to("dimensionless").magnitude
+    return (ratio * il2.activity_per_mass_mg).to("mg")
 
 
-def mg_to_iu(mass: pint.Quantity) -> pint.Quantity:
-    """Aldesleukin mass as activity in IU, by the label's 1.1 mg = 18 MIU."""
-    _check(mass, PROTOCOL.il2.activity_per_mass_mg, "a mass, such as '2.64 mg'")
-    ratio = (mass / PROTOCOL.il2.activity_per_mass_mg).to("dimensionless").magnitude
-    return (ratio * PROTOCOL.il2.activity_per_mass_iu).to("IU")
+def mg_to_iu(mass: pint.Quantity, protocol: Protocol | None = None) -> pint.Quantity:
+    """Aldesleukin mass as activity in IU, by the label's conversion (1.1 mg = 18 MIU)."""
+    il2 = resolve_protocol(protocol).il2
+    _check(mass, il2.activity_per_mass_mg, "a mass, such as '2.64 mg'")
+    ratio = (mass / il2.activity_per_mass_mg).to("dimensionless").magnitude
+    return (ratio * il2.activity_per_mass_iu).to("IU")
 
 
-def vials_for(dose: pint.Quantity) -> int:
-    """Whole single-dose vials (22 MIU each) needed for one dose; leftovers are discarded."""
-    per_vial = (dose / PROTOCOL.il2.vial_content).to("dimensionless").magnitude
+def vials_for(dose: pint.Quantity, protocol: Protocol | None = None) -> int:
+    """Whole single-dose vials (``[il2.product].vial_content`` each) needed for one dose;
+    leftovers are discarded."""
+    per_vial = (dose / resolve_protocol(protocol).il2.vial_content).to("dimensionless").magnitude
     return max(1, math.ceil(per_vial - _VIAL_SLACK))
 
 
@@ -125,6 +130,7 @@ class IL2Dose:
     mass: pint.Quantity
     volume: pint.Quantity
     vials: int
+    protocol: Protocol = field(default_factory=lambda: resolve_protocol(None), repr=False)
 
     @property
     def iu(self) -> float:
@@ -159,7 +165,7 @@ class IL2Dose:
         Parameters
         ----------
         doses
-            Doses to prepare for (default: a full cycle, ``PROTOCOL.il2.max_doses_per_cycle``).
+            Doses to prepare for (default: a full cycle, ``[il2].max_doses_per_cycle``).
 
         Returns
         -------
@@ -167,7 +173,7 @@ class IL2Dose:
             Columns ``item``, ``value`` (float), ``unit``, ``shown`` (rounded for reading) and
             ``rule`` (the protocol or label source of the figure).
         """
-        il2 = PROTOCOL.il2
+        il2 = self.protocol.il2
         doses = il2.max_doses_per_cycle if doses is None else doses
         per_kg = format_quantity(il2.dose_per_kg)
         kg = self.weight.to("kg").magnitude
@@ -198,13 +204,15 @@ class IL2Dose:
         return pd.DataFrame(rows, columns=["item", "value", "unit", "shown", "rule"])
 
 
-def il2_dose(weight: str | pint.Quantity) -> IL2Dose:
-    """The IL-2 dose for an actual body weight (``PROTOCOL.il2.dose_per_kg`` x weight).
+def il2_dose(weight: str | pint.Quantity, *, protocol: Protocol | None = None) -> IL2Dose:
+    """The IL-2 dose for an actual body weight (``[il2].dose_per_kg`` x weight).
 
     Parameters
     ----------
     weight
         ``"72 kg"``, ``"176 lb"`` or a mass Quantity; see :func:`parse_weight`.
+    protocol
+        The protocol whose dose and product apply (default: the bundled one).
 
     Examples
     --------
@@ -212,13 +220,15 @@ def il2_dose(weight: str | pint.Quantity) -> IL2Dose:
     >>> dose.iu, round(dose.miu, 4), round(dose.mg, 4), dose.vials
     (43200000.0, 43.2, 2.64, 2)
     """
-    kg = parse_weight(weight)
-    activity = (PROTOCOL.il2.dose_per_kg * kg).to("IU")
-    volume = (activity / PROTOCOL.il2.reconstituted_concentration).to("mL")
+    protocol = resolve_protocol(protocol)
+    kg = parse_weight(weight, protocol)
+    activity = (protocol.il2.dose_per_kg * kg).to("IU")
+    volume = (activity / protocol.il2.reconstituted_concentration).to("mL")
     return IL2Dose(
         weight=kg,
         activity=activity,
-        mass=iu_to_mg(activity),
+        mass=iu_to_mg(activity, protocol),
         volume=volume,
-        vials=vials_for(activity),
+        vials=vials_for(activity, protocol),
+        protocol=protocol,
     )

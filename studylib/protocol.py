@@ -527,6 +527,8 @@ class Protocol:
     #: Dose-hold and dose-stop criteria (``[safety]``, not from the registry); ``None`` for a
     #: protocol file without that section.
     safety: SafetyRules | None = None
+    #: The file as read, so that a copy can be written beside the data it governs.
+    source_text: str = field(default="", compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -948,6 +950,7 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
             path=shown,
             sha256=hashlib.sha256(raw).hexdigest(),
             safety=_safety(r) if "safety" in data else None,
+            source_text=raw.decode("utf-8"),
         )
     except KeyError as error:
         raise ProtocolError(f"{shown}: missing section or entry {error}") from error

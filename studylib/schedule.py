@@ -1,12 +1,12 @@
-"""The treatment calendar: SBRT fractions, IL-2 doses and scans, each with the rule behind it.
+"""The treatment calendar of one patient: SBRT fractions, IL-2 doses and scans, with their rules.
 
-:func:`plan_treatment` plans a randomised patient's first course (arm B's SBRT, IL-2 cycles 1
-and 2, optionally the responders' four further cycles, and the scans at weeks 7, 14 and 21);
-:func:`plan_crossover` plans an arm A patient's crossover (SBRT, cycles 3 and 4, and the
-crossover response scan); :func:`crossover_start` finds the crossover's Monday. Every date in
-:attr:`TreatmentPlan.events` carries the protocol rule (and reading) that produced it, and
-every number comes from ``PROTOCOL`` (``[il2]``, ``[sbrt]``, ``[crossover]``,
-``[assessments]``).
+:func:`plan_treatment` plans a randomised patient's first course (SBRT for the arm that
+receives it, the first course's IL-2 cycles, optionally a responder's further cycles, and the
+scheduled scans); :func:`plan_crossover` plans a crossover (SBRT, the crossover's cycles and
+its response scan); :func:`crossover_start` finds the crossover's first IL-2 day. The plan is
+"the rules applied": every date comes from :mod:`studylib.calendar_rules`, with the sentence of
+the rule (and reading) that produced it, and every number from the protocol passed in
+(``[il2]``, ``[sbrt]``, ``[crossover]``, ``[assessments]``; default: the bundled protocol).
 
 Times are local wall-clock times without a time zone. SBRT fractions and scans are planned
 for a day (at midnight); IL-2 doses for a time.
@@ -19,7 +19,6 @@ ClinicalTrials.gov NCT01416831, arms and interventions (quoted in ``protocol.tom
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field, replace
 from numbers import Integral
 
@@ -27,10 +26,13 @@ import numpy as np
 import pandas as pd
 import pint
 
+from studylib import calendar_rules as rules
+from studylib.calendar_rules import registry_phrase
 from studylib.dosing import IL2Dose, il2_dose
-from studylib.protocol import PROTOCOL, WEEKDAYS, Fractionation
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.units import format_quantity
 from studylib.vocabulary import yes_no
+from studylib.wording import and_list, day_label, days, enrollment_range, hours, plural, weeks
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -60,77 +62,25 @@ EVENT_COLUMNS = [
 _EVENT_ORDER = {"sbrt_fraction": 0, "il2_dose": 1, "assessment": 2}
 
 
-def _days(quantity: pint.Quantity) -> int:
-    return int(round(quantity.to("day").magnitude))
-
-
-def _hours(quantity: pint.Quantity) -> float:
-    return float(quantity.to("hour").magnitude)
-
-
-def _weekday_number(name: str) -> int:
-    return WEEKDAYS.index(name)
-
-
-def _day(date: pd.Timestamp) -> str:
-    """``"Mon 2024-03-04"``: the weekday, so that a reader checks the rule at a glance."""
-    return f"{date:%a %Y-%m-%d}"
-
-
-def _range(rule: Fractionation) -> str:
-    last = rule.last_enrollment_number
-    return (
-        f"{rule.first_enrollment_number}-{last}" if last else f"{rule.first_enrollment_number} on"
-    )
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-#: The registry's wording of the interval before a course's second cycle, found in its quotes
-#: (so that no number of it is typed here): "planned 16 days after cycle 1".
-SECOND_CYCLE_PHRASE = r"planned \d+ days? after cycle \d+"
-
-
-def registry_phrase(quote: str, pattern: str = SECOND_CYCLE_PHRASE) -> str:
-    """The words of a registry quote matching ``pattern``, to cite a rule the workbook reads.
-
-    >>> registry_phrase(PROTOCOL.il2.quote)
-    'planned 16 days after cycle 1'
-    """
-    found = re.search(pattern, quote, flags=re.IGNORECASE)
-    if found is None:
-        raise ValueError(f"no {pattern!r} in the registry quote {quote!r}")
-    return found.group(0)
-
-
-def _fraction_rules() -> str:
-    """``"1-20: 1 fraction, 21 on: 2 fractions"``."""
-    return ", ".join(
-        f"{_range(rule)}: {_plural(rule.fractions, 'fraction')}"
-        for rule in PROTOCOL.sbrt.fractionation
-    )
-
-
-def protocol_rules() -> pd.DataFrame:
-    """The scheduling and dosing rules as the workbook applies them, worded from ``PROTOCOL``.
+def protocol_rules(protocol: Protocol | None = None) -> pd.DataFrame:
+    """The scheduling and dosing rules as the workbook applies them, worded from the protocol.
 
     For notebooks and readers: one row per subject (``what``), the ``rule`` with the
     protocol's numbers, and its ``source`` (``registry``, ``reading`` for the workbook's
     interpretation of an ambiguous sentence, or ``label`` for the Proleukin label).
     """
-    il2, sbrt, crossover = PROTOCOL.il2, PROTOCOL.sbrt, PROTOCOL.crossover
+    protocol = resolve_protocol(protocol)
+    il2, sbrt, crossover = protocol.il2, protocol.sbrt, protocol.crossover
     monday = il2.start_weekday
-    interval, delay = _days(il2.cycle_interval), _days(il2.allowed_delay)
     per_course = il2.cycles_in_first_course
-    weeks = [t.week for t in PROTOCOL.assessments.timepoints]
-    shown_weeks = ", ".join(str(w) for w in weeks[:-1]) + f" and {weeks[-1]}"
+    scan_weeks = and_list(t.week for t in protocol.assessments.timepoints)
     fractions = "; ".join(
-        f"enrollment {_range(rule)}: {_plural(rule.fractions, 'fraction')} on the"
-        f" {' and '.join(rule.weekdays)} before the {monday} IL-2 start"
-        for rule in sbrt.fractionation
+        f"enrollment {enrollment_range(r.first_enrollment_number, r.last_enrollment_number)}:"
+        f" {plural(r.fractions, 'fraction')} on the {and_list(r.weekdays)} before the {monday}"
+        " IL-2 start"
+        for r in sbrt.fractionation
     )
+    sbrt_arms = and_list(f"arm {a.code}" for a in protocol.arms if a.receives_sbrt)
     after = crossover.response_assessment_after.to("week").magnitude
     rows = [
         (
@@ -141,9 +91,11 @@ def protocol_rules() -> pd.DataFrame:
             "registry",
         ),
         (
-            "cycle 2",
-            f"the registry's '{registry_phrase(il2.quote)}' is planned on the {monday}"
-            f" {interval} days after cycle 1 starts, and may start up to {delay} days later",
+            f"cycle {per_course}" if per_course == 2 else "later cycles of a course",
+            "each cycle of a course after the first"
+            f" ({rules.registry_phrase_or_reading(il2.quote)}) is planned on the {monday}"
+            f" {days(il2.cycle_interval)} after the previous cycle starts, and may start up to"
+            f" {days(il2.allowed_delay)} later",
             "reading",
         ),
         (
@@ -154,7 +106,7 @@ def protocol_rules() -> pd.DataFrame:
         ),
         (
             "SBRT",
-            f"arm B, and arm {crossover.from_arm} on crossover:"
+            f"{sbrt_arms}, and arm {crossover.from_arm} on crossover:"
             f" {format_quantity(sbrt.dose_per_fraction)} per fraction; {fractions}",
             "registry",
         ),
@@ -162,14 +114,14 @@ def protocol_rules() -> pd.DataFrame:
             "crossover",
             f"arm {crossover.from_arm} patients progressing after cycle {crossover.after_cycle}:"
             f" SBRT by the same rule, cycle {crossover.first_cycle} on the {monday} after the"
-            f" last fraction, cycle {crossover.first_cycle + 1} as cycle 2, response scan"
+            f" last fraction, later cycles as in the first course, response scan"
             f" {after:g} weeks after cycle {crossover.first_cycle} starts",
             "registry",
         ),
         (
             "scans",
-            f"weeks {shown_weeks} after the first IL-2 dose (registry); each may be done up to"
-            f" {_days(PROTOCOL.assessments.window)} days after its planned day",
+            f"weeks {scan_weeks} after the first IL-2 dose (registry); each may be done up to"
+            f" {days(protocol.assessments.window)} after its planned day",
             "reading",
         ),
         (
@@ -195,35 +147,34 @@ def protocol_rules() -> pd.DataFrame:
 # Validation of what a user passes in
 
 
-def _check_arm(arm: str) -> str:
+def _check_arm(arm: str, protocol: Protocol) -> str:
     if not isinstance(arm, str):
-        raise ValueError(f"arm {arm!r} is not valid; use 'A' or 'B'")
-    PROTOCOL.arm(arm)
+        valid = " or ".join(repr(code) for code in protocol.arm_codes)
+        raise ValueError(f"arm {arm!r} is not valid; use {valid}")
+    protocol.arm(arm)
     return arm
 
 
-def _check_enrollment(enrollment_number: int) -> int:
-    first = min(rule.first_enrollment_number for rule in PROTOCOL.sbrt.fractionation)
-    if isinstance(enrollment_number, bool) or not isinstance(enrollment_number, Integral):
+def _check_enrollment(enrollment_number: int, protocol: Protocol) -> int:
+    first = min(rule.first_enrollment_number for rule in protocol.sbrt.fractionation)
+    if (
+        isinstance(enrollment_number, bool)
+        or not isinstance(enrollment_number, Integral)
+        or enrollment_number < first
+    ):
         raise ValueError(
-            f"enrollment number {enrollment_number!r} is not valid; give a whole number"
-            f" from {first} (the order of enrollment)"
-        )
-    if enrollment_number < first:
-        raise ValueError(
-            f"enrollment number {enrollment_number} is not valid; give a whole number from"
+            f"enrollment number {enrollment_number!r} is not valid; give a whole number from"
             f" {first} (the order of enrollment)"
         )
     return int(enrollment_number)
 
 
-def _check_responder_cycles(count: int) -> int:
-    extra = PROTOCOL.il2.additional_cycles_for_responders
+def _check_responder_cycles(count: int, protocol: Protocol) -> int:
+    extra = protocol.il2.additional_cycles_for_responders
     if isinstance(count, bool) or not isinstance(count, Integral) or not 0 <= count <= extra:
         raise ValueError(
             f"responder cycles {count!r} is not valid; give a whole number from 0 to {extra}"
-            f" (registry: 'Patients who respond after two cycles can receive {extra} more"
-            " cycles of IL-2')"
+            f" (registry: '{rules.sentence_with(protocol.il2.quote, 'respond')}')"
         )
     return int(count)
 
@@ -248,13 +199,14 @@ def _checked(*checks):
 
 def _nearest(date: pd.Timestamp, weekday: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The last ``weekday`` before ``date`` and the first one after it."""
-    back = (date.weekday() - _weekday_number(weekday)) % 7 or 7
-    before = date - pd.Timedelta(days=back)
+    before = pd.Timestamp(rules.last_before(pd.Series([date]), weekday).iloc[0])
     return before, before + pd.Timedelta(days=7)
 
 
-def parse_il2_start(il2_start: str | dt.date | dt.datetime | pd.Timestamp) -> pd.Timestamp:
-    """Read the first IL-2 dose's date or date and time, and check it is a Monday.
+def parse_il2_start(
+    il2_start: str | dt.date | dt.datetime | pd.Timestamp, protocol: Protocol | None = None
+) -> pd.Timestamp:
+    """Read the first IL-2 dose's date or date and time, and check its weekday.
 
     A date alone (``"2024-03-04"`` or a :class:`datetime.date`) gets the protocol's default
     time of the first dose (``[il2].first_dose_time``); a datetime keeps its time.
@@ -262,10 +214,12 @@ def parse_il2_start(il2_start: str | dt.date | dt.datetime | pd.Timestamp) -> pd
     Raises
     ------
     ValueError
-        When the text is not a date, or the day is not ``PROTOCOL.il2.start_weekday``; the
-        message names the nearest Mondays before and after.
+        When the text is not a date, or the day is not the protocol's ``[il2].start_weekday``;
+        the message names the nearest days before and after that are.
     """
-    first_dose = PROTOCOL.il2.first_dose_time
+    protocol = resolve_protocol(protocol)
+    first_dose = protocol.il2.first_dose_time
+    example = "give an ISO date such as '2024-03-04'"
     if isinstance(il2_start, pd.Timestamp | dt.datetime):
         start = pd.Timestamp(il2_start)
     elif isinstance(il2_start, dt.date):
@@ -275,28 +229,24 @@ def parse_il2_start(il2_start: str | dt.date | dt.datetime | pd.Timestamp) -> pd
             start = pd.Timestamp(il2_start.strip())
         except ValueError as error:
             raise ValueError(
-                f"IL-2 start {il2_start!r} is not a date; give an ISO date such as '2024-03-04'"
-                " or a date and time such as '2024-03-04T08:00'"
+                f"IL-2 start {il2_start!r} is not a date; {example} or a date and time such"
+                " as '2024-03-04T08:00'"
             ) from error
         if _date_only(il2_start) and not pd.isna(start):
             start = pd.Timestamp(dt.datetime.combine(start.date(), first_dose))
     else:
-        raise ValueError(
-            f"IL-2 start {il2_start!r} is not a date; give an ISO date such as '2024-03-04'"
-        )
+        raise ValueError(f"IL-2 start {il2_start!r} is not a date; {example}")
     if pd.isna(start):
-        raise ValueError(
-            f"IL-2 start {il2_start!r} is empty; give an ISO date such as '2024-03-04'"
-        )
+        raise ValueError(f"IL-2 start {il2_start!r} is empty; {example}")
     if start.tzinfo is not None:
         start = start.tz_localize(None)
-    monday = PROTOCOL.il2.start_weekday
-    if start.day_name() != monday:
-        before, after = _nearest(start.normalize(), monday)
+    weekday = protocol.il2.start_weekday
+    if start.day_name() != weekday:
+        before, after = _nearest(start.normalize(), weekday)
         raise ValueError(
-            f"IL-2 start {_day(start)} is a {start.day_name()}, but IL-2 starts on a {monday}"
-            f" (registry: 'IL-2 will be given on a {monday}'); the nearest {monday}s are"
-            f" {before.date()} and {after.date()}"
+            f"IL-2 start {day_label(start)} is a {start.day_name()}, but IL-2 starts on a"
+            f" {weekday} (registry: 'IL-2 will be given on a {weekday}'); the nearest"
+            f" {weekday}s are {before.date()} and {after.date()}"
         )
     return start.as_unit("us")
 
@@ -312,15 +262,15 @@ class TreatmentPlan:
     Attributes
     ----------
     arm
-        ``"A"`` or ``"B"``.
+        The arm's code in the protocol.
     enrollment_number
-        Order of enrollment (decides one or two SBRT fractions).
+        Order of enrollment (decides the number of SBRT fractions).
     il2_start
-        First IL-2 dose of the plan (cycle 1, or cycle 3 for a crossover plan).
+        First IL-2 dose of the plan (cycle 1, or the crossover's first cycle).
     dose
         The IL-2 dose for the patient's weight (:class:`studylib.dosing.IL2Dose`).
     fractions
-        SBRT fractions in the plan (0 for arm A's first course).
+        SBRT fractions in the plan (0 for an arm without SBRT's first course).
     events
         One row per event, columns :data:`EVENT_COLUMNS`: ``event`` (``sbrt_fraction``,
         ``il2_dose``, ``assessment``), ``cycle`` (Int64; for SBRT the cycle it precedes; empty
@@ -330,7 +280,9 @@ class TreatmentPlan:
     patient_id
         The patient, when known (used in labels and calendar ids).
     notes
-        Remarks on how the plan was made (a default time, a start moved to its Monday).
+        Remarks on how the plan was made (a default time, a start moved to its weekday).
+    protocol
+        The protocol the plan follows.
     """
 
     arm: str
@@ -341,6 +293,7 @@ class TreatmentPlan:
     events: pd.DataFrame
     patient_id: str | None = None
     notes: tuple[str, ...] = field(default=())
+    protocol: Protocol = field(default_factory=lambda: resolve_protocol(None), repr=False)
 
     @property
     def weight(self) -> pint.Quantity:
@@ -370,14 +323,14 @@ class TreatmentPlan:
         """
         events = self.events
         cycles = self.cycles()
-        interval = _hours(PROTOCOL.il2.dose_interval)
+        every = hours(self.protocol.il2.dose_interval)
         cycle_rows = pd.DataFrame(
             {
                 "event": "il2_cycle",
                 "cycle": cycles["cycle"],
                 "what": [
                     f"IL-2 cycle {c}: up to {n} doses of {self.dose.miu:.1f} MIU every"
-                    f" {interval:g} h, last slot {_day(last)} {last:%H:%M}"
+                    f" {every}, last slot {day_label(last)} {last:%H:%M}"
                     for c, n, last in zip(
                         cycles["cycle"], cycles["doses"], cycles["last_dose_at"], strict=True
                     )
@@ -416,16 +369,16 @@ class TreatmentPlan:
         notes = self.notes + other.notes
         if superseded.any():
             left_out = [
-                f"{label.split(':')[0]} ({_day(day)})"
+                f"{label.split(':')[0]} ({day_label(day)})"
                 for label, day in zip(
                     mine.loc[superseded, "label"], mine.loc[superseded, "planned_at"], strict=True
                 )
             ]
-            crossover = other.events["cycle"].min() == PROTOCOL.crossover.first_cycle
+            crossover = other.events["cycle"].min() == self.protocol.crossover.first_cycle
             nxt = "the crossover" if crossover else "the next plan"
             notes += (
-                f"Left out: {' and '.join(left_out)} of the first course, due on or after"
-                f" {_day(begins)} when {nxt} begins; {nxt}'s own scans replace them.",
+                f"Left out: {and_list(left_out)} of the first course, due on or after"
+                f" {day_label(begins)} when {nxt} begins; {nxt}'s own scans replace them.",
             )
         events = _sorted(pd.concat([mine[~superseded], other.events], ignore_index=True))
         return replace(
@@ -446,8 +399,8 @@ def _sorted(events: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _frame(rows: list[dict]) -> pd.DataFrame:
-    events = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+def _frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    events = pd.concat([part[EVENT_COLUMNS] for part in parts if len(part)], ignore_index=True)
     return _sorted(
         events.astype(
             {
@@ -465,89 +418,68 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     )
 
 
-def _who(patient_id: str | None) -> str:
-    return f" ({patient_id})" if patient_id else ""
-
-
-def _sbrt_rows(rule: Fractionation, il2_start: pd.Timestamp, cycle: int) -> list[dict]:
-    """The fractions before the cycle starting at ``il2_start``: the last on the Friday
-    immediately before it, the others earlier in that week (Wednesday)."""
-    sbrt = PROTOCOL.sbrt
-    monday = PROTOCOL.il2.start_weekday
-    last_day = sbrt.last_fraction_weekday
-    day = il2_start.normalize()
-    last = day - pd.Timedelta(
-        days=(day.weekday() - _weekday_number(last_day)) % 7 or 7,
+def _sbrt_events(number: int, il2_start: pd.Timestamp, cycle: int, protocol: Protocol):
+    """The fractions the rules give before the cycle starting at ``il2_start``."""
+    table = rules.fraction_days([number], pd.Series([il2_start]), protocol, cycle=cycle)
+    gy = float(protocol.sbrt.dose_per_fraction.to("Gy").magnitude)
+    day = pd.to_datetime(table["planned_on"])
+    return pd.DataFrame(
+        {
+            "event": "sbrt_fraction",
+            "cycle": cycle,
+            "number": table["number"],
+            "planned_at": day,
+            "latest_at": day,
+            "amount": gy,
+            "unit": "Gy",
+            "label": [
+                f"SBRT fraction {k} of {n}: {gy:g} Gy"
+                for k, n in zip(table["number"], table["fractions"], strict=True)
+            ],
+            "rule": table["rule"],
+        }
     )
-    gy = float(sbrt.dose_per_fraction.to("Gy").magnitude)
-    rows = []
-    for number, weekday in enumerate(rule.weekdays, start=1):
-        back = (_weekday_number(last_day) - _weekday_number(weekday)) % 7
-        date = last - pd.Timedelta(days=back)
-        which = "last fraction" if number == rule.fractions else f"fraction {number}"
-        rows.append(
-            {
-                "event": "sbrt_fraction",
-                "cycle": cycle,
-                "number": number,
-                "planned_at": date,
-                "latest_at": date,
-                "amount": gy,
-                "unit": "Gy",
-                "label": f"SBRT fraction {number} of {rule.fractions}: {gy:g} Gy",
-                "rule": (
-                    f"SBRT: {which} on the {weekday} before the {monday} IL-2 start of cycle"
-                    f" {cycle} (registry; enrollment {_range(rule)}:"
-                    f" {_plural(rule.fractions, 'fraction')} of {gy:g} Gy)"
-                ),
-            }
-        )
-    return rows
 
 
-def _cycle_rows(
-    cycle: int, start: pd.Timestamp, delay: pd.Timedelta, dose: IL2Dose, why: str
-) -> list[dict]:
-    il2 = PROTOCOL.il2
+def _cycle_events(
+    cycle: int, start: pd.Timestamp, delay: pd.Timedelta, dose: IL2Dose, why: str, protocol
+) -> pd.DataFrame:
+    """The dose slots of one cycle (registry: every 8 hours, up to 14 doses each cycle)."""
+    slots = rules.dose_times([start], protocol)
+    il2 = protocol.il2
     count = il2.max_doses_per_cycle
-    offsets = pd.to_timedelta(np.arange(count) * _hours(il2.dose_interval), unit="h")
-    rule = f"{why}; doses every {_hours(il2.dose_interval):g} h, up to {count} per cycle (registry)"
-    return [
+    rule = f"{why}; doses every {hours(il2.dose_interval)}, up to {count} per cycle (registry)"
+    return pd.DataFrame(
         {
             "event": "il2_dose",
             "cycle": cycle,
-            "number": number,
-            "planned_at": start + offset,
-            "latest_at": start + offset + delay,
+            "number": slots["number"],
+            "planned_at": slots["planned_at"],
+            "latest_at": slots["planned_at"] + delay,
             "amount": dose.iu,
             "unit": "IU",
-            "label": f"IL-2 cycle {cycle}, dose {number} of {count}: {dose.miu:.1f} MIU",
+            "label": [
+                f"IL-2 cycle {cycle}, dose {k} of {count}: {dose.miu:.1f} MIU"
+                for k in slots["number"]
+            ],
             "rule": rule,
         }
-        for number, offset in enumerate(offsets, start=1)
-    ]
+    )
 
 
-def _scan_row(number: int, planned: pd.Timestamp, label: str, rule: str) -> dict:
-    window = pd.Timedelta(days=_days(PROTOCOL.assessments.window))
-    return {
-        "event": "assessment",
-        "cycle": pd.NA,
-        "number": number,
-        "planned_at": planned,
-        "latest_at": planned + window,
-        "amount": np.nan,
-        "unit": "",
-        "label": label,
-        "rule": rule,
-    }
-
-
-def _second_cycle_why(cycle: int, first: int, reading: str) -> str:
-    il2 = PROTOCOL.il2
-    return (
-        f"IL-2 cycle {cycle}: {_days(il2.cycle_interval)} days after the start of cycle {first},"
-        f" up to {_days(il2.allowed_delay)} days later ({reading})"
+def _scan_events(numbers, planned, latest, labels, rule_texts) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "event": "assessment",
+            "cycle": pd.NA,
+            "number": numbers,
+            "planned_at": pd.to_datetime(planned),
+            "latest_at": pd.to_datetime(latest),
+            "amount": np.nan,
+            "unit": "",
+            "label": labels,
+            "rule": rule_texts,
+        }
     )
 
 
@@ -559,25 +491,28 @@ def plan_treatment(
     *,
     responder_cycles: int = 0,
     patient_id: str | None = None,
+    protocol: Protocol | None = None,
 ) -> TreatmentPlan:
-    """Plan the first course: SBRT (arm B), IL-2 cycles 1 and 2, and the scans.
+    """Plan the first course: SBRT (for an arm that receives it), IL-2 cycles and the scans.
 
     Parameters
     ----------
     arm
-        ``"A"`` (IL-2 monotherapy) or ``"B"`` (SBRT + IL-2).
+        An arm code of the protocol (``"A"``: IL-2 monotherapy, ``"B"``: SBRT + IL-2 in the
+        bundled protocol).
     enrollment_number
-        Order of enrollment, from 1: 1-20 get one SBRT fraction, 21 on two.
+        Order of enrollment, from 1: decides the SBRT fractions (``[[sbrt.fractionation]]``).
     il2_start
-        Date (or date and time) of the first IL-2 dose: a Monday.
+        Date (or date and time) of the first IL-2 dose, on ``[il2].start_weekday``.
     weight
         Actual body weight with its unit (``"72 kg"``, ``"176 lb"``).
     responder_cycles
-        Further cycles to plan for a responder, 0 to
-        ``PROTOCOL.il2.additional_cycles_for_responders`` (4); see ``[il2]`` reading
-        ``responder_courses_reading`` for their dates.
+        Further cycles to plan for a responder, 0 to ``[il2].additional_cycles_for_responders``;
+        see ``[il2].responder_courses_reading`` for their dates.
     patient_id
         Shown in labels and used for calendar ids.
+    protocol
+        The protocol to plan by (default: the bundled one).
 
     Returns
     -------
@@ -586,82 +521,68 @@ def plan_treatment(
     Raises
     ------
     ValueError
-        Naming what would be valid: an arm other than A or B, an enrollment number that is not
-        a whole number from 1, a start that is not a Monday (with the nearest Mondays), a
-        weight without a unit, not a mass, or outside 30-300 kg, or too many responder cycles.
+        Naming what would be valid: an arm the protocol does not have, an enrollment number
+        that is not a whole number from 1, a start on another weekday (with the nearest valid
+        days), a weight without a unit, not a mass, or outside the plausible range, or too
+        many responder cycles.
     """
-    arm, number, dose, start, _ = _checked(
-        lambda: _check_arm(arm),
-        lambda: _check_enrollment(enrollment_number),
-        lambda: il2_dose(weight),
-        lambda: parse_il2_start(il2_start),
-        lambda: _check_responder_cycles(responder_cycles),
+    protocol = resolve_protocol(protocol)
+    arm, number, dose, start, extra = _checked(
+        lambda: _check_arm(arm, protocol),
+        lambda: _check_enrollment(enrollment_number, protocol),
+        lambda: il2_dose(weight, protocol=protocol),
+        lambda: parse_il2_start(il2_start, protocol),
+        lambda: _check_responder_cycles(responder_cycles, protocol),
     )
-    il2, assessments = PROTOCOL.il2, PROTOCOL.assessments
-    interval = pd.Timedelta(days=_days(il2.cycle_interval))
-    delay = pd.Timedelta(days=_days(il2.allowed_delay))
-    window = pd.Timedelta(days=_days(assessments.window))
+    il2 = protocol.il2
+    delay = pd.Timedelta(days=rules.whole_days(il2.allowed_delay))
     per_course = il2.cycles_in_first_course
-    rows: list[dict] = []
+    parts: list[pd.DataFrame] = []
     fractions = 0
-    if PROTOCOL.arm(arm).receives_sbrt:
-        rule = PROTOCOL.sbrt.fractionation_for(number)
-        rows += _sbrt_rows(rule, start, cycle=1)
-        fractions = rule.fractions
-    monday = il2.start_weekday
+    if protocol.arm(arm).receives_sbrt:
+        parts.append(_sbrt_events(number, start, 1, protocol))
+        fractions = protocol.sbrt.fractionation_for(number).fractions
     cycle_starts = {1: start}
-    rows += _cycle_rows(
-        1,
-        start,
-        pd.Timedelta(0),
-        dose,
-        f"IL-2 cycle 1: starts on the {monday} given (registry: 'IL-2 will be given on a"
-        f" {monday}')",
+    parts.append(
+        _cycle_events(1, start, pd.Timedelta(0), dose, rules.first_cycle_rule(protocol), protocol)
     )
-    timepoints = assessments.timepoints
-    last_cycle = per_course + int(responder_cycles)
-    for cycle in range(2, last_cycle + 1):
+    scans = rules.scan_days([start], protocol)
+    first_dose_time = start - start.normalize()
+    for cycle in range(2, per_course + extra + 1):
         if (cycle - 1) % per_course:
-            first = cycle - (cycle - 1) % per_course
-            cycle_start = cycle_starts[first] + interval
-            reading = (
-                f"reading of the registry's '{registry_phrase(il2.quote)}'"
-                if first == 1
-                else "reading: a responder course's second cycle, as cycle 2"
-            )
-            why = _second_cycle_why(cycle, first, reading)
+            previous = cycle - 1
+            planned, _ = rules.next_cycle(pd.Series([cycle_starts[previous]]), protocol)
+            cycle_start = planned.iloc[0] + first_dose_time
+            why = rules.next_cycle_rule(cycle, previous, protocol)
+            if cycle > per_course:
+                why += " (reading: a responder course's cycles follow as in the first course)"
         else:
             course = (cycle - 1) // per_course  # the course this cycle begins, counted from 0
-            scan = timepoints[course - 1]
-            cycle_start = start + pd.Timedelta(weeks=scan.week) + window
-            why = (
-                f"IL-2 cycle {cycle} (responders): the {monday} the {scan.name} scan window"
-                f" closes, up to {_days(il2.allowed_delay)} days later (reading: responder"
-                " courses)"
-            )
+            scan = scans.iloc[course - 1]
+            monday = rules.responder_course_start([start], [scan["week"]], protocol)
+            cycle_start = pd.Timestamp(monday[0]) + first_dose_time
+            why = rules.responder_cycle_rule(cycle, scan["name"], protocol)
         cycle_starts[cycle] = cycle_start
-        rows += _cycle_rows(cycle, cycle_start, delay, dose, why)
-    for index, timepoint in enumerate(timepoints, start=1):
-        planned = start.normalize() + pd.Timedelta(weeks=timepoint.week)
-        rows.append(
-            _scan_row(
-                index,
-                planned,
-                f"Scan {timepoint.name}: {timepoint.purpose}",
-                f"Scan {timepoint.name}: {timepoint.week} weeks after the first IL-2 dose"
-                f" (registry), up to {window.days} days later (reading: window)",
-            )
+        parts.append(_cycle_events(cycle, cycle_start, delay, dose, why, protocol))
+    parts.append(
+        _scan_events(
+            scans["number"],
+            scans["planned_on"],
+            scans["latest_on"],
+            "Scan " + scans["name"] + ": " + scans["purpose"],
+            scans["rule"],
         )
-    notes = _time_notes(il2_start, start)
+    )
     return TreatmentPlan(
         arm=arm,
         enrollment_number=number,
         il2_start=start,
         dose=dose,
         fractions=fractions,
-        events=_frame(rows),
+        events=_frame(parts),
         patient_id=patient_id,
-        notes=notes,
+        notes=_time_notes(il2_start, start),
+        protocol=protocol,
     )
 
 
@@ -687,69 +608,60 @@ def plan_crossover(
     weight: str | pint.Quantity,
     *,
     patient_id: str | None = None,
+    protocol: Protocol | None = None,
 ) -> TreatmentPlan:
-    """Plan an arm A patient's crossover: SBRT, IL-2 cycles 3 and 4, crossover response scan.
+    """Plan a crossover: SBRT, the crossover's IL-2 cycles and its response scan.
 
     Parameters
     ----------
     enrollment_number
-        Order of enrollment: the same fraction rule as arm B (1-20 one, 21 on two).
+        Order of enrollment: the same fraction rule as the first course's SBRT arm.
     il2_start
-        First dose of cycle 3: the Monday after the last fraction (see
-        :func:`crossover_start`).
+        First dose of the crossover's first cycle: the start weekday after the last fraction
+        (see :func:`crossover_start`).
     weight
         Actual body weight with its unit.
     patient_id
         Shown in labels and used for calendar ids.
+    protocol
+        The protocol to plan by (default: the bundled one).
 
     Raises
     ------
     ValueError
         As :func:`plan_treatment`.
     """
+    protocol = resolve_protocol(protocol)
     number, dose, start = _checked(
-        lambda: _check_enrollment(enrollment_number),
-        lambda: il2_dose(weight),
-        lambda: parse_il2_start(il2_start),
+        lambda: _check_enrollment(enrollment_number, protocol),
+        lambda: il2_dose(weight, protocol=protocol),
+        lambda: parse_il2_start(il2_start, protocol),
     )
-    crossover, il2 = PROTOCOL.crossover, PROTOCOL.il2
+    crossover = protocol.crossover
     first = crossover.first_cycle
-    rule = PROTOCOL.sbrt.fractionation_for(number)
-    rows = _sbrt_rows(rule, start, cycle=first)
-    rows += _cycle_rows(
-        first,
-        start,
-        pd.Timedelta(0),
-        dose,
-        f"IL-2 cycle {first} (crossover): the {il2.start_weekday} after the last SBRT fraction"
-        f" (registry: 'IL-2 will be given on the {il2.start_weekday} following the last dose of"
-        " radiation')",
-    )
-    interval = pd.Timedelta(days=_days(il2.cycle_interval))
-    delay = pd.Timedelta(days=_days(il2.allowed_delay))
-    for offset in range(1, crossover.cycles):
-        cycle = first + offset
-        rows += _cycle_rows(
-            cycle,
-            start + offset * interval,
-            delay,
-            dose,
-            _second_cycle_why(
-                cycle,
-                cycle - 1,
-                f"reading of the registry's '{registry_phrase(crossover.quote)}'",
-            ),
-        )
+    delay = pd.Timedelta(days=rules.whole_days(protocol.il2.allowed_delay))
+    parts = [
+        _sbrt_events(number, start, first, protocol),
+        _cycle_events(
+            first, start, pd.Timedelta(0), dose, rules.crossover_cycle_rule(protocol), protocol
+        ),
+    ]
+    cycle_start = start
+    for cycle in range(first + 1, first + crossover.cycles):
+        planned, _ = rules.next_cycle(pd.Series([cycle_start]), protocol)
+        cycle_start = planned.iloc[0] + (start - start.normalize())
+        why = rules.next_cycle_rule(cycle, cycle - 1, protocol, crossover=True)
+        parts.append(_cycle_events(cycle, cycle_start, delay, dose, why, protocol))
     after = crossover.response_assessment_after
-    weeks = after.to("week").magnitude
-    rows.append(
-        _scan_row(
-            1,
-            start.normalize() + pd.Timedelta(weeks=float(weeks)),
-            f"Scan crossover response: {weeks:g} weeks after the start of cycle {first}",
-            f"Crossover response scan: {weeks:g} weeks after the start of cycle {first} (registry:"
-            f" '{weeks:g} weeks following IL-2 course that was preceded by radiation'), up to"
-            f" {_days(PROTOCOL.assessments.window)} days later (reading: window)",
+    planned = start.normalize() + pd.Timedelta(days=rules.whole_days(after))
+    window = pd.Timedelta(days=rules.whole_days(protocol.assessments.window))
+    parts.append(
+        _scan_events(
+            [1],
+            [planned],
+            [planned + window],
+            [f"Scan crossover response: {weeks(after)} after the start of cycle {first}"],
+            [rules.crossover_scan_rule(protocol)],
         )
     )
     return TreatmentPlan(
@@ -757,10 +669,11 @@ def plan_crossover(
         enrollment_number=number,
         il2_start=start,
         dose=dose,
-        fractions=rule.fractions,
-        events=_frame(rows),
+        fractions=protocol.sbrt.fractionation_for(number).fractions,
+        events=_frame(parts),
         patient_id=patient_id,
         notes=_time_notes(il2_start, start),
+        protocol=protocol,
     )
 
 
@@ -781,13 +694,15 @@ def crossover_start(
     last_fraction_on: str | dt.date | None = None,
     progressed_on: str | dt.date | None = None,
     enrollment_number: int | None = None,
+    protocol: Protocol | None = None,
 ) -> dt.date:
-    """The crossover's IL-2 start: the Monday after the last SBRT fraction.
+    """The crossover's IL-2 start: the start weekday after the last SBRT fraction.
 
     Give either the date of the last fraction (which must fall on the protocol's last-fraction
-    weekday, a Friday), or the date progression was found together with the enrollment number:
-    then the fractions are planned on the first days after progression that fit the fraction
-    rule (one Friday; or Wednesday and Friday of one week), and the Monday after them returned.
+    weekday), or the date progression was found together with the enrollment number: then the
+    fractions are planned on the first days after progression that fit the fraction rule
+    (one Friday; or Wednesday and Friday of one week, in the bundled protocol), and the start
+    after them returned.
 
     Returns
     -------
@@ -797,35 +712,36 @@ def crossover_start(
     Raises
     ------
     ValueError
-        When neither or both dates are given, the last fraction is not on a Friday (naming the
-        Fridays around it), or ``progressed_on`` comes without an enrollment number.
+        When neither or both dates are given, the last fraction is on another weekday (naming
+        the valid days around it), or ``progressed_on`` comes without an enrollment number.
     """
+    protocol = resolve_protocol(protocol)
     if (last_fraction_on is None) == (progressed_on is None):
         raise ValueError(
             "give either last_fraction_on (the date of the last SBRT fraction) or progressed_on"
             " (the date progression was found) with enrollment_number"
         )
-    last_day = PROTOCOL.sbrt.last_fraction_weekday
-    last_number = _weekday_number(last_day)
-    monday = _weekday_number(PROTOCOL.il2.start_weekday)
+    last_day = protocol.sbrt.last_fraction_weekday
     if last_fraction_on is not None:
         last = _as_date(last_fraction_on, "last fraction")
-        if last.weekday() != last_number:
+        if last.day_name() != last_day:
             before, after = _nearest(last, last_day)
             raise ValueError(
-                f"last SBRT fraction {_day(last)} is a {last.day_name()}; the last fraction is"
-                f" given on a {last_day} (registry), such as {before.date()} or {after.date()}"
+                f"last SBRT fraction {day_label(last)} is a {last.day_name()}; the last fraction"
+                f" is given on a {last_day} (registry), such as {before.date()} or {after.date()}"
             )
     else:
         if enrollment_number is None:
-            raise ValueError(f"progressed_on needs enrollment_number ({_fraction_rules()})")
-        rule = PROTOCOL.sbrt.fractionation_for(_check_enrollment(enrollment_number))
+            raise ValueError(
+                f"progressed_on needs enrollment_number ({rules.fraction_ranges(protocol)})"
+            )
+        rule = protocol.sbrt.fractionation_for(_check_enrollment(enrollment_number, protocol))
         progressed = _as_date(progressed_on, "progression date")
-        lead = (last_number - _weekday_number(rule.weekdays[0])) % 7
+        lead = (rules.weekday_number(last_day) - rules.weekday_number(rule.weekdays[0])) % 7
         # the first fraction must fall after the day progression was found
         earliest_last = progressed + pd.Timedelta(days=lead + 1)
-        last = earliest_last + pd.Timedelta(days=(last_number - earliest_last.weekday()) % 7)
-    return (last + pd.Timedelta(days=(monday - last.weekday()) % 7 or 7)).date()
+        last = pd.Timestamp(rules.first_on_or_after(pd.Series([earliest_last]), last_day).iloc[0])
+    return pd.Timestamp(rules.il2_start_after(pd.Series([last]), protocol).iloc[0]).date()
 
 
 def plan_for_patient(
@@ -834,18 +750,20 @@ def plan_for_patient(
     dosing: pd.DataFrame,
     *,
     planned_start_at: dt.datetime | pd.Timestamp | None = None,
+    protocol: Protocol | None = None,
 ) -> TreatmentPlan:
     """The protocol's plan for an enrolled patient of a trial folder, to compare with the
     records.
 
     The plan starts where the site scheduled IL-2 cycle 1 (the ``scheduled_at`` of its first
     slot in ``dosing.csv``), or, without dosing records, at ``planned_start_at`` (screening):
-    the start itself for arm A, the Monday after it for arm B (whose first treatment is SBRT).
-    A start that is not a Monday is moved to the Monday of its week, with a note, so that the
-    protocol's plan can still be drawn; the deviation report flags the start. Cycles beyond the
-    first course that are not a crossover are planned as responder cycles. A patient who
-    crossed over gets the crossover plan from the scheduled start of cycle 3 (or the Monday
-    after the last crossover fraction).
+    the start itself for an arm without SBRT, the start weekday after it for an arm with SBRT
+    (whose first treatment is SBRT). A start on another weekday is moved to the start weekday
+    of its week, with a note, so that the protocol's plan can still be drawn; the deviation
+    report flags the start. Cycles beyond the first course that are not a crossover are
+    planned as responder cycles. A patient who crossed over gets the crossover plan from the
+    scheduled start of the crossover's first cycle (or the start weekday after the last
+    crossover fraction).
 
     Parameters
     ----------
@@ -858,21 +776,25 @@ def plan_for_patient(
         The patient's rows of ``dosing.csv`` (may be empty).
     planned_start_at
         Screening's planned first treatment, used when there are no dosing records.
+    protocol
+        The protocol to plan by (default: the bundled one; a trial folder's is
+        ``Cohort.protocol``).
 
     Raises
     ------
     ValueError
         When no start can be found, or the arm, enrollment number or weight is invalid.
     """
+    protocol = resolve_protocol(protocol)
     patient = str(randomization["patient_id"])
     arm = str(randomization["arm"])
     number = randomization["enrollment_number"]
     number = int(number) if isinstance(number, Integral | np.integer) else number
     notes: list[str] = []
     il2 = dosing[dosing["treatment"] == "il2"]
-    first_course = PROTOCOL.il2.cycles_in_first_course
-    crossed = bool(yes_no(randomization.get("crossover"))) and arm == PROTOCOL.crossover.from_arm
-    first_crossover = PROTOCOL.crossover.first_cycle
+    first_course = protocol.il2.cycles_in_first_course
+    crossed = bool(yes_no(randomization.get("crossover"))) and arm == protocol.crossover.from_arm
+    first_crossover = protocol.crossover.first_cycle
 
     def scheduled(cycle: int):
         slots = il2.loc[il2["cycle"] == cycle, "scheduled_at"].dropna()
@@ -886,16 +808,20 @@ def plan_for_patient(
                 " screening.csv, so there is no date to plan from"
             )
         start = pd.Timestamp(planned_start_at)
-        if PROTOCOL.arm(arm).receives_sbrt:
-            monday = _weekday_number(PROTOCOL.il2.start_weekday)
-            start = start + pd.Timedelta(days=(monday - start.weekday()) % 7 or 7)
+        if protocol.arm(arm).receives_sbrt:
+            start = start + (
+                pd.Timestamp(rules.il2_start_after(pd.Series([start]), protocol).iloc[0])
+                - start.normalize()
+            )
         notes.append("No IL-2 doses recorded yet: planned from screening's planned start.")
-    start = _monday_of(start, "IL-2 cycle 1", notes)
+    start = _weekday_of(start, "IL-2 cycle 1", notes, protocol)
     cycles = il2["cycle"].dropna()
     last_cycle = int(cycles.max()) if len(cycles) else 1
     extra = 0 if crossed else max(0, last_cycle - first_course)
-    extra = min(extra, PROTOCOL.il2.additional_cycles_for_responders)
-    plan = plan_treatment(arm, number, start, weight, responder_cycles=extra, patient_id=patient)
+    extra = min(extra, protocol.il2.additional_cycles_for_responders)
+    plan = plan_treatment(
+        arm, number, start, weight, responder_cycles=extra, patient_id=patient, protocol=protocol
+    )
     if crossed:
         cross_start = scheduled(first_crossover)
         if cross_start is None:
@@ -904,23 +830,28 @@ def plan_for_patient(
             ]["scheduled_at"].dropna()
             if not len(fractions):
                 return replace(plan, notes=tuple(notes) + plan.notes)
-            last = fractions.max().normalize()
-            monday = _weekday_number(PROTOCOL.il2.start_weekday)
-            cross_start = last + pd.Timedelta(days=(monday - last.weekday()) % 7 or 7)
-        cross_start = _monday_of(cross_start, f"IL-2 cycle {first_crossover}", notes)
-        plan = plan.combined_with(plan_crossover(number, cross_start, weight, patient_id=patient))
+            cross_start = pd.Timestamp(
+                rules.il2_start_after(pd.Series([fractions.max()]), protocol).iloc[0]
+            )
+        cross_start = _weekday_of(cross_start, f"IL-2 cycle {first_crossover}", notes, protocol)
+        plan = plan.combined_with(
+            plan_crossover(number, cross_start, weight, patient_id=patient, protocol=protocol)
+        )
     return replace(plan, notes=tuple(notes) + plan.notes)
 
 
-def _monday_of(start: pd.Timestamp, what: str, notes: list[str]) -> pd.Timestamp:
+def _weekday_of(
+    start: pd.Timestamp, what: str, notes: list[str], protocol: Protocol
+) -> pd.Timestamp:
+    """``start``, or the start weekday of its week (with a note) when it falls on another day."""
     start = pd.Timestamp(start)
-    monday = _weekday_number(PROTOCOL.il2.start_weekday)
-    if start.weekday() == monday:
+    weekday = protocol.il2.start_weekday
+    if start.day_name() == weekday:
         return start
-    moved = start - pd.Timedelta(days=(start.weekday() - monday) % 7)
+    back = (start.weekday() - rules.weekday_number(weekday)) % 7
+    moved = start - pd.Timedelta(days=back)
     notes.append(
-        f"{what} was scheduled on {_day(start)}, not a {PROTOCOL.il2.start_weekday}; the"
-        f" protocol's plan is drawn from {_day(moved)}, the {PROTOCOL.il2.start_weekday} of that"
-        " week."
+        f"{what} was scheduled on {day_label(start)}, not a {weekday}; the protocol's plan is"
+        f" drawn from {day_label(moved)}, the {weekday} of that week."
     )
     return moved

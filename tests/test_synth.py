@@ -12,7 +12,7 @@ import pytest
 from studylib.cli import main
 from studylib.data import load_cohort
 from studylib.dictionary import SYNTHETIC_NOTICE, TABLES
-from studylib.protocol import WEEKDAYS
+from studylib.protocol import PROTOCOL, WEEKDAYS
 from studylib.synth import (
     DEFAULT_PATIENTS,
     DEFAULT_SEED,
@@ -418,10 +418,10 @@ def test_published_counts_scale_exactly_to_63_and_proportionally_otherwise():
     """Apportioning the published flow to 63 patients returns it unchanged; 2 patients still
     fill both arms."""
     assert apportion(63, [13, 3, 2, 1, 44]) == [13, 3, 2, 1, 44]
-    flow = scale_flow(63, ("A", "B"), "A")
+    flow = scale_flow(63, PROTOCOL)
     assert (flow.enrolled, flow.arms, flow.crossover) == (44, {"A": 20, "B": 24}, 7)
     assert flow.best_response == {k: dict(v) for k, v in TRIAL_FACTS.best_response.items()}
-    small = scale_flow(2, ("A", "B"), "A")
+    small = scale_flow(2, PROTOCOL)
     assert small.arms == {"A": 1, "B": 1}
     cohort = generate(2, seed=1)
     assert sorted(cohort.tables["randomization"]["arm"]) == ["A", "B"]

@@ -1,9 +1,10 @@
-"""The trial at a glance: a schematic of NCT01416831 drawn from the protocol file.
+"""The trial at a glance: a schematic of the trial drawn from its protocol file.
 
-Every number and weekday on the figure is read from :data:`studylib.protocol.PROTOCOL`
-(``[randomization]``, ``[[arms]]``, ``[sbrt]``, ``[il2]``, ``[assessments]``, ``[crossover]``),
-so the diagram changes when ``protocol.toml`` does. The figure is a flow chart, not a calendar:
-boxes are in the order things happen, not to scale (the schedule explorer gives real dates).
+Every number, weekday and arm on the figure is read from the protocol passed in (default: the
+bundled NCT01416831; ``[randomization]``, ``[[arms]]``, ``[sbrt]``, ``[il2]``,
+``[assessments]``, ``[crossover]``), so the diagram changes when ``protocol.toml`` does.
+The figure is a flow chart, not a calendar: boxes are in the order things happen, not to
+scale (the schedule explorer gives real dates).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from studylib.protocol import PROTOCOL, Protocol
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.units import format_quantity
+from studylib.wording import days, enrollment_range, weeks
 
 __all__ = ["trial_design", "design_labels", "design_table"]
 
@@ -27,27 +29,11 @@ _CROSS = "#fddbc7"
 _EDGE = "#404040"
 
 
-def _days(quantity) -> str:
-    days = round(float(quantity.to("day").magnitude))
-    return f"{days} days"
-
-
-def _weeks(quantity) -> str:
-    weeks = round(float(quantity.to("week").magnitude))
-    return f"{weeks} weeks"
-
-
 def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def _enrollment_range(rule) -> str:
-    if rule.last_enrollment_number is None:
-        return f"{rule.first_enrollment_number} on"
-    return f"{rule.first_enrollment_number}-{rule.last_enrollment_number}"
-
-
-def design_labels(protocol: Protocol = PROTOCOL) -> dict[str, str]:
+def design_labels(protocol: Protocol | None = None) -> dict[str, str]:
     """The text of every box of the diagram, written from the protocol.
 
     Parameters
@@ -61,12 +47,14 @@ def design_labels(protocol: Protocol = PROTOCOL) -> dict[str, str]:
         Box name (``screening``, ``randomization``, ``sbrt``, ``no_sbrt``, ``cycle1``,
         ``cycle2``, ``scans``, ``responders``, ``crossover``, ``arm_A``, ``arm_B``) to its text.
     """
+    protocol = resolve_protocol(protocol)
     il2, sbrt, cross = protocol.il2, protocol.sbrt, protocol.crossover
     elig = protocol.eligibility
     n_incl = sum(c.kind == "inclusion" for c in elig.criteria)
     n_excl = sum(c.kind == "exclusion" for c in elig.criteria)
     fractions = "\n".join(
-        f"patients {_enrollment_range(rule)}: {rule.fractions} "
+        f"patients {enrollment_range(rule.first_enrollment_number, rule.last_enrollment_number)}:"
+        f" {rule.fractions} "
         f"({', '.join(d[:3] for d in rule.weekdays)})"
         for rule in sbrt.fractionation
     )
@@ -76,10 +64,12 @@ def design_labels(protocol: Protocol = PROTOCOL) -> dict[str, str]:
     sbrt_arm = next(a for a in protocol.arms if a.receives_sbrt)
     plain_arm = next(a for a in protocol.arms if not a.receives_sbrt)
     last_cross = cross.first_cycle + cross.cycles - 1
+    per_course = il2.cycles_in_first_course
+    later = "cycle 2" if per_course == 2 else f"cycles 2-{per_course}"
     return {
         "screening": (
             f"Screening\n{n_incl} inclusion +\n{n_excl} exclusion criteria;\nscans within "
-            f"{_days(protocol.assessments.baseline_within)}"
+            f"{days(protocol.assessments.baseline_within)}"
         ),
         "randomization": f"Randomise\n{protocol.randomization_ratio}\n"
         f"({protocol.trial['planned_enrollment']} patients)",
@@ -98,22 +88,22 @@ def design_labels(protocol: Protocol = PROTOCOL) -> dict[str, str]:
             f"≤ {il2.max_doses_per_cycle} doses"
         ),
         "cycle2": (
-            f"IL-2 cycle 2\n{_days(il2.cycle_interval)} after cycle 1\n"
-            f"may slip {_days(il2.allowed_delay)}\n≤ {il2.max_doses_first_course} doses "
+            f"IL-2 {later}\n{days(il2.cycle_interval)} after the one before\n"
+            f"may slip {days(il2.allowed_delay)}\n≤ {il2.max_doses_first_course} doses "
             f"in {il2.cycles_in_first_course} cycles"
         ),
         "scans": f"Scans (RECIST)\nweeks {scans}\nafter the first\nIL-2 dose\n* primary endpoint",
         "responders": f"Responders:\nup to {il2.additional_cycles_for_responders}\nmore cycles",
         "crossover": (
             f"Crossover (arm {cross.from_arm} only): progression after cycle "
-            f"{cross.after_cycle}\n→ SBRT as in arm B, then IL-2 cycles "
+            f"{cross.after_cycle}\n→ SBRT as in arm {sbrt_arm.code}, then IL-2 cycles "
             f"{cross.first_cycle}-{last_cross}\nresponse read "
-            f"{_weeks(cross.response_assessment_after)} after cycle {cross.first_cycle} starts"
+            f"{weeks(cross.response_assessment_after)} after cycle {cross.first_cycle} starts"
         ),
     }
 
 
-def design_table(protocol: Protocol = PROTOCOL) -> pd.DataFrame:
+def design_table(protocol: Protocol | None = None) -> pd.DataFrame:
     """The diagram as a table: each step in words beside the registry's own wording.
 
     Parameters
@@ -128,6 +118,7 @@ def design_table(protocol: Protocol = PROTOCOL) -> pd.DataFrame:
         lines are phrases, and run together they misread, e.g. "per fraction fractions") and
         ``registry wording``.
     """
+    protocol = resolve_protocol(protocol)
     labels = design_labels(protocol)
     sbrt_arm = next(a for a in protocol.arms if a.receives_sbrt)
     plain_arm = next(a for a in protocol.arms if not a.receives_sbrt)
@@ -179,7 +170,7 @@ def _arrow(ax, start, end, *, colour=_EDGE, style="-|>", rad=0.0, dashed=False):
     )
 
 
-def trial_design(protocol: Protocol = PROTOCOL) -> Figure:
+def trial_design(protocol: Protocol | None = None) -> Figure:
     """Draw the design: screening, 1:1 randomisation, the two arms, SBRT, IL-2, scans, crossover.
 
     Parameters
@@ -193,6 +184,7 @@ def trial_design(protocol: Protocol = PROTOCOL) -> Figure:
         A flow chart, one lane per arm (the SBRT arm on top), labelled with the protocol's
         numbers; see :func:`design_labels` for the text of each box.
     """
+    protocol = resolve_protocol(protocol)
     labels = design_labels(protocol)
     sbrt_arm = next(a for a in protocol.arms if a.receives_sbrt)
     plain_arm = next(a for a in protocol.arms if not a.receives_sbrt)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.schedule import TreatmentPlan
 from studylib.units import format_quantity
 
@@ -56,6 +56,7 @@ def treatment_timeline(
     scans: pd.Series | list | None = None,
     *,
     title: str | None = None,
+    protocol: Protocol | None = None,
 ) -> Figure:
     """Draw one patient's plan and what was given.
 
@@ -71,6 +72,8 @@ def treatment_timeline(
         Dates of the scans done (``assessments.csv``).
     title
         Figure title (default: the patient id of the plan).
+    protocol
+        The protocol, when no plan is given (a plan carries its own).
 
     Returns
     -------
@@ -102,7 +105,8 @@ def treatment_timeline(
         fontsize=8,
         frameon=False,
     )
-    _dose_grid(grid, events, dosing, cycles)
+    protocol = plan.protocol if plan is not None else resolve_protocol(protocol)
+    _dose_grid(grid, events, dosing, cycles, protocol)
     return figure
 
 
@@ -221,7 +225,9 @@ def _legend() -> list:
     ]
 
 
-def _dose_grid(ax, events: pd.DataFrame, dosing: pd.DataFrame, cycles: list[int]) -> None:
+def _dose_grid(
+    ax, events: pd.DataFrame, dosing: pd.DataFrame, cycles: list[int], protocol: Protocol
+) -> None:
     """Each cycle's dose slots side by side: planned (ring), given (dot), held (cross)."""
     colours = TIMELINE_COLOURS
     y = {cycle: len(cycles) - i for i, cycle in enumerate(cycles)}
@@ -270,6 +276,7 @@ def _dose_grid(ax, events: pd.DataFrame, dosing: pd.DataFrame, cycles: list[int]
     ax.set_yticks([y[c] for c in cycles])
     ax.set_yticklabels([f"IL-2 cycle {c}" for c in cycles])
     ax.set_ylim(0.3, len(cycles) + 0.7)
-    ax.set_xlabel(f"Dose slot in the cycle (every {format_quantity(PROTOCOL.il2.dose_interval)})")
+    every = format_quantity(protocol.il2.dose_interval)
+    ax.set_xlabel(f"Dose slot in the cycle (every {every})")
     ax.set_title("Doses by slot: ring = planned, dot = given, cross = held", fontsize=9)
     ax.grid(axis="x", alpha=0.3)

@@ -4,7 +4,8 @@ The trial shared no individual patient data, so the workbook runs on a generated
 behaves like the published one: 63 screened, 50 consented, 6 excluded after consent, 44
 enrolled (20 in arm A, 24 in arm B), the published best overall responses, 7 crossovers (1 CR,
 2 PR), and 5-year overall survival near 25% in both arms (facts: :mod:`studylib.synth.facts`).
-Every rule it follows is read from ``PROTOCOL``.
+Every rule it follows is read from the protocol it is given (default: the bundled one;
+``studylib synth --protocol PATH`` for another, copied beside the data as ``protocol.toml``).
 
 Modules, one concept each: ``facts`` (published counts), ``plan`` (who fares how),
 ``calendar`` (day arithmetic),

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from studylib.dictionary import TABLES
-from studylib.protocol import PROTOCOL, Protocol
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.synth.deviations import choose_deviations, describe_deviations
 from studylib.synth.dosing import dose_cohort
 from studylib.synth.facts import TRIAL_FACTS, TrialFacts, scale_flow
 from studylib.synth.followup import follow_cohort
 from studylib.synth.plan import plan_cohort
-from studylib.synth.screening import SCREEN_FAILURES, screen_cohort
+from studylib.synth.screening import screen_cohort, screen_failure_kinds
 from studylib.synth.timeline import build_timeline
 from studylib.synth.tumours import measure_cohort
 from studylib.synth.writer import SynthError, check_output_folder, write_tables
@@ -72,9 +72,7 @@ def _check_request(patients, seed, protocol: Protocol, facts: TrialFacts) -> Non
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise SynthError(f"--seed must be a whole number of 0 or more, got {seed!r}")
     limit = TABLES["randomization"].column("enrollment_number").maximum
-    flow = scale_flow(
-        int(patients), tuple(a.code for a in protocol.arms), protocol.crossover.from_arm, facts
-    )
+    flow = scale_flow(int(patients), protocol, facts)
     if flow.enrolled > limit:
         raise SynthError(
             f"--patients {patients} would enrol {flow.enrolled} patients; enrollment numbers "
@@ -87,7 +85,7 @@ def generate(
     seed: int = DEFAULT_SEED,
     *,
     deviations: bool = True,
-    protocol: Protocol = PROTOCOL,
+    protocol: Protocol | None = None,
     facts: TrialFacts = TRIAL_FACTS,
 ) -> SynthCohort:
     """Generate a synthetic cohort of ``patients`` screened patients, shaped like the trial.
@@ -102,6 +100,9 @@ def generate(
     deviations
         Plant the documented deliberate deviations (:mod:`studylib.synth.deviations`);
         ``False`` generates a cohort entirely within the protocol's rules.
+    protocol
+        The protocol whose rules the cohort follows (default: the bundled one). Its arms take
+        the published counts of the trial's arm of the same kind (with or without SBRT).
 
     Raises
     ------
@@ -109,6 +110,7 @@ def generate(
         For fewer patients than arms, a negative or non-integer seed, or more patients than
         enrollment numbers allow.
     """
+    protocol = resolve_protocol(protocol)
     _check_request(patients, seed, protocol, facts)
     patients, seed = int(patients), int(seed)
     rng = dict(
@@ -118,10 +120,8 @@ def generate(
             strict=True,
         )
     )
-    flow = scale_flow(
-        patients, tuple(a.code for a in protocol.arms), protocol.crossover.from_arm, facts
-    )
-    plan = plan_cohort(flow, SCREEN_FAILURES, rng["plan"], protocol)
+    flow = scale_flow(patients, protocol, facts)
+    plan = plan_cohort(flow, screen_failure_kinds(protocol), rng["plan"], protocol)
     chosen = choose_deviations(plan, deviations, protocol)
     timeline = build_timeline(plan, facts, chosen, rng["timeline"], protocol)
     screening, foci, weight_kg = screen_cohort(plan, timeline, rng["screening"], protocol)
@@ -175,9 +175,11 @@ def write_cohort(
     seed: int = DEFAULT_SEED,
     *,
     deviations: bool = True,
-    protocol: Protocol = PROTOCOL,
+    protocol: Protocol | None = None,
 ) -> SynthCohort:
     """Generate a cohort (see :func:`generate`) and write it to ``out``, validated.
+
+    A protocol other than the bundled one is written beside the data as ``protocol.toml``.
 
     Raises
     ------
@@ -185,8 +187,10 @@ def write_cohort(
         For an impossible request, or an ``out`` folder holding files the generator did not
         write (it never overwrites other data).
     """
+    protocol = resolve_protocol(protocol)
     _check_request(patients, seed, protocol, TRIAL_FACTS)
-    check_output_folder(Path(out))
+    own = protocol if protocol != resolve_protocol(None) else None
+    check_output_folder(Path(out), own)
     cohort = generate(patients, seed, deviations=deviations, protocol=protocol)
-    write_tables(cohort.tables, Path(out))
+    write_tables(cohort.tables, Path(out), protocol)
     return cohort

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from studylib.errors import DataError
+from studylib.errors import DataError, ProtocolError
+from studylib.protocol import load_protocol
 from studylib.synth.cohort import DEFAULT_PATIENTS, DEFAULT_SEED, write_cohort
 from studylib.synth.writer import SynthError
 
@@ -37,6 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder to write the CSV files to (new, empty, or holding only earlier output)",
     )
     parser.add_argument(
+        "--protocol",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="protocol file the cohort follows (default: the bundled protocol); it is copied "
+        "into the output folder as protocol.toml",
+    )
+    parser.add_argument(
         "--within-rules",
         action="store_true",
         help="plant no deliberate protocol deviations (by default two are planted, so a "
@@ -47,8 +56,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Generate and write the cohort; 0 on success, 2 on a refused request."""
     try:
-        cohort = write_cohort(args.out, args.patients, args.seed, deviations=not args.within_rules)
-    except SynthError as error:
+        protocol = load_protocol(args.protocol) if args.protocol is not None else None
+        cohort = write_cohort(
+            args.out,
+            args.patients,
+            args.seed,
+            deviations=not args.within_rules,
+            protocol=protocol,
+        )
+    except (SynthError, ProtocolError) as error:
         print(f"studylib synth: error: {error}", file=sys.stderr)
         return 2
     except DataError as error:  # the generator's own output failed validation: a bug
@@ -56,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     enrolled = len(cohort.tables["randomization"])
     planted = len(cohort.deviations)
+    under = f" under {protocol.name}" if protocol is not None else ""
     print(
         f"wrote a synthetic cohort of {args.patients} screened patients ({enrolled} enrolled, "
         f"seed {args.seed}, {planted} deliberate deviation{'s' if planted != 1 else ''}) "
-        f"to {args.out}"
+        f"to {args.out}{under}"
     )
     return 0

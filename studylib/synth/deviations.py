@@ -17,14 +17,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, Protocol
+from studylib.protocol import Protocol
 
 __all__ = ["KINDS", "choose_deviations", "describe_deviations"]
 
 KINDS = ("late_cycle", "sbrt_weekday")
 
 
-def choose_deviations(plan: pd.DataFrame, enabled: bool, protocol: Protocol = PROTOCOL):
+def choose_deviations(plan: pd.DataFrame, enabled: bool, protocol: Protocol):
     """The row (position in ``plan``) of the patient given each deviation, by kind.
 
     The earliest enrolled patient who fits is chosen; the demo patient P001 never is. A kind

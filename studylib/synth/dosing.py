@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, Protocol
+from studylib import calendar_rules as rules
+from studylib.protocol import Protocol
 from studylib.synth import calendar as cal
-from studylib.synth.timeline import MAX_FRACTIONS, SBRT_MINUTE, first_dose_minute
+from studylib.synth.timeline import SBRT_MINUTE, first_dose_minute, max_fractions
 
 __all__ = ["dose_cohort", "HOLD_REASONS", "STOP_REASONS"]
 
@@ -50,7 +51,6 @@ _MAX_SINGLE_HOLDS = 2
 def _il2(plan, timeline, weight_kg, rng, protocol: Protocol) -> pd.DataFrame:
     il2 = protocol.il2
     slots = il2.max_doses_per_cycle
-    step = cal.minutes(il2.dose_interval)
     per_kg = float(il2.dose_per_kg.to("IU/kg").magnitude)
     patient, cycle, start = [], [], []
     numbers = sorted(int(c.split("_")[1]) for c in timeline if c.startswith("cycle_"))
@@ -88,7 +88,11 @@ def _il2(plan, timeline, weight_kg, rng, protocol: Protocol) -> pd.DataFrame:
     reason = np.array(texts, dtype=object)[code]
     held = single | stopped
 
-    scheduled = (start * cal.MINUTES_PER_DAY + first_dose_minute(protocol))[:, None] + index * step
+    first_doses = (start * cal.MINUTES_PER_DAY + first_dose_minute(protocol)).astype(
+        "datetime64[m]"
+    )
+    times = rules.dose_times(first_doses, protocol)["planned_at"].to_numpy()
+    scheduled = times.astype("datetime64[m]").astype(np.int64).reshape(m, slots)
     offset = rng.integers(0, 16, m)[:, None]
     given = np.where(held, cal.NONE, scheduled + offset)
     dose = np.array([f"{iu} IU" for iu in _iu(weight_kg * per_kg)], dtype=object)[patient]
@@ -120,7 +124,7 @@ def _sbrt(plan, timeline, rng, protocol: Protocol) -> pd.DataFrame:
         ("xo_sbrt_", "xo_sbrt_", protocol.crossover.first_cycle),
     )
     for scheduled_col, given_col, cycle in courses:
-        for k in range(1, MAX_FRACTIONS + 1):
+        for k in range(1, max_fractions(protocol) + 1):
             day = timeline[f"{scheduled_col}{k}"].to_numpy()
             rows = np.flatnonzero(day != cal.NONE)
             given_day = timeline[f"{given_col}{k}"].to_numpy()[rows]
@@ -149,7 +153,7 @@ def dose_cohort(
     timeline: pd.DataFrame,
     weight_kg: np.ndarray,
     rng: np.random.Generator,
-    protocol: Protocol = PROTOCOL,
+    protocol: Protocol,
 ) -> pd.DataFrame:
     """Every SBRT fraction and IL-2 dose slot, in patient and time order (``dosing.csv``)."""
     frame = pd.concat(

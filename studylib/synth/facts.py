@@ -8,7 +8,9 @@ the four crossover patients who did not respond, the data cut-off), the entry sa
 
 A cohort of another size is shaped like the trial by :func:`scale_flow`, which apportions each
 published count in proportion (largest remainders), so that 63 patients give the published
-counts exactly.
+counts exactly. A cohort under another protocol of the same design (other arm codes, a sister
+trial) takes each of its arms' counts from the published arm of the same kind: the arm with
+SBRT from arm B, the arm without from arm A (:func:`published_arm`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import datetime as dt
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["TrialFacts", "TRIAL_FACTS", "Flow", "apportion", "scale_flow"]
+from studylib.errors import SynthError
+from studylib.protocol import Arm, Protocol
+
+__all__ = ["TrialFacts", "TRIAL_FACTS", "Flow", "apportion", "published_arm", "scale_flow"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class TrialFacts:
     enrolled: int
     #: trial.md 1.5: "20 were assigned to Arm A"; arm B 44 - 20 = 24 [DERIVED].
     arms: MappingProxyType
+    #: trial.md 1.1: "Arm A: IL-2 Monotherapy", "Arm B: SBRT + IL-2" (which arm had SBRT).
+    arm_receives_sbrt: MappingProxyType
     #: trial.md 1.5: "7 of those chose the optional crossover".
     crossover: int
     #: trial.md 2.2: the only integer counts matching the abstract's percentages [DERIVED].
@@ -60,6 +67,7 @@ TRIAL_FACTS = TrialFacts(
     ),
     enrolled=44,
     arms=MappingProxyType({"A": 20, "B": 24}),
+    arm_receives_sbrt=MappingProxyType({"A": False, "B": True}),
     crossover=7,
     best_response=MappingProxyType(
         {
@@ -118,15 +126,25 @@ def _take_from_largest(counts: list[int], need: int, keep: int) -> list[int]:
     return counts
 
 
-def scale_flow(
-    screened: int, arm_codes: tuple[str, ...], crossover_arm: str, facts: TrialFacts = TRIAL_FACTS
-) -> Flow:
-    """The published flow apportioned to ``screened`` patients.
+def published_arm(arm: Arm, facts: TrialFacts = TRIAL_FACTS) -> str:
+    """The published arm whose counts a protocol's arm takes: the one with the same SBRT."""
+    for code, receives_sbrt in facts.arm_receives_sbrt.items():
+        if receives_sbrt == arm.receives_sbrt:
+            return code
+    raise SynthError(f"no published arm is like arm {arm.code} ({arm.name})")
+
+
+def scale_flow(screened: int, protocol: Protocol, facts: TrialFacts = TRIAL_FACTS) -> Flow:
+    """The published flow apportioned to ``screened`` patients, for the protocol's arms.
 
     At least one patient is enrolled in every arm; the caller refuses fewer screened patients
     than arms. Crossover patients come from the crossover arm's progressors, so there are never
-    more of them than that arm has patients with progressive disease.
+    more of them than that arm has patients with progressive disease. Counts are keyed by the
+    protocol's arm codes.
     """
+    arm_codes = protocol.arm_codes
+    crossover_arm = protocol.crossover.from_arm
+    like = {arm.code: published_arm(arm, facts) for arm in protocol.arms}
     outcomes = ["screen_failure", *facts.excluded_after_consent, "enrolled"]
     weights = [facts.screen_failures, *facts.excluded_after_consent.values(), facts.enrolled]
     counts = apportion(screened, weights)
@@ -135,7 +153,7 @@ def scale_flow(
     by_outcome = dict(zip(outcomes, counts, strict=True))
     enrolled = by_outcome["enrolled"]
 
-    arm_counts = apportion(enrolled, [facts.arms[code] for code in arm_codes])
+    arm_counts = apportion(enrolled, [facts.arms[like[code]] for code in arm_codes])
     for i, count in enumerate(arm_counts):
         if count == 0:
             arm_counts = _take_from_largest(arm_counts, 1, i)
@@ -143,20 +161,21 @@ def scale_flow(
 
     best = {}
     for code in arm_codes:
-        published = facts.best_response[code]
+        published = facts.best_response[like[code]]
         best[code] = dict(
             zip(published, apportion(arms[code], list(published.values())), strict=True)
         )
     progressors = best[crossover_arm]["PD"]
     crossover_share = apportion(
-        arms[crossover_arm], [facts.crossover, facts.arms[crossover_arm] - facts.crossover]
+        arms[crossover_arm],
+        [facts.crossover, facts.arms[like[crossover_arm]] - facts.crossover],
     )[0]
     crossover = min(crossover_share, progressors)
     published = facts.crossover_response
     crossover_response = dict(
         zip(published, apportion(crossover, list(published.values())), strict=True)
     )
-    survivors = {code: int(facts.five_year_os[code] * arms[code] + 0.5) for code in arm_codes}
+    survivors = {code: int(facts.five_year_os[like[code]] * arms[code] + 0.5) for code in arm_codes}
     return Flow(
         screened=screened,
         screen_failures=by_outcome["screen_failure"],

@@ -15,10 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, Protocol
+from studylib.protocol import Protocol
 from studylib.synth import calendar as cal
-from studylib.synth.facts import Flow, TrialFacts
+from studylib.synth.facts import Flow, TrialFacts, published_arm
 from studylib.synth.tumours import SCAN_KEYS
+from studylib.wording import whole_days
 
 __all__ = ["follow_cohort"]
 
@@ -28,7 +29,7 @@ _SURVIVAL_AFTER_PROGRESSION = {"CR": 600, "PR": 420, "SD": 240, "PD": 150}
 _CROSSOVER_RESPONSE_BONUS = 400
 
 
-def _lost_to_follow_up(arm, died, flow: Flow, facts: TrialFacts) -> np.ndarray:
+def _lost_to_follow_up(arm, died, flow: Flow, facts: TrialFacts, protocol) -> np.ndarray:
     """Patients censored alive before their death, one in each arm whose published 5-year
     survival is not a whole number of its patients (26% of 24 is 6.24).
 
@@ -39,7 +40,7 @@ def _lost_to_follow_up(arm, died, flow: Flow, facts: TrialFacts) -> np.ndarray:
     lost = np.zeros(len(arm), dtype=bool)
     for code, survivors in flow.survivors.items():
         members = np.flatnonzero((arm == code) & (died != cal.NONE))
-        share = facts.five_year_os[code] * flow.arms[code]
+        share = facts.five_year_os[published_arm(protocol.arm(code), facts)] * flow.arms[code]
         if abs(share - survivors) < 0.1 or len(members) == 0:
             continue
         order = members[np.argsort(died[members], kind="stable")]
@@ -53,7 +54,7 @@ def follow_cohort(
     flow: Flow,
     facts: TrialFacts,
     rng: np.random.Generator,
-    protocol: Protocol = PROTOCOL,
+    protocol: Protocol,
 ) -> pd.DataFrame:
     """One row per enrolled patient: ``progressed_on``, ``died_on``, ``last_contact_on``."""
     people = np.flatnonzero(plan["outcome"].eq("enrolled").to_numpy())
@@ -92,11 +93,11 @@ def follow_cohort(
     start = np.maximum(progressed, last_seen) + 14
     randomized = t["randomized_on"].to_numpy()
     death = start + np.round(rng.exponential(mean)).astype(np.int64)
-    death = np.minimum(death, randomized + cal.days(protocol.analysis.os_landmark) - 15)
+    death = np.minimum(death, randomized + whole_days(protocol.analysis.os_landmark) - 15)
     died = np.where(survivor, cal.NONE, np.maximum(death, start))
     cutoff = cal.day_number(facts.data_cutoff)
     last_contact = np.where(survivor, cutoff - rng.integers(0, 91, n), died)
-    lost = _lost_to_follow_up(arm, died, flow, facts)
+    lost = _lost_to_follow_up(arm, died, flow, facts, protocol)
     last_contact[lost] = np.maximum(died[lost] - 30, progressed[lost])
     died[lost] = cal.NONE
     return pd.DataFrame(

@@ -5,7 +5,7 @@ and its reason, the arm and enrollment number, the best overall response the tum
 measurements must yield, at which scan progression is seen and how, and the crossover. The
 counts come from :func:`studylib.synth.facts.scale_flow`; which patient gets which is drawn
 at random, except that the first patient (``P001``, the notebooks' demo patient) is always
-enrolled in the SBRT arm with a partial response.
+enrolled in the (first) arm that receives SBRT, with a partial response.
 """
 
 from __future__ import annotations
@@ -15,14 +15,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, Protocol
+from studylib.errors import SynthError
+from studylib.protocol import Protocol
 from studylib.synth.facts import Flow, apportion
 
-__all__ = ["Timepoints", "timepoints", "plan_cohort", "patient_ids", "DEMO_ARM", "DEMO_RESPONSE"]
+__all__ = ["Timepoints", "timepoints", "plan_cohort", "patient_ids", "demo_arm", "DEMO_RESPONSE"]
 
-#: The notebooks' demo patient P001: SBRT arm, a clear partial response.
-DEMO_ARM = "B"
+#: The notebooks' demo patient P001 has a clear partial response (in :func:`demo_arm`).
 DEMO_RESPONSE = "PR"
+
+
+def demo_arm(protocol: Protocol) -> str:
+    """The arm of the demo patient P001: the first arm that receives SBRT, so that every
+    notebook has SBRT, IL-2 and irradiated lesions to show."""
+    return next((a.code for a in protocol.arms if a.receives_sbrt), protocol.arms[0].code)
+
 
 # Synthetic choices (no source gives them): how progression shows itself, and how often
 # patients with stable disease or a partial response progress on the later scans.
@@ -47,19 +54,27 @@ class Timepoints:
     weeks: tuple[int, ...]
 
 
-def timepoints(protocol: Protocol = PROTOCOL) -> Timepoints:
+def timepoints(protocol: Protocol) -> Timepoints:
     """The first scan, the primary-endpoint scan and the crossover scan of the protocol.
 
-    The design needs one scan before the primary one (where progressors are seen) and the
-    crossover scan after it, as the protocol's weeks 7, 14 and 21 are.
+    The design needs a scan before the primary one (where progressors are seen) and the
+    crossover scan after it, as the bundled protocol's weeks 7, 14 and 21 are; further scans
+    are done by the patients still on study.
+
+    Raises
+    ------
+    SynthError
+        When the protocol's scans are not in that order.
     """
     weeks = tuple(t.week for t in protocol.assessments.timepoints)
     primary = weeks.index(protocol.response.primary_timepoint_week) + 1
     crossover = weeks.index(protocol.response.crossover_timepoint_week) + 1
-    if (primary, crossover) != (2, 3) or len(weeks) != 3:
-        raise ValueError(
-            "the generator designs responses for three scheduled scans (a first one, the "
-            f"primary one and the crossover one, in that order); the protocol has weeks {weeks}"
+    if not 1 < primary < crossover:
+        raise SynthError(
+            "the generator designs responses for a first scan, then the primary one, then the"
+            f" crossover one; {protocol.path} has weeks {weeks} with the primary scan at week"
+            f" {protocol.response.primary_timepoint_week} and the crossover scan at week"
+            f" {protocol.response.crossover_timepoint_week}"
         )
     return Timepoints(first=1, primary=primary, crossover=crossover, weeks=weeks)
 
@@ -88,7 +103,7 @@ def plan_cohort(
     flow: Flow,
     screen_failure_kinds: tuple[str, ...],
     rng: np.random.Generator,
-    protocol: Protocol = PROTOCOL,
+    protocol: Protocol,
 ) -> pd.DataFrame:
     """One row per screened patient, in screening order: what the cohort must show.
 
@@ -119,14 +134,15 @@ def plan_cohort(
 
     enrolled = np.flatnonzero(outcome == "enrolled")
     arm = np.full(n, "", dtype=object)
-    arm[enrolled] = _shuffled_with_first(_labels(flow.arms), DEMO_ARM, rng)
+    demo = demo_arm(protocol)
+    arm[enrolled] = _shuffled_with_first(_labels(flow.arms), demo, rng)
     enrollment_number = np.zeros(n, dtype=np.int64)
     enrollment_number[enrolled] = np.arange(1, len(enrolled) + 1)
 
     bor = np.full(n, "", dtype=object)
     for code, counts in flow.best_response.items():
         members = np.flatnonzero(arm == code)
-        first = DEMO_RESPONSE if code == DEMO_ARM else ""
+        first = DEMO_RESPONSE if code == demo else ""
         bor[members] = _shuffled_with_first(_labels(counts), first, rng)
 
     crossover = np.zeros(n, dtype=bool)

@@ -6,7 +6,8 @@ within the limit, a negative pregnancy test inside the window before the first t
 women of childbearing potential, pulmonary function at or above predicted (no review needed),
 laboratory values inside the limits, 1-3 amenable foci no larger than the limit. Every screen
 failure carries values that fail the criterion its ``outcome_reason`` names (for example
-``EXCL09: haemoglobin 8.4 g/dL below 9.0 g/dL``), derived from the protocol's thresholds.
+``EXCL09: haemoglobin 8.4 g/dL below 9.0 g/dL``), derived from the protocol's thresholds; the
+failures are chosen by the criterion's rule, and named by the protocol's own criterion id.
 Screen failures never signed consent (``consent_signed`` is empty, ``N`` for those who
 declined), so the recorded criterion is the only one they fail.
 
@@ -21,40 +22,62 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, Protocol
+from studylib.protocol import Protocol
 from studylib.synth import calendar as cal
 from studylib.units import Q_, convert
 
-__all__ = ["SCREEN_FAILURES", "LABORATORIES", "Laboratory", "screen_cohort", "POUND_KG"]
+__all__ = [
+    "SCREEN_FAILURES",
+    "LABORATORIES",
+    "Laboratory",
+    "screen_cohort",
+    "screen_failure_kinds",
+    "POUND_KG",
+]
 
-#: The kinds of screen failure (criterion ids), in the order a cohort uses them; the first 13
-#: make up the bundled cohort's 13 screen failures.
+#: The kinds of screen failure (the rule of the criterion failed), in the order a cohort uses
+#: them; the first 13 make up the bundled cohort's 13 screen failures. A protocol without a
+#: criterion of some rule skips that kind (:func:`screen_failure_kinds`).
 SCREEN_FAILURES = (
-    "EXCL06",
-    "EXCL09",
-    "EXCL08",
-    "INCL04",
-    "EXCL02",
-    "EXCL01",
-    "EXCL12",
-    "EXCL10",
-    "EXCL13",
-    "EXCL07",
-    "INCL06",
-    "EXCL04",
-    "EXCL11",
-    "EXCL03",
-    "INCL01",
-    "EXCL05",
+    "cardiac_ischemia",
+    "hemoglobin",
+    "wbc",
+    "ecog",
+    "brain_mets",
+    "no_amenable_site",
+    "creatinine",
+    "transaminases",
+    "chronic_steroids",
+    "pulmonary_function",
+    "consent",
+    "infection",
+    "bilirubin",
+    "prior_radiation",
+    "histology",
+    "pregnant_or_lactating",
 )
 
+#: Exclusions after consent (trial.md 1.5); ``None``: not an eligibility criterion, else the
+#: rule of the criterion whose id the text names.
 _EXCLUDED_REASONS = {
-    "rapid_progression": "rapid melanoma progression during screening "
-    "(not an eligibility criterion)",
-    "cardiac_ischemia": "EXCL06: ischaemia on exercise tolerance test",
-    "insurance": "insurance authorisation for treatment not obtained "
-    "(not an eligibility criterion)",
+    "rapid_progression": (None, "rapid melanoma progression during screening"),
+    "cardiac_ischemia": ("cardiac_ischemia", "ischaemia on exercise tolerance test"),
+    "insurance": (None, "insurance authorisation for treatment not obtained"),
 }
+
+
+def screen_failure_kinds(protocol: Protocol) -> tuple[str, ...]:
+    """The kinds of :data:`SCREEN_FAILURES` the protocol has a criterion for."""
+    rules = {criterion.rule for criterion in protocol.eligibility.criteria}
+    return tuple(kind for kind in SCREEN_FAILURES if kind in rules)
+
+
+def _criterion_ids(protocol: Protocol) -> dict[str, str]:
+    """The criterion id of each rule in the protocol (the first, if two share a rule)."""
+    ids: dict[str, str] = {}
+    for criterion in protocol.eligibility.criteria:
+        ids.setdefault(criterion.rule, criterion.id)
+    return ids
 
 
 @dataclass(frozen=True)
@@ -144,7 +167,7 @@ def _foci(plan, rng, style_mm, protocol: Protocol) -> pd.DataFrame:
     rows = np.repeat(np.arange(n), count)
     rank = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
     site = organs[order[rows, rank]]
-    no_site = plan["reason"].to_numpy()[rows] == "EXCL01"
+    no_site = plan["reason"].to_numpy()[rows] == "no_amenable_site"
     others = np.array([*protocol.sbrt.not_amenable_sites, "skin", "soft_tissue"], dtype=object)
     site[no_site] = others[rank[no_site] % len(others)]
     limit_mm = _magnitude(protocol.sbrt.max_site_diameter, "mm")
@@ -169,7 +192,7 @@ def screen_cohort(
     plan: pd.DataFrame,
     timeline: pd.DataFrame,
     rng: np.random.Generator,
-    protocol: Protocol = PROTOCOL,
+    protocol: Protocol,
 ):
     """The screening table, the SBRT foci (with ``row`` and ``diameter_mm`` for the tumour
     module) and each patient's weight in kg (which IL-2 doses are computed from)."""
@@ -183,8 +206,8 @@ def screen_cohort(
     male = rng.permutation(np.arange(n) < round(_MALE_SHARE * n))
     min_age = _magnitude(e.minimum_age, "year")
     age = np.clip(rng.normal(_AGE_MEAN, _AGE_SD, n), min_age + 5, _AGE_MAX)
-    age[reason == "EXCL05"] = min_age + 15
-    male[reason == "EXCL05"] = False
+    age[reason == "pregnant_or_lactating"] = min_age + 15
+    male[reason == "pregnant_or_lactating"] = False
     birth = screening - np.floor(age * 365.25).astype(np.int64)
     childbearing = ~male & (age < 50) & (rng.random(n) < _CHILDBEARING_SHARE)
     window_min = cal.minutes(e.pregnancy_test_window)
@@ -227,7 +250,7 @@ def screen_cohort(
     text = np.full(n, "", dtype=object)
 
     def failing(kind):
-        return reason == kind
+        return (reason == kind) & (outcome == "screen_failure")
 
     # Each screen failure: the criterion's value pushed past its threshold, and the reason.
     hgb_bad = _magnitude(e.hgb_min, "g/dL") - 0.6
@@ -235,24 +258,24 @@ def screen_cohort(
     creat_bad = round(_magnitude(e.creatinine_max, "mg/dL") * 1.08, 2)
     bili_bad = _magnitude(e.bilirubin_max, "mg/dL") + 0.5
     times_uln = e.transaminase_max_x_uln + 0.8
-    hgb[failing("EXCL09")] = hgb_bad
-    wbc[failing("EXCL08")] = wbc_bad
-    creat[failing("EXCL12")] = creat_bad
-    bili[failing("EXCL11")] = bili_bad
-    ast[failing("EXCL10")] = np.round(ast_uln[failing("EXCL10")] * times_uln)
-    ecog[failing("INCL04")] = e.max_ecog + 1
-    brain[failing("EXCL02")] = "not_radiosurgery_candidate"
-    flags["cardiac_ischemia"][failing("EXCL06") | (reason == "cardiac_ischemia")] = "Y"
-    flags["chronic_steroids"][failing("EXCL13")] = "Y"
-    flags["active_infection"][failing("EXCL04")] = "Y"
-    flags["prior_rt_to_sbrt_sites"][failing("EXCL03")] = "Y"
-    flags["histology_confirmed"][failing("INCL01")] = "N"
-    flags["pulmonary_disease_significant"][failing("EXCL07")] = "Y"
+    hgb[failing("hemoglobin")] = hgb_bad
+    wbc[failing("wbc")] = wbc_bad
+    creat[failing("creatinine")] = creat_bad
+    bili[failing("bilirubin")] = bili_bad
+    ast[failing("transaminases")] = np.round(ast_uln[failing("transaminases")] * times_uln)
+    ecog[failing("ecog")] = e.max_ecog + 1
+    brain[failing("brain_mets")] = "not_radiosurgery_candidate"
+    flags["cardiac_ischemia"][reason == "cardiac_ischemia"] = "Y"
+    flags["chronic_steroids"][failing("chronic_steroids")] = "Y"
+    flags["active_infection"][failing("infection")] = "Y"
+    flags["prior_rt_to_sbrt_sites"][failing("prior_radiation")] = "Y"
+    flags["histology_confirmed"][failing("histology")] = "N"
+    flags["pulmonary_disease_significant"][failing("pulmonary_function")] = "Y"
     pft_bad = _magnitude(e.pft_exclusion_below, "percent") - 12
-    pfts[1, failing("EXCL07")] = pft_bad
-    consent[failing("INCL06")] = "N"
-    flags["pregnant_or_lactating"][failing("EXCL05")] = "Y"
-    childbearing[failing("EXCL05")] = True
+    pfts[1, failing("pulmonary_function")] = pft_bad
+    consent[failing("consent")] = "N"
+    flags["pregnant_or_lactating"][failing("pregnant_or_lactating")] = "Y"
+    childbearing[failing("pregnant_or_lactating")] = True
     tested_at = np.where(childbearing, tested, cal.NONE)
 
     hgb_text = _write_hgb(hgb, hgb_style)
@@ -268,33 +291,38 @@ def screen_cohort(
         "pft": f"{_magnitude(e.pft_exclusion_below, 'percent'):.0f}%",
     }
     reasons = {
-        "EXCL06": lambda i: "EXCL06: ischaemia on baseline EKG",
-        "EXCL09": lambda i: f"EXCL09: haemoglobin {hgb_text[i]} below {limit['hgb']}",
-        "EXCL08": lambda i: f"EXCL08: white cell count {wbc_text[i]} below {limit['wbc']}",
-        "INCL04": lambda i: f"INCL04: ECOG performance status {ecog[i]} (0-{e.max_ecog} required)",
-        "EXCL02": lambda i: "EXCL02: brain metastases not suitable for radiosurgery",
-        "EXCL01": lambda i: "EXCL01: no metastatic site amenable to SBRT",
-        "EXCL12": lambda i: f"EXCL12: creatinine {creat_text[i]} above {limit['creatinine']}",
-        "EXCL10": lambda i: (
-            f"EXCL10: AST {ast_text[i]}, {times_uln:.1f} times the upper limit "
+        "cardiac_ischemia": lambda i: "ischaemia on baseline EKG",
+        "hemoglobin": lambda i: f"haemoglobin {hgb_text[i]} below {limit['hgb']}",
+        "wbc": lambda i: f"white cell count {wbc_text[i]} below {limit['wbc']}",
+        "ecog": lambda i: f"ECOG performance status {ecog[i]} (0-{e.max_ecog} required)",
+        "brain_mets": lambda i: "brain metastases not suitable for radiosurgery",
+        "no_amenable_site": lambda i: "no metastatic site amenable to SBRT",
+        "creatinine": lambda i: f"creatinine {creat_text[i]} above {limit['creatinine']}",
+        "transaminases": lambda i: (
+            f"AST {ast_text[i]}, {times_uln:.1f} times the upper limit "
             f"of normal ({ast_uln[i]:.0f} U/L); at most {e.transaminase_max_x_uln:g} times allowed"
         ),
-        "EXCL13": lambda i: "EXCL13: requires chronic steroids",
-        "EXCL07": lambda i: (
-            f"EXCL07: FEV1 {pft_bad:.0f}% of predicted, below "
+        "chronic_steroids": lambda i: "requires chronic steroids",
+        "pulmonary_function": lambda i: (
+            f"FEV1 {pft_bad:.0f}% of predicted, below "
             f"{limit['pft']}, due to significant lung disease"
         ),
-        "INCL06": lambda i: "INCL06: declined to sign the study consent",
-        "EXCL04": lambda i: "EXCL04: active pulmonary infection",
-        "EXCL11": lambda i: f"EXCL11: total bilirubin {bili_text[i]} above {limit['bilirubin']}",
-        "EXCL03": lambda i: "EXCL03: previous radiation to the site proposed for SBRT",
-        "INCL01": lambda i: "INCL01: melanoma not confirmed by biopsy or cytology",
-        "EXCL05": lambda i: "EXCL05: lactating",
+        "consent": lambda i: "declined to sign the study consent",
+        "infection": lambda i: "active pulmonary infection",
+        "bilirubin": lambda i: f"total bilirubin {bili_text[i]} above {limit['bilirubin']}",
+        "prior_radiation": lambda i: "previous radiation to the site proposed for SBRT",
+        "histology": lambda i: "melanoma not confirmed by biopsy or cytology",
+        "pregnant_or_lactating": lambda i: "lactating",
     }
+    ids = _criterion_ids(protocol)
     for i in np.flatnonzero(outcome == "screen_failure"):
-        text[i] = reasons[reason[i]](i)
-    for key, words in _EXCLUDED_REASONS.items():
-        text[reason == key] = words
+        text[i] = f"{ids[reason[i]]}: {reasons[reason[i]](i)}"
+    excluded = outcome == "excluded_after_consent"
+    for key, (rule, words) in _EXCLUDED_REASONS.items():
+        named = (
+            f"{ids[rule]}: {words}" if rule in ids else f"{words} (not an eligibility criterion)"
+        )
+        text[excluded & (reason == key)] = named
 
     pounds = rng.random(n) < _POUND_SHARE
     kg = np.where(male, rng.normal(86, 15, n), rng.normal(70, 13, n))

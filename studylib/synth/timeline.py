@@ -1,11 +1,13 @@
 """Every date of a synthetic cohort: screening, randomisation, SBRT, IL-2 cycles and scans.
 
-Dates follow the protocol's schedule rules, read from ``PROTOCOL``: IL-2 cycles start on the
-protocol's weekday (Monday), cycle 2 one cycle interval later (sometimes after the allowed
-delay); SBRT fractions fall on the fractionation rule's weekdays before the first IL-2 dose
-(one fraction on the Friday for enrollment numbers 1-20, Wednesday and Friday from 21); the
-baseline scan lies within the baseline window before the first treatment and each scheduled
-scan within its window after its planned week. Crossover patients receive SBRT before cycle 3,
+The synthetic calendar is "the rules plus noise": every date the protocol fixes comes from
+:mod:`studylib.calendar_rules` (the same rules the planner and the deviation review apply):
+IL-2 cycles start on the protocol's weekday, a course's later cycle one cycle interval after
+the previous one (sometimes after the allowed delay), SBRT fractions on the fractionation
+rule's weekdays before the first IL-2 dose, responders' courses when a scan window closes,
+scans at their weeks. The noise is the generator's own: screening and randomisation days,
+how often a delay is used, when within its window a scan is done, the baseline scan within
+the baseline window. Crossover patients receive SBRT before the crossover's first cycle,
 which starts so that the crossover scan falls the crossover assessment interval after it.
 
 All dates are whole days since 1970-01-01 (see :mod:`studylib.synth.calendar`); ``-1`` marks
@@ -17,12 +19,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, Protocol
+from studylib import calendar_rules as rules
+from studylib.protocol import Protocol
 from studylib.synth import calendar as cal
 from studylib.synth.facts import TrialFacts
 from studylib.synth.plan import timepoints
+from studylib.wording import whole_days
 
-__all__ = ["build_timeline", "first_dose_minute", "SBRT_MINUTE", "MAX_FRACTIONS"]
+__all__ = ["build_timeline", "first_dose_minute", "max_fractions", "SBRT_MINUTE"]
 
 #: Synthetic convention (not a protocol rule): the clinic treats SBRT at 10:00. IL-2 starts at
 #: the protocol's ``[il2].first_dose_time``.
@@ -34,43 +38,41 @@ _PLANNING_DAYS = 10
 _DELAYED_CYCLE_SHARE = 0.12
 
 
-def first_dose_minute(protocol: Protocol = PROTOCOL) -> int:
+def first_dose_minute(protocol: Protocol) -> int:
     """Minutes after midnight of a cycle's first IL-2 dose (``[il2].first_dose_time``)."""
     time = protocol.il2.first_dose_time
     return time.hour * 60 + time.minute
 
 
-def _max_fractions(protocol: Protocol) -> int:
+def max_fractions(protocol: Protocol) -> int:
+    """The most SBRT fractions any enrollment number receives."""
     return max(rule.fractions for rule in protocol.sbrt.fractionation)
-
-
-MAX_FRACTIONS = _max_fractions(PROTOCOL)
 
 
 def _fraction_days(numbers: np.ndarray, start: np.ndarray, protocol: Protocol) -> np.ndarray:
     """SBRT fraction days (n x max fractions, ``-1`` when fewer) before each IL-2 start."""
-    width = _max_fractions(protocol)
-    out = np.full((len(numbers), width), cal.NONE, dtype=np.int64)
-    start_day = protocol.il2.start_weekday
-    for rule in protocol.sbrt.fractionation:
-        covered = (numbers >= rule.first_enrollment_number) & (
-            numbers <= (rule.last_enrollment_number or np.iinfo(np.int64).max)
-        )
-        for k, name in enumerate(rule.weekdays):
-            out[covered, k] = start[covered] - cal.days_before(name, start_day)
+    out = np.full((len(numbers), max_fractions(protocol)), cal.NONE, dtype=np.int64)
+    due = rules.fraction_days(numbers, start, protocol)
+    out[due["row"].to_numpy(), due["number"].to_numpy() - 1] = cal.days_of(due["planned_on"])
     return out
 
 
-def _add_course(cycles, first_number, count, start, rng, interval, delay) -> None:
+def _next_cycle(day: np.ndarray, delayed: np.ndarray, protocol: Protocol) -> np.ndarray:
+    """The next cycle of a course: planned, or on the last allowed day where ``delayed``."""
+    planned, latest = rules.next_cycle(day, protocol)
+    return np.where(delayed, cal.days_of(latest), cal.days_of(planned))
+
+
+def _add_course(cycles, first_number, count, start, rng, protocol: Protocol) -> None:
     """Add a course of ``count`` cycles starting on ``start`` (``-1``: none) to ``cycles``.
 
-    Each later cycle follows at the cycle interval, sometimes after the allowed delay.
+    Each later cycle follows the rules' next-cycle window, sometimes on its last day.
     """
     day = start
     for number in range(first_number, first_number + count):
         if number > first_number:
             delayed = rng.random(len(day)) < _DELAYED_CYCLE_SHARE
-            day = np.where(day >= 0, day + interval + np.where(delayed, delay, 0), -1)
+            day = np.where(day >= 0, _next_cycle(day, delayed, protocol), -1)
         previous = cycles.get(number, np.full(len(day), cal.NONE, dtype=np.int64))
         cycles[number] = np.where(day >= 0, day, previous)
 
@@ -80,15 +82,15 @@ def build_timeline(
     facts: TrialFacts,
     deviations: dict[str, int],
     rng: np.random.Generator,
-    protocol: Protocol = PROTOCOL,
+    protocol: Protocol,
 ) -> pd.DataFrame:
     """The dates of every screened patient, aligned with ``plan``.
 
     Columns (day numbers unless said otherwise): ``screening_date``, ``planned_start_minute``
     (minutes), ``randomized_on``, ``cycle_1``, ... (every IL-2 cycle, the crossover's too),
-    ``sbrt_1``/``sbrt_2`` (scheduled fraction days before cycle 1),
-    ``sbrt_given_1``/``sbrt_given_2``,
-    ``xo_sbrt_1``/``xo_sbrt_2`` (before the crossover's first cycle), ``scan_0`` (baseline),
+    ``sbrt_1``, ``sbrt_2``, ... (scheduled fraction days before cycle 1, as many as the most
+    fractions a rule gives), ``sbrt_given_1``, ..., ``xo_sbrt_1``, ... (before the crossover's
+    first cycle), ``scan_0`` (baseline),
     ``scan_1`` ... (the protocol's scheduled scans), ``scan_xo`` (crossover baseline), and
     ``did_scan_*`` flags saying which scans were done.
     """
@@ -96,15 +98,14 @@ def build_timeline(
     il2 = protocol.il2
     tp = timepoints(protocol)
     start_day = il2.start_weekday
-    interval = cal.days(il2.cycle_interval)
-    delay = cal.days(il2.allowed_delay)
-    window = cal.days(protocol.assessments.window)
-    baseline_within = cal.days(protocol.assessments.baseline_within)
+    window = whole_days(protocol.assessments.window)
+    baseline_within = whole_days(protocol.assessments.baseline_within)
     enrolled = plan["outcome"].eq("enrolled").to_numpy()
     crossover = plan["crossover"].to_numpy()
     sbrt_arms = [a.code for a in protocol.arms if a.receives_sbrt]
     gets_sbrt = np.isin(plan["arm"].to_numpy(), sbrt_arms)
     numbers = plan["enrollment_number"].to_numpy()
+    width = max_fractions(protocol)
 
     first = cal.day_number(facts.first_enrollment)
     last = cal.day_number(facts.last_enrollment)
@@ -116,18 +117,18 @@ def build_timeline(
     drawn = cal.to_workday(drawn, forward=True)
     randomized[enrolled] = np.minimum(np.maximum.accumulate(drawn[enrolled]), last)
 
-    cycle_1 = np.where(enrolled, cal.on_or_after(randomized + _PLANNING_DAYS, start_day), -1)
+    first_monday = cal.days_of(rules.first_on_or_after(randomized + _PLANNING_DAYS, start_day))
+    cycle_1 = np.where(enrolled, first_monday, -1)
     cycles = {1: cycle_1}
     for number in range(2, il2.cycles_in_first_course + 1):
         delayed = rng.random(n) < _DELAYED_CYCLE_SHARE
-        cycles[number] = np.where(
-            enrolled, cycles[number - 1] + interval + np.where(delayed, delay, 0), -1
-        )
+        cycles[number] = np.where(enrolled, _next_cycle(cycles[number - 1], delayed, protocol), -1)
     if "late_cycle" in deviations:
         row = deviations["late_cycle"]
-        cycles[2][row] = cycle_1[row] + interval + delay + 7
+        _, latest = rules.next_cycle(cycle_1[row : row + 1], protocol)
+        cycles[2][row] = cal.days_of(latest)[0] + 7
 
-    sbrt = np.full((n, MAX_FRACTIONS), cal.NONE, dtype=np.int64)
+    sbrt = np.full((n, width), cal.NONE, dtype=np.int64)
     primary_sbrt = enrolled & gets_sbrt
     sbrt[primary_sbrt] = _fraction_days(numbers[primary_sbrt], cycle_1[primary_sbrt], protocol)
     sbrt_given = sbrt.copy()
@@ -136,27 +137,27 @@ def build_timeline(
 
     xo = protocol.crossover
     xo_weeks = tp.weeks[tp.crossover - 1]
-    after = cal.days(xo.response_assessment_after)
-    xo_start = cal.on_or_after(cycle_1 + 7 * xo_weeks - after, start_day)
-    _add_course(
-        cycles, xo.first_cycle, xo.cycles, np.where(crossover, xo_start, -1), rng, interval, delay
-    )
+    after = whole_days(xo.response_assessment_after)
+    # Synthetic choice: the crossover starts so that its response scan (the crossover
+    # assessment interval after its first dose) falls on the protocol's crossover scan.
+    xo_start = cal.days_of(rules.first_on_or_after(cycle_1 + 7 * xo_weeks - after, start_day))
+    _add_course(cycles, xo.first_cycle, xo.cycles, np.where(crossover, xo_start, -1), rng, protocol)
 
-    # Responders' further courses start on the Monday the window of the scan that showed the
-    # response closes ([il2].responder_courses_reading).
+    # Responders' further courses start on the start weekday the window of the scan that
+    # showed the response closes ([il2].responder_courses_reading).
     per_course = il2.cycles_in_first_course
     responds_at = plan["responds_at"].to_numpy()
     courses = plan["responder_courses"].to_numpy()
     for k in range(int(courses.max(initial=0))):
         scan = responds_at + k
         week = np.array(tp.weeks)[np.clip(scan - 1, 0, len(tp.weeks) - 1)]
-        start = cal.on_or_after(cycle_1 + 7 * week + window, start_day)
+        start = cal.days_of(rules.responder_course_start(cycle_1, week, protocol))
         first_number = per_course * (k + 1) + 1
         _add_course(
-            cycles, first_number, per_course, np.where(courses > k, start, -1), rng, interval, delay
+            cycles, first_number, per_course, np.where(courses > k, start, -1), rng, protocol
         )
 
-    xo_sbrt = np.full((n, MAX_FRACTIONS), cal.NONE, dtype=np.int64)
+    xo_sbrt = np.full((n, width), cal.NONE, dtype=np.int64)
     xo_sbrt[crossover] = _fraction_days(numbers[crossover], xo_start[crossover], protocol)
 
     first_treatment = np.where(primary_sbrt, sbrt_given[:, 0], cycle_1)
@@ -170,8 +171,9 @@ def build_timeline(
     }
     progress_at = plan["progress_at"].to_numpy()
     latest = min(4, window)
-    for k, week in enumerate(tp.weeks, start=1):
-        planned = cycle_1 + 7 * week
+    scans = rules.scan_days(cycle_1, protocol)
+    for k in range(1, len(tp.weeks) + 1):
+        planned = cal.days_of(scans.loc[scans["number"] == k, "planned_on"])
         columns[f"scan_{k}"] = np.where(enrolled, planned + rng.integers(0, latest + 1, n), -1)
         done = enrolled & ((progress_at == 0) | (k <= progress_at))
         if k == tp.crossover:
@@ -183,12 +185,12 @@ def build_timeline(
     xo_baseline = xo_sbrt[:, 0] - rng.integers(2, min(16, baseline_within - 2), n)
     columns["scan_xo"] = np.where(crossover, cal.to_workday(xo_baseline, forward=False), -1)
     columns["did_scan_xo"] = crossover
-    for k in range(MAX_FRACTIONS):
+    for k in range(width):
         columns[f"sbrt_{k + 1}"] = sbrt[:, k]
         columns[f"sbrt_given_{k + 1}"] = sbrt_given[:, k]
         columns[f"xo_sbrt_{k + 1}"] = xo_sbrt[:, k]
 
-    planned_if_screened = cal.on_or_after(screening + 14, start_day)
+    planned_if_screened = cal.days_of(rules.first_on_or_after(screening + 14, start_day))
     il2_start = np.where(enrolled, cycle_1, planned_if_screened)
     columns["planned_start_minute"] = np.where(
         primary_sbrt,

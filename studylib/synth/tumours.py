@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from studylib.protocol import PROTOCOL, Protocol
+from studylib.protocol import Protocol
 from studylib.synth import calendar as cal
 from studylib.synth.plan import timepoints
 
@@ -264,7 +264,7 @@ def measure_cohort(
     timeline: pd.DataFrame,
     foci: pd.DataFrame,
     rng: np.random.Generator,
-    protocol: Protocol = PROTOCOL,
+    protocol: Protocol,
 ):
     """``lesions.csv`` and ``assessments.csv`` frames, and each SBRT focus's lesion id
     (aligned with ``foci``; empty for patients who were not enrolled)."""

@@ -10,6 +10,7 @@ untouched). Files are first written to a temporary folder beside the target and 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ import pandas as pd
 from studylib.data import load_cohort
 from studylib.dictionary import SYNTHETIC_NOTICE, TABLES
 from studylib.errors import SynthError
+from studylib.protocol import PROTOCOL_FILENAME, Protocol, resolve_protocol
 
 __all__ = ["NOTICE_LINE", "SynthError", "check_output_folder", "csv_text", "write_tables"]
 
@@ -39,8 +41,17 @@ def _written_by_us(path: Path) -> bool:
         return handle.readline().rstrip("\r\n") == NOTICE_LINE
 
 
-def check_output_folder(folder: Path) -> None:
+def _same_protocol(path: Path, protocol: Protocol | None) -> bool:
+    """A folder's protocol.toml that is the protocol being written (so it may be replaced)."""
+    if protocol is None or path.name != PROTOCOL_FILENAME or not path.is_file():
+        return False
+    return hashlib.sha256(path.read_bytes()).hexdigest() == protocol.sha256
+
+
+def check_output_folder(folder: Path, protocol: Protocol | None = None) -> None:
     """Refuse a folder holding anything the generator did not write.
+
+    A ``protocol.toml`` is the generator's own when it is the protocol being written.
 
     Raises
     ------
@@ -57,6 +68,7 @@ def check_output_folder(folder: Path) -> None:
         if not entry.name.startswith(".")
         and entry.name not in _LEFT_ALONE
         and not _written_by_us(entry)
+        and not _same_protocol(entry, protocol)
     ]
     if foreign:
         shown = ", ".join(foreign[:10]) + (
@@ -69,8 +81,14 @@ def check_output_folder(folder: Path) -> None:
         )
 
 
-def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
+def write_tables(
+    tables: dict[str, pd.DataFrame], folder: Path, protocol: Protocol | None = None
+) -> list[Path]:
     """Write, validate and move the cohort's CSV files into ``folder``; returns their paths.
+
+    With a ``protocol`` other than the bundled one, its file is copied into the folder as
+    ``protocol.toml``, so that the folder carries the rules its data follow
+    (:func:`studylib.data.load_cohort` reads it as ``Cohort.protocol``).
 
     Raises
     ------
@@ -80,20 +98,26 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
         When the generated cohort does not pass the loader (a generator bug); nothing is moved.
     """
     folder = Path(folder)
-    check_output_folder(folder)
+    own = protocol is not None and protocol != resolve_protocol(None)
+    check_output_folder(folder, protocol if own else None)
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-synth-", dir=folder.parent))
     try:
+        names = [TABLES[name].filename for name in tables]
         for name, frame in tables.items():
             (staging / TABLES[name].filename).write_text(
                 csv_text(frame), encoding="utf-8", newline=""
             )
+        if own:
+            (staging / PROTOCOL_FILENAME).write_text(
+                protocol.source_text, encoding="utf-8", newline=""
+            )
+            names.append(PROTOCOL_FILENAME)
         load_cohort(staging)
         paths = []
-        for name in tables:
-            target = folder / TABLES[name].filename
-            os.replace(staging / TABLES[name].filename, target)
-            paths.append(target)
+        for filename in names:
+            os.replace(staging / filename, folder / filename)
+            paths.append(folder / filename)
         return paths
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -18,7 +18,7 @@ from studylib.schedule import plan_treatment
 from studylib.units import format_quantity
 from studylib.widgets.quiz import Question
 from studylib.widgets.recist import TargetLesion, teaching_frames, timepoints
-from studylib.widgets.schedule import DEMO_START
+from studylib.widgets.schedule import demo_start
 from studylib.widgets.screening import DEMO_CANDIDATE, status_word
 
 __all__ = ["design_questions", "screening_questions", "schedule_questions", "response_questions"]
@@ -161,7 +161,7 @@ def schedule_questions() -> list[Question]:
     il2, sbrt = PROTOCOL.il2, PROTOCOL.sbrt
     two_fractions = next(r for r in sbrt.fractionation if r.fractions > 1)
     number = two_fractions.first_enrollment_number
-    plan = plan_treatment("B", number, DEMO_START, "70 kg")
+    plan = plan_treatment("B", number, demo_start(), "70 kg")
     events = plan.events
     fractions = events[events["event"] == "sbrt_fraction"]
     days = " and ".join(f"{d:%A %d %B}" for d in fractions["planned_at"])
@@ -170,7 +170,7 @@ def schedule_questions() -> list[Question]:
     dose = il2_dose(weight)
     steps = dose.preparation_table().set_index("item")
     vial_rule = steps.loc["Vials per dose", "rule"]
-    tuesday = DEMO_START + pd.Timedelta(days=1)
+    tuesday = demo_start() + pd.Timedelta(days=1)
     try:
         plan_treatment("A", number, tuesday, "70 kg")
         refused = "The engine accepted it."
@@ -180,7 +180,7 @@ def schedule_questions() -> list[Question]:
         Question(
             prompt=(
                 f"Patient {number} is randomised to SBRT + IL-2 and IL-2 is to start on "
-                f"{DEMO_START:%A %d %B %Y}. On which days is the SBRT given?"
+                f"{demo_start():%A %d %B %Y}. On which days is the SBRT given?"
             ),
             answer=(
                 f"{days} ({len(fractions)} fractions of "

@@ -4,9 +4,10 @@ The panel calls :func:`studylib.schedule.plan_treatment` and shows what it plann
 calendar of the SBRT fractions, IL-2 doses and scans, the dose and vials of
 :mod:`studylib.dosing`, and every event with the rule that dated it. Two rules are marked on
 the calendar because staff get them wrong most: IL-2 cycles start on a Monday, and the last
-SBRT fraction falls on the Friday before. The panel only marks the events the engine planned
-(the first dose of each cycle, the last fraction); a start that is not a Monday is refused by
-the engine, and its message, with the nearest Mondays, is shown as it is.
+SBRT fraction falls on the Friday before (the weekdays of the protocol given). The panel only
+marks the events the engine planned (the first dose of each cycle, the last fraction); a
+start on another weekday is refused by the engine, and its message, with the nearest valid
+days, is shown as it is.
 """
 
 from __future__ import annotations
@@ -17,19 +18,31 @@ import html
 import ipywidgets as widgets
 import pandas as pd
 
-from studylib.protocol import PROTOCOL
+from studylib import calendar_rules as rules
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.schedule import TreatmentPlan, plan_treatment
 from studylib.widgets.style import message_html, table_html
 
-__all__ = ["ScheduleExplorer", "calendar_html", "DEMO_START"]
+__all__ = ["ScheduleExplorer", "calendar_html", "demo_start", "demo_enrollment_number"]
 
-#: A Monday, the tour's default first IL-2 dose.
-DEMO_START = dt.date(2012, 3, 5)
+#: The tour's example week: its first IL-2 dose is the protocol's start weekday on or after.
+_DEMO_WEEK = dt.date(2012, 3, 5)
 
-#: The two weekday rules marked on the calendar (``[il2].start_weekday``,
-#: ``[sbrt].last_fraction_weekday``), named as staff name them: "the Monday rule".
-_START_DAY = PROTOCOL.il2.start_weekday
-_LAST_FRACTION_DAY = PROTOCOL.sbrt.last_fraction_weekday
+
+def demo_start(protocol: Protocol | None = None) -> dt.date:
+    """The tour's default first IL-2 dose: a day the protocol allows (a Monday in the bundled
+    protocol: Monday 5 March 2012)."""
+    day = rules.first_on_or_after(
+        pd.Series([pd.Timestamp(_DEMO_WEEK)]), resolve_protocol(protocol).il2.start_weekday
+    )
+    return day.iloc[0].date()
+
+
+def demo_enrollment_number(protocol: Protocol | None = None) -> int:
+    """The tour's default enrolment number: the first of the last fractionation range, so that
+    the example shows the most SBRT fractions (21 in the bundled protocol: two fractions)."""
+    return resolve_protocol(protocol).sbrt.fractionation[-1].first_enrollment_number
+
 
 _SBRT = "#f4a582"
 _IL2 = "#92c5de"
@@ -63,18 +76,21 @@ def _day_events(events: pd.DataFrame) -> dict[pd.Timestamp, list[str]]:
     return lines
 
 
-def _marks(events: pd.DataFrame) -> dict[pd.Timestamp, str]:
+def _marks(events: pd.DataFrame, protocol: Protocol) -> dict[pd.Timestamp, str]:
     """The days to outline: each cycle's first dose (the Monday rule) and the last SBRT
-    fraction (the Friday rule). The weekday in brackets is the day the engine planned."""
+    fraction (the Friday rule), named as staff name them. The weekday in brackets is the day
+    the engine planned."""
+    start_day = protocol.il2.start_weekday
+    last_fraction_day = protocol.sbrt.last_fraction_weekday
     marks: dict[pd.Timestamp, str] = {}
     firsts = events[(events["event"] == "il2_dose") & (events["number"] == 1)]
     for _, row in firsts.iterrows():
         day = row["planned_at"].normalize()
-        marks[day] = f"{_START_DAY} rule: cycle {int(row['cycle'])} starts ({day:%A})"
+        marks[day] = f"{start_day} rule: cycle {int(row['cycle'])} starts ({day:%A})"
     fractions = events[events["event"] == "sbrt_fraction"]
     if len(fractions):
         last = fractions.loc[fractions["planned_at"].idxmax(), "planned_at"].normalize()
-        marks[last] = f"{_LAST_FRACTION_DAY} rule: last SBRT fraction ({last:%A})"
+        marks[last] = f"{last_fraction_day} rule: last SBRT fraction ({last:%A})"
     return marks
 
 
@@ -112,7 +128,7 @@ def calendar_html(plan: TreatmentPlan, until: pd.Timestamp | None = None) -> str
     last = until if until is not None else events["latest_at"].max().normalize()
     start = first - pd.Timedelta(days=first.weekday())
     days = pd.date_range(start, last + pd.Timedelta(days=6 - last.weekday()), freq="D")
-    lines, marks, windows = _day_events(events), _marks(events), _windows(events)
+    lines, marks, windows = _day_events(events), _marks(events, plan.protocol), _windows(events)
     head = "".join(
         f'<th style="padding:2px 4px;background:#f0f0f0">{d.strftime("%a")}</th>' for d in days[:7]
     )
@@ -157,7 +173,11 @@ class ScheduleExplorer(widgets.VBox):
     Parameters
     ----------
     arm, enrollment_number, il2_start, weight
-        Starting values (default: arm B, patient 21, Monday 5 March 2012, 70 kg).
+        Starting values (default: the first arm with SBRT, :func:`demo_enrollment_number`,
+        :func:`demo_start`, 70 kg; in the bundled protocol arm B, patient 21, Monday 5 March
+        2012).
+    protocol
+        The protocol the explorer plans by (default: the bundled one).
 
     Attributes
     ----------
@@ -180,16 +200,25 @@ class ScheduleExplorer(widgets.VBox):
 
     def __init__(
         self,
-        arm: str = "B",
-        enrollment_number: int = 21,
-        il2_start: dt.date = DEMO_START,
+        arm: str | None = None,
+        enrollment_number: int | None = None,
+        il2_start: dt.date | None = None,
         weight: str = "70 kg",
+        *,
+        protocol: Protocol | None = None,
     ) -> None:
+        self.protocol = protocol = resolve_protocol(protocol)
+        if arm is None:
+            arm = next((a.code for a in protocol.arms if a.receives_sbrt), protocol.arm_codes[0])
+        if enrollment_number is None:
+            enrollment_number = demo_enrollment_number(protocol)
+        if il2_start is None:
+            il2_start = demo_start(protocol)
         self.plan: TreatmentPlan | None = None
         self.error = ""
         wide = {"description_width": "170px"}
         self.arm = widgets.Dropdown(
-            options=[(f"{a.code}: {a.name}", a.code) for a in PROTOCOL.arms],
+            options=[(f"{a.code}: {a.name}", a.code) for a in protocol.arms],
             value=arm,
             description="Arm",
             style=wide,
@@ -234,6 +263,7 @@ class ScheduleExplorer(widgets.VBox):
                 self.enrollment_number.value,
                 self.il2_start.value,
                 self.weight.value,
+                protocol=self.protocol,
             )
         except ValueError as error:
             self.plan, self.error = None, str(error)
@@ -283,7 +313,7 @@ def summary_html(plan: TreatmentPlan) -> str:
     events = plan.events
     fractions = events[events["event"] == "sbrt_fraction"]
     cycles = plan.cycles()
-    arm = PROTOCOL.arm(plan.arm)
+    arm = plan.protocol.arm(plan.arm)
     if len(fractions):
         days = " and ".join(f"{d:%a %d %b}" for d in fractions["planned_at"])
         gy = fractions["amount"].iloc[0]
