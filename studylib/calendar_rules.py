@@ -45,6 +45,7 @@ __all__ = [
     "fractions_due",
     "fraction_days",
     "next_cycle",
+    "last_start_day",
     "il2_start_after",
     "dose_times",
     "scan_days",
@@ -191,6 +192,14 @@ def next_cycle(previous_starts, protocol: Protocol):
     planned = start + whole_days(protocol.il2.cycle_interval) * _DAY
     latest = planned + whole_days(protocol.il2.allowed_delay) * _DAY
     return _like(previous_starts, planned), _like(previous_starts, latest)
+
+
+def last_start_day(planned, protocol: Protocol):
+    """The last day within a cycle's allowed delay that falls on the start weekday: the latest
+    a delayed cycle can still start by both rules ("IL-2 will be given on a Monday", "may be
+    delayed up to one week"); the planned day itself when the delay is under a week."""
+    weeks_of_delay = whole_days(protocol.il2.allowed_delay) // 7
+    return _like(planned, _days_array(planned) + 7 * weeks_of_delay * _DAY)
 
 
 def il2_start_after(last_fraction_on, protocol: Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from dosing_records import given_as_planned
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,29 +15,7 @@ MONDAY = pd.Timestamp("2024-03-04 08:00")
 DAY = pd.Timedelta(days=1)
 
 
-LATE = pd.Timedelta(minutes=10)
-
-
-def _records(plan, patient_id="X1"):
-    """dosing.csv rows in which every planned fraction and dose is given on time."""
-    events = plan.events[plan.events["event"] != "assessment"]
-    dose = [
-        f"{amount / 1e6:.1f} MIU" if unit == "IU" else f"{amount:g} Gy"
-        for amount, unit in zip(events["amount"], events["unit"], strict=True)
-    ]
-    return pd.DataFrame(
-        {
-            "patient_id": patient_id,
-            "treatment": events["event"].map({"sbrt_fraction": "sbrt", "il2_dose": "il2"}),
-            "cycle": events["cycle"],
-            "number": events["number"],
-            "scheduled_at": events["planned_at"],
-            "given_at": events["planned_at"] + LATE,
-            "status": "given",
-            "dose": dose,
-            "hold_reason": "",
-        }
-    ).reset_index(drop=True)
+_records = given_as_planned
 
 
 def _patients(*rows):

@@ -58,8 +58,10 @@ def _fraction_days(numbers: np.ndarray, start: np.ndarray, protocol: Protocol) -
 
 
 def _next_cycle(day: np.ndarray, delayed: np.ndarray, protocol: Protocol) -> np.ndarray:
-    """The next cycle of a course: planned, or on the last allowed day where ``delayed``."""
-    planned, latest = rules.next_cycle(day, protocol)
+    """The next cycle of a course: planned, or, where ``delayed``, on the last start weekday
+    the allowed delay leaves."""
+    planned, _ = rules.next_cycle(day, protocol)
+    latest = rules.last_start_day(planned, protocol)
     return np.where(delayed, cal.days_of(latest), cal.days_of(planned))
 
 
@@ -125,8 +127,8 @@ def build_timeline(
         cycles[number] = np.where(enrolled, _next_cycle(cycles[number - 1], delayed, protocol), -1)
     if "late_cycle" in deviations:
         row = deviations["late_cycle"]
-        _, latest = rules.next_cycle(cycle_1[row : row + 1], protocol)
-        cycles[2][row] = cal.days_of(latest)[0] + 7
+        planned, _ = rules.next_cycle(cycle_1[row : row + 1], protocol)
+        cycles[2][row] = cal.days_of(rules.last_start_day(planned, protocol))[0] + 7
 
     sbrt = np.full((n, width), cal.NONE, dtype=np.int64)
     primary_sbrt = enrolled & gets_sbrt
