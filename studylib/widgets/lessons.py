@@ -1,44 +1,39 @@
 """The rules each section of the tour teaches, in plain words, with the protocol's numbers.
 
 The tour's Markdown cells tell the story; the numbers (doses, limits, days, percentages) are
-written here from :data:`studylib.protocol.PROTOCOL`, never typed into the notebook, so that
-the page and the engines cannot disagree.
+written here from the protocol the tour shows (default: the bundled one), never typed into the
+notebook, so that the page and the engines cannot disagree. Phrases come from
+:mod:`studylib.wording`, as in every other report.
 """
 
 from __future__ import annotations
 
-from studylib.protocol import PROTOCOL, Fractionation
+from studylib.protocol import Fractionation, Protocol, resolve_protocol
 from studylib.units import format_quantity
+from studylib.wording import and_list, days, enrollment_range, hours, plural
 
 __all__ = ["design_rules", "screening_rules", "schedule_rules", "response_rules"]
 
 
-def _days(quantity) -> str:
-    return f"{round(float(quantity.to('day').magnitude))} days"
-
-
-def _range(rule: Fractionation) -> str:
-    if rule.last_enrollment_number is None:
-        return f"{rule.first_enrollment_number} onwards"
-    return f"{rule.first_enrollment_number} to {rule.last_enrollment_number}"
-
-
 def _fractions(rule: Fractionation) -> str:
-    plural = "s" if rule.fractions > 1 else ""
+    numbers = enrollment_range(
+        rule.first_enrollment_number, rule.last_enrollment_number, open_end="onwards"
+    )
     return (
-        f"patients **{_range(rule)}** (by enrolment number): **{rule.fractions} fraction"
-        f"{plural}** ({' and '.join(rule.weekdays)})"
+        f"patients **{numbers}** (by enrolment number): **{plural(rule.fractions, 'fraction')}**"
+        f" ({and_list(rule.weekdays)})"
     )
 
 
-def design_rules() -> str:
+def design_rules(protocol: Protocol | None = None) -> str:
     """The design in five bullets: randomisation, fractions, weekdays, crossover."""
-    sbrt, il2, cross = PROTOCOL.sbrt, PROTOCOL.il2, PROTOCOL.crossover
-    arm_a = PROTOCOL.arm(cross.from_arm)
+    protocol = resolve_protocol(protocol)
+    sbrt, il2, cross = protocol.sbrt, protocol.il2, protocol.crossover
+    arm_a = protocol.arm(cross.from_arm)
     return "\n".join(
         [
-            f"* Randomisation **{PROTOCOL.randomization_ratio}**; "
-            f"{PROTOCOL.trial['planned_enrollment']} patients planned.",
+            f"* Randomisation **{protocol.randomization_ratio}**; "
+            f"{protocol.trial['planned_enrollment']} patients planned.",
             f"* SBRT, **{format_quantity(sbrt.dose_per_fraction)}** per fraction: "
             + "; ".join(_fractions(rule) for rule in sbrt.fractionation)
             + ".",
@@ -51,9 +46,10 @@ def design_rules() -> str:
     )
 
 
-def screening_rules() -> str:
+def screening_rules(protocol: Protocol | None = None) -> str:
     """The limits a screening nurse checks most often, from ``[eligibility]``."""
-    e = PROTOCOL.eligibility
+    protocol = resolve_protocol(protocol)
+    e = protocol.eligibility
     n_incl = sum(c.kind == "inclusion" for c in e.criteria)
     n_excl = sum(c.kind == "exclusion" for c in e.criteria)
     return "\n".join(
@@ -66,27 +62,28 @@ def screening_rules() -> str:
             f"**{e.transaminase_max_x_uln:g} x the upper limit of normal**, total bilirubin above "
             f"**{format_quantity(e.bilirubin_max)}**, creatinine above "
             f"**{format_quantity(e.creatinine_max)}** (in any unit: the form converts).",
-            f"* A woman who could be pregnant needs a negative test within "
-            f"**{round(float(e.pregnancy_test_window.to('hour').magnitude))} hours** before the "
-            "first treatment.",
-            f"* Up to **{PROTOCOL.sbrt.max_treated_sites}** metastases amenable to SBRT, none "
-            f"larger than **{format_quantity(PROTOCOL.sbrt.max_site_diameter)}**.",
+            "* A woman who could be pregnant needs a negative test within "
+            f"**{hours(e.pregnancy_test_window)}** before the first treatment.",
+            f"* Up to **{protocol.sbrt.max_treated_sites}** metastases amenable to SBRT, none "
+            f"larger than **{format_quantity(protocol.sbrt.max_site_diameter)}**.",
         ]
     )
 
 
-def schedule_rules() -> str:
+def schedule_rules(protocol: Protocol | None = None) -> str:
     """Dose, timing and vials, from ``[il2]``, ``[il2.product]`` and ``[assessments]``."""
-    il2 = PROTOCOL.il2
-    weeks = ", ".join(str(t.week) for t in PROTOCOL.assessments.timepoints)
+    protocol = resolve_protocol(protocol)
+    il2 = protocol.il2
+    weeks = and_list(t.week for t in protocol.assessments.timepoints)
     return "\n".join(
         [
             f"* IL-2 **{format_quantity(il2.dose_per_kg)}** of actual body weight, every "
-            f"**{round(float(il2.dose_interval.to('hour').magnitude))} hours**, up to "
-            f"**{il2.max_doses_per_cycle} doses** per cycle.",
-            f"* Cycle 2 starts **{_days(il2.cycle_interval)}** after cycle 1 and may be delayed "
-            f"up to **{_days(il2.allowed_delay)}**; at most **{il2.max_doses_first_course} "
-            f"doses** in the first {il2.cycles_in_first_course} cycles.",
+            f"**{hours(il2.dose_interval)}**, up to **{il2.max_doses_per_cycle} doses** per "
+            "cycle.",
+            f"* Each later cycle of a course starts **{days(il2.cycle_interval)}** after the one "
+            f"before and may be delayed up to **{days(il2.allowed_delay)}**; at most "
+            f"**{il2.max_doses_first_course} doses** in the first {il2.cycles_in_first_course} "
+            "cycles.",
             "* Pharmacy prepares whole single-dose vials of "
             f"**{format_quantity(il2.vial_content)}**.",
             f"* Scans at weeks **{weeks}** after the first IL-2 dose.",
@@ -94,15 +91,16 @@ def schedule_rules() -> str:
     )
 
 
-def response_rules(ruleset: str | None = None) -> str:
+def response_rules(ruleset: str | None = None, protocol: Protocol | None = None) -> str:
     """The response thresholds of a ruleset (default: the protocol's), from ``[response]``."""
-    rules = PROTOCOL.response.ruleset(ruleset)
+    protocol = resolve_protocol(protocol)
+    rules = protocol.response.ruleset(ruleset)
     reference = "smallest sum so far (the nadir)" if rules.pd_reference == "nadir" else "baseline"
     minimum = rules.pd_min_increase.to("mm").magnitude
     also = f" **and** at least **{minimum:g} mm** above it" if minimum > 0 else ""
     irradiated = (
         "Irradiated lesions are left out."
-        if PROTOCOL.response.exclude_irradiated
+        if protocol.response.exclude_irradiated
         else "Irradiated lesions count like the others."
     )
     return "\n".join(
