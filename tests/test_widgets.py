@@ -504,11 +504,11 @@ def test_response_answers_come_from_the_engine():
 
 
 def test_design_rules_give_fractions_by_enrolment_number():
-    """The design bullets give 1 fraction for patients 1 to 20 and 2 from 21 onwards."""
+    """The design bullets give 1 fraction for patients 1-20 and 2 from 21 onwards."""
     from studylib.widgets.lessons import design_rules
 
     text = design_rules()
-    assert "patients **1 to 20** (by enrolment number): **1 fraction** (Friday)" in text
+    assert "patients **1-20** (by enrolment number): **1 fraction** (Friday)" in text
     assert "patients **21 onwards** (by enrolment number): **2 fractions** (Wednesday and" in text
 
 
