@@ -44,6 +44,15 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     unique: bool = False
+    #: For mass <-> molar concentrations (``hgb`` in mmol/L): the analyte of studylib.units.
+    analyte: str = ""
+    #: A date that may lie ahead (a planned start); every other date is in the past.
+    future: bool = False
+    #: The eligibility rules (``rule`` of the protocol's criteria) that read this column.
+    needed_by: tuple[str, ...] = ()
+    #: What is lost when an optional column is absent from the file; ``{criteria}`` is
+    #: replaced by the protocol's criteria whose rule is in ``needed_by``.
+    if_absent: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,8 @@ class Table:
     sdtm_domain: str
     references: tuple[tuple[str, str], ...] = ()
     optional: bool = False
+    #: What is lost when an optional file is absent.
+    if_absent: str = ""
 
     @property
     def filename(self) -> str:
@@ -69,8 +80,33 @@ class Table:
         raise KeyError(name)
 
 
-def _yn(name: str, description: str, sdtm: str = "", required: bool = False) -> Column:
-    return Column(name, "yes_no", description, sdtm, required=required)
+def _yn(
+    name: str,
+    description: str,
+    sdtm: str = "",
+    required: bool = False,
+    needed_by: tuple[str, ...] = (),
+    if_absent: str = "",
+) -> Column:
+    return Column(
+        name,
+        "yes_no",
+        description,
+        sdtm,
+        required=required,
+        needed_by=needed_by,
+        if_absent=if_absent,
+    )
+
+
+# What an absent column costs: the usual case, a criterion that can no longer be judged.
+_NOBODY_ELIGIBLE = (
+    "{criteria} will be 'missing' for every patient, so no patient can be screened eligible"
+    " (each becomes incomplete)"
+)
+_NOBODY_ELIGIBLE_WOMEN = (
+    "{criteria} will be 'missing' for every woman, so no woman can be screened eligible"
+)
 
 
 _SCREENING = Table(
@@ -83,13 +119,50 @@ _SCREENING = Table(
             "patient_id", "id", "Pseudonymous subject id (never a medical record number)", "USUBJID"
         ),
         Column("screening_date", "date", "Date of the screening visit", "RFICDTC"),
-        Column("birth_date", "date", "Date of birth (synthetic)", "BRTHDTC", required=False),
-        Column("sex", "choice", "Sex", "SEX", required=False, allowed=("F", "M")),
-        _yn("histology_confirmed", "Melanoma confirmed by biopsy or cytology", "IE INCL01"),
         Column(
-            "ecog", "integer", "ECOG performance status", "QS ECOG", False, minimum=0, maximum=4
+            "birth_date",
+            "date",
+            "Date of birth (synthetic)",
+            "BRTHDTC",
+            required=False,
+            needed_by=("age",),
+            if_absent=_NOBODY_ELIGIBLE,
         ),
-        _yn("childbearing_potential", "Woman of childbearing potential", "RP CHILDPOT"),
+        Column(
+            "sex",
+            "choice",
+            "Sex",
+            "SEX",
+            required=False,
+            allowed=("F", "M"),
+            needed_by=("pregnancy_test", "pregnant_or_lactating"),
+            if_absent="no man is recognised as such: {criteria} are judged for every patient"
+            " from the pregnancy columns",
+        ),
+        _yn(
+            "histology_confirmed",
+            "Melanoma confirmed by biopsy or cytology",
+            "IE INCL01",
+            needed_by=("histology",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        Column(
+            "ecog",
+            "integer",
+            "ECOG performance status (at most [plausibility] ecog_max of the protocol)",
+            "QS ECOG",
+            False,
+            minimum=0,
+            needed_by=("ecog",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        _yn(
+            "childbearing_potential",
+            "Woman of childbearing potential",
+            "RP CHILDPOT",
+            needed_by=("pregnancy_test",),
+            if_absent=_NOBODY_ELIGIBLE_WOMEN,
+        ),
         Column(
             "pregnancy_test",
             "choice",
@@ -97,16 +170,37 @@ _SCREENING = Table(
             "LB HCG",
             required=False,
             allowed=("negative", "positive", "not_done"),
+            needed_by=("pregnancy_test",),
+            if_absent="{criteria} will be 'missing' for every woman of childbearing potential",
         ),
-        Column("pregnancy_test_at", "datetime", "When the pregnancy test was done", "LBDTC", False),
+        Column(
+            "pregnancy_test_at",
+            "datetime",
+            "When the pregnancy test was done",
+            "LBDTC",
+            False,
+            needed_by=("pregnancy_test",),
+            if_absent="the time window of {criteria} cannot be checked: every woman of"
+            " childbearing potential needs review",
+        ),
         Column(
             "planned_start_at",
             "datetime",
-            "Planned first protocol treatment (SBRT or IL-2)",
+            "Planned first protocol treatment (SBRT or IL-2); the only date that may lie ahead",
             "EXSTDTC",
             required=False,
+            future=True,
+            needed_by=("pregnancy_test",),
+            if_absent="the time window of {criteria} cannot be checked: every woman of"
+            " childbearing potential needs review",
         ),
-        _yn("consent_signed", "Study-specific consent form signed", "DS CONSENT"),
+        _yn(
+            "consent_signed",
+            "Study-specific consent form signed",
+            "DS CONSENT",
+            needed_by=("consent",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
         Column(
             "brain_mets",
             "choice",
@@ -114,52 +208,118 @@ _SCREENING = Table(
             "MH",
             required=False,
             allowed=("none", "radiosurgery_candidate", "not_radiosurgery_candidate"),
-        ),
-        _yn("prior_rt_to_sbrt_sites", "Previous radiation to a site proposed for SBRT", "PR"),
-        _yn("active_infection", "Active systemic, pulmonary or pericardial infection", "MH"),
-        _yn("pregnant_or_lactating", "Pregnant or lactating", "RP"),
-        _yn(
-            "cardiac_ischemia", "Ischaemia on exercise test, stress thallium or baseline EKG", "EG"
+            needed_by=("brain_mets",),
+            if_absent=_NOBODY_ELIGIBLE,
         ),
         _yn(
-            "pulmonary_disease_significant", "Clinically significant underlying lung disease", "MH"
+            "prior_rt_to_sbrt_sites",
+            "Previous radiation to a site proposed for SBRT",
+            "PR",
+            needed_by=("prior_radiation",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        _yn(
+            "active_infection",
+            "Active systemic, pulmonary or pericardial infection",
+            "MH",
+            needed_by=("infection",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        _yn(
+            "pregnant_or_lactating",
+            "Pregnant or lactating",
+            "RP",
+            needed_by=("pregnant_or_lactating",),
+            if_absent=_NOBODY_ELIGIBLE_WOMEN,
+        ),
+        _yn(
+            "cardiac_ischemia",
+            "Ischaemia on exercise test, stress thallium or baseline EKG",
+            "EG",
+            needed_by=("cardiac_ischemia",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        _yn(
+            "pulmonary_disease_significant",
+            "Clinically significant underlying lung disease",
+            "MH",
+            needed_by=("pulmonary_function",),
+            if_absent="{criteria} cannot exclude anyone: a patient with low pulmonary function"
+            " values is 'missing' instead",
         ),
         Column(
             "pft_dlco_pct",
             "number",
-            "DLCO, percent of predicted",
+            "DLCO, percent of predicted (at most [eligibility.plausible_max] pft)",
             "RE DLCO",
             False,
+            unit="percent",
             minimum=0,
-            maximum=250,
+            needed_by=("pulmonary_function",),
+            if_absent=_NOBODY_ELIGIBLE,
         ),
         Column(
             "pft_fev1_pct",
             "number",
-            "FEV1, percent of predicted",
+            "FEV1, percent of predicted (at most [eligibility.plausible_max] pft)",
             "RE FEV1",
             False,
+            unit="percent",
             minimum=0,
-            maximum=250,
+            needed_by=("pulmonary_function",),
+            if_absent=_NOBODY_ELIGIBLE,
         ),
         Column(
             "pft_fev1_fvc_pct",
             "number",
-            "FEV1/FVC, percent of predicted",
+            "FEV1/FVC, percent of predicted (at most [eligibility.plausible_max] pft)",
             "RE FEV1FVC",
             False,
+            unit="percent",
             minimum=0,
-            maximum=250,
+            needed_by=("pulmonary_function",),
+            if_absent=_NOBODY_ELIGIBLE,
         ),
         _yn(
             "pft_pi_approved",
             "Principal investigator reviewed PFTs below predicted and documented suitability for "
             "high-dose IL-2 (Y) or unsuitability (N); empty until reviewed",
             "IE EXCL07",
+            needed_by=("pulmonary_function",),
+            if_absent="the principal investigator's decision is not known: {criteria} stays"
+            " 'review' for every patient with a value below predicted",
         ),
-        Column("wbc", "quantity", "White blood cell count", "LB WBC", False, unit="G_per_L"),
-        Column("hgb", "quantity", "Haemoglobin", "LB HGB", False, unit="g/dL"),
-        Column("ast", "quantity", "Aspartate aminotransferase", "LB AST", False, unit="U/L"),
+        Column(
+            "wbc",
+            "quantity",
+            "White blood cell count",
+            "LB WBC",
+            False,
+            unit="G_per_L",
+            needed_by=("wbc",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        Column(
+            "hgb",
+            "quantity",
+            "Haemoglobin",
+            "LB HGB",
+            False,
+            unit="g/dL",
+            analyte="hemoglobin",
+            needed_by=("hemoglobin",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        Column(
+            "ast",
+            "quantity",
+            "Aspartate aminotransferase",
+            "LB AST",
+            False,
+            unit="U/L",
+            needed_by=("transaminases",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
         Column(
             "ast_uln",
             "quantity",
@@ -167,8 +327,19 @@ _SCREENING = Table(
             "LBORNRHI",
             False,
             unit="U/L",
+            needed_by=("transaminases",),
+            if_absent=_NOBODY_ELIGIBLE,
         ),
-        Column("alt", "quantity", "Alanine aminotransferase", "LB ALT", False, unit="U/L"),
+        Column(
+            "alt",
+            "quantity",
+            "Alanine aminotransferase",
+            "LB ALT",
+            False,
+            unit="U/L",
+            needed_by=("transaminases",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
         Column(
             "alt_uln",
             "quantity",
@@ -176,12 +347,56 @@ _SCREENING = Table(
             "LBORNRHI",
             False,
             unit="U/L",
+            needed_by=("transaminases",),
+            if_absent=_NOBODY_ELIGIBLE,
         ),
-        Column("bilirubin", "quantity", "Total bilirubin", "LB BILI", False, unit="mg/dL"),
-        Column("creatinine", "quantity", "Serum creatinine", "LB CREAT", False, unit="mg/dL"),
-        _yn("chronic_steroids", "Requires chronic steroids", "CM"),
-        Column("weight", "quantity", "Actual body weight", "VS WEIGHT", False, unit="kg"),
-        Column("laboratory", "text", "Laboratory that reported the labs", "LBNAM", False),
+        Column(
+            "bilirubin",
+            "quantity",
+            "Total bilirubin",
+            "LB BILI",
+            False,
+            unit="mg/dL",
+            analyte="bilirubin",
+            needed_by=("bilirubin",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        Column(
+            "creatinine",
+            "quantity",
+            "Serum creatinine",
+            "LB CREAT",
+            False,
+            unit="mg/dL",
+            analyte="creatinine",
+            needed_by=("creatinine",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        _yn(
+            "chronic_steroids",
+            "Requires chronic steroids",
+            "CM",
+            needed_by=("chronic_steroids",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        Column(
+            "weight",
+            "quantity",
+            "Actual body weight",
+            "VS WEIGHT",
+            False,
+            unit="kg",
+            if_absent="no IL-2 dose can be computed from the screening weight: the scheduling"
+            " notebook plans no dose, and given doses are not compared with the planned dose",
+        ),
+        Column(
+            "laboratory",
+            "text",
+            "Laboratory that reported the labs",
+            "LBNAM",
+            False,
+            if_absent="the laboratory is not shown beside the values; nothing is computed from it",
+        ),
         Column(
             "screening_outcome",
             "choice",
@@ -189,7 +404,15 @@ _SCREENING = Table(
             "DS DSDECOD",
             allowed=("enrolled", "screen_failure", "excluded_after_consent"),
         ),
-        Column("outcome_reason", "text", "Why the candidate was not enrolled", "DS DSTERM", False),
+        Column(
+            "outcome_reason",
+            "text",
+            "Why the candidate was not enrolled",
+            "DS DSTERM",
+            False,
+            if_absent="the CONSORT flow and the screening log give no reason for screen failures"
+            " and exclusions",
+        ),
     ),
 )
 
@@ -218,6 +441,8 @@ _SBRT_SITES = Table(
             "The tumour lesion this focus is, in lesions.csv",
             "TULNKID",
             required=False,
+            if_absent="SBRT foci are not linked to their tumour lesions, so no focus can be"
+            " checked against lesions.csv",
         ),
     ),
 )
@@ -278,7 +503,13 @@ _DOSING = Table(
         ),
         Column("scheduled_at", "datetime", "Planned time of the slot", "ECSTDTC"),
         Column(
-            "given_at", "datetime", "When it was given (empty when held)", "EXSTDTC", required=False
+            "given_at",
+            "datetime",
+            "When it was given (empty when held)",
+            "EXSTDTC",
+            required=False,
+            if_absent="no dose has a time it was given: doses are shown at their planned time and"
+            " delays are not found",
         ),
         Column("status", "choice", "given or held", "ECOCCUR", allowed=("given", "held")),
         Column(
@@ -287,8 +518,16 @@ _DOSING = Table(
             "Dose given or planned: IU for IL-2, Gy for SBRT",
             "ECDOSE",
             required=False,
+            if_absent="no dose amount is known: doses are not compared with the planned dose",
         ),
-        Column("hold_reason", "text", "Why the dose was held", "ECREASOC", required=False),
+        Column(
+            "hold_reason",
+            "text",
+            "Why the dose was held",
+            "ECREASOC",
+            required=False,
+            if_absent="held doses are listed without their reason",
+        ),
     ),
 )
 
@@ -317,6 +556,10 @@ _LESIONS = Table(
             "Date of the (last) SBRT fraction to this lesion",
             "PRSTDTC",
             required=False,
+            if_absent="irradiated lesions have no SBRT date: each is left out of the response as"
+            " if irradiated before the first follow-up scan, and its local-control reference is"
+            " its first scan, not the last scan before SBRT (a crossover patient's reference"
+            " moves)",
         ),
     ),
 )
@@ -334,11 +577,13 @@ _ASSESSMENTS = Table(
         Column(
             "diameter_mm",
             "number",
-            "Long axis in mm (short axis for nodes); empty when not evaluated",
+            "Long axis in mm (short axis for nodes); empty when not evaluated; at most"
+            " [plausibility] lesion_diameter_max",
             "TRSTRESN",
             required=False,
+            unit="mm",
             minimum=0,
-            maximum=500,
+            if_absent="no lesion has a size: every target response is not evaluable (NE)",
         ),
         Column(
             "state",
@@ -355,6 +600,8 @@ _ASSESSMENTS = Table(
                 "unequivocal",
                 "too_small",
             ),
+            if_absent="non-target and new lesions have no state, so their responses are not"
+            " evaluable, and no target is recorded as too small to measure",
         ),
         Column(
             "method",
@@ -363,8 +610,15 @@ _ASSESSMENTS = Table(
             "TRMETHOD",
             required=False,
             allowed=("CT", "MRI", "PET"),
+            if_absent="the imaging method is unknown: a PET measurement is not told from a CT one",
         ),
-        _yn("pet_avid", "FDG-avid on PET (empty when no PET)", "TR"),
+        _yn(
+            "pet_avid",
+            "FDG-avid on PET (empty when no PET)",
+            "TR",
+            if_absent="no PET result is known: a ruleset that requires a negative PET for a"
+            " complete response gives no CR",
+        ),
     ),
 )
 
@@ -375,13 +629,26 @@ _FOLLOWUP = Table(
     key=("patient_id",),
     references=(("patient_id", "randomization"),),
     optional=True,
+    if_absent="progression-free and overall survival are not analysed (no progression, death or"
+    " last-contact dates)",
     columns=(
         Column("patient_id", "id", "Subject id", "USUBJID"),
         Column(
-            "progressed_on", "date", "First progression (empty if none)", "ADT (PD)", required=False
+            "progressed_on",
+            "date",
+            "First progression (empty if none)",
+            "ADT (PD)",
+            required=False,
+            if_absent="no progression is known: progression-free survival counts deaths only",
         ),
         Column(
-            "died_on", "date", "Death (empty if alive at last contact)", "DTHDT", required=False
+            "died_on",
+            "date",
+            "Death (empty if alive at last contact)",
+            "DTHDT",
+            required=False,
+            if_absent="no death is known: every patient counts as alive at last contact in overall"
+            " and progression-free survival",
         ),
         Column("last_contact_on", "date", "Last date known alive or date of death", "LSTALVDT"),
     ),

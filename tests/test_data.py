@@ -46,8 +46,8 @@ def test_every_problem_is_reported_with_file_line_column_value(tiny_trial):
     _replace(tiny_trial, "randomization.csv", "T002,A,2", "T002,C,2")
     problems = _problems(tiny_trial)
     assert problems == [
-        "screening.csv, line 3, column 'birth_date': '1960-15-02': an ISO 8601 date, "
-        "such as 2024-03-04 (patient T001)",
+        "screening.csv, line 3, column 'birth_date': '1960-15-02': a date of the calendar "
+        "(month 01-12, a day the month has), such as 2024-03-04 (patient T001)",
         "screening.csv, line 3, column 'wbc': '5.2 furlongs': a number with a unit "
         "convertible to x10^9/L, such as '4.1 x10^9/L'; expected a quantity in units of "
         "x10^9/L (or convertible), got fur (patient T001)",
@@ -64,7 +64,8 @@ def test_line_numbers_count_comment_lines(tiny_trial):
         "T003,2012-03-06,1950-01-15,M,Y,two",
     )
     assert _problems(tiny_trial) == [
-        "screening.csv, line 5, column 'ecog': 'two': a whole number (patient T003)"
+        "screening.csv, line 5, column 'ecog': 'two': a whole number written in digits, such as"
+        " 2 (patient T003)"
     ]
 
 
@@ -87,7 +88,12 @@ def test_line_numbers_count_comment_lines(tiny_trial):
         ("screening.csv", "154 lb", "154", "'weight': '154': a number with a unit"),
         ("screening.csv", "154 lb", "154 cm", "'weight': '154 cm': a number with a unit"),
         ("screening.csv", "T002,2012-03-05", "T0 02,2012-03-05", "an id of letters"),
-        ("assessments.csv", "T002,T01,2012-03-06,31", "T002,T01,2012-03-06,-31", "from 0 to 500"),
+        (
+            "assessments.csv",
+            "T002,T01,2012-03-06,31",
+            "T002,T01,2012-03-06,-31",
+            "a value of 0 or more",
+        ),
         ("dosing.csv", "2012-03-19T08:10", "19/03/2012 08:10", "ISO 8601 date and time"),
         ("sbrt_sites.csv", "T001,S1,lung,2.5 cm", "T001,S1,lung,", "a value is required"),
     ],
@@ -209,11 +215,14 @@ def test_blank_lines_and_multiline_values_keep_editor_line_numbers(tiny_trial):
     _replace(tiny_trial, "randomization.csv", "2012-03-12,N", "2012-03-12,maybe")
     (tiny_trial / "screening.csv").write_text(
         (tiny_trial / "screening.csv").read_text(encoding="utf-8")
-        + "T004,2012-03-07,,M,Y,two,,,,,,,,,,,,,,,,,,,,,,,,,,screen_failure,\n",
+        + "T004,2012-03-07,,M,Y,two,,,,,,,,,,,,,,,,,,,,,,,,,,,screen_failure,\n",
         encoding="utf-8",
     )
     problems = _problems(tiny_trial)
-    assert "screening.csv, line 8, column 'ecog': 'two': a whole number (patient T004)" in problems
+    assert (
+        "screening.csv, line 8, column 'ecog': 'two': a whole number written in digits, such as"
+        " 2 (patient T004)" in problems
+    )
     assert any(p.startswith("randomization.csv, line 4, column 'crossover'") for p in problems)
 
 
@@ -266,7 +275,9 @@ def test_file_that_is_not_utf8(tiny_trial):
     text = path.read_text(encoding="utf-8").replace("Lab South", "Laboratoire Sud é")
     path.write_bytes(text.encode("latin-1"))
     assert _problems(tiny_trial) == [
-        "screening.csv, line 4: 'byte 0xe9': UTF-8 text (save the file as CSV UTF-8)"
+        "screening.csv, line 4: 'byte 0xe9': UTF-8 text; this byte is 'é' in Windows-1252"
+        " (Latin-1), the encoding of a plain 'CSV' export: save it from the spreadsheet as 'CSV"
+        " UTF-8 (Comma delimited)'"
     ]
 
 
@@ -400,3 +411,425 @@ def test_parameter_error_shows_its_message_without_a_traceback():
         "ParameterError: patientid is not a parameter of this notebook",
         "its parameters: x",
     ]
+
+
+# --- what the loader notices without refusing: absent optional columns and files -----------
+
+
+def _drop_column(folder: Path, name: str, column: str) -> None:
+    import csv
+    import io
+
+    path = folder / name
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    comments = [line for line in lines if line.startswith("#")]
+    rows = list(csv.reader(io.StringIO("".join(lines[len(comments) :]))))
+    drop = rows[0].index(column)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([r[:drop] + r[drop + 1 :] for r in rows])
+    path.write_text("".join(comments) + out.getvalue(), encoding="utf-8")
+
+
+def test_absent_column_is_a_warning_naming_the_criterion_it_costs(tiny_trial):
+    """Without hgb the cohort loads, and the warning says EXCL09 becomes missing for all."""
+    _drop_column(tiny_trial, "screening.csv", "hgb")
+    cohort = load_cohort(tiny_trial)
+    [warning] = [str(w) for w in cohort.warnings if w.column == "hgb"]
+    assert warning == (
+        "screening.csv, line 2, column 'hgb': optional column absent: EXCL09 (Haemoglobin) will"
+        " be 'missing' for every patient, so no patient can be screened eligible (each becomes"
+        " incomplete)"
+    )
+
+
+def _variant_arms(folder: Path) -> None:
+    """The tiny trial under the variant protocol's arm codes (C without SBRT, R with)."""
+    _replace(folder, "randomization.csv", "T001,B,", "T001,R,")
+    _replace(folder, "randomization.csv", "T002,A,", "T002,C,")
+
+
+def test_absent_column_cost_names_the_folders_own_criteria(tiny_trial, variant_protocol):
+    """The criterion named is the one of the protocol the folder follows."""
+    _drop_column(tiny_trial, "screening.csv", "hgb")
+    _variant_arms(tiny_trial)
+    rule = next(c for c in variant_protocol.eligibility.criteria if c.rule == "hemoglobin")
+    cohort = load_cohort(tiny_trial, protocol=variant_protocol)
+    [warning] = [w.expected for w in cohort.warnings if w.column == "hgb"]
+    assert f"{rule.id} ({rule.label})" in warning and "EXCL09" not in warning
+
+
+def test_absent_irradiation_date_says_the_reference_scan_moves(tiny_trial):
+    """Without irradiated_on, the warning says what happens to irradiated lesions."""
+    _drop_column(tiny_trial, "lesions.csv", "irradiated_on")
+    [warning] = [w.expected for w in load_cohort(tiny_trial).warnings if w.file == "lesions.csv"]
+    assert "local-control reference" in warning and "crossover" in warning
+
+
+def test_absent_optional_file_is_a_warning(tiny_trial):
+    """Without followup.csv the survival analyses are said to be lost."""
+    (tiny_trial / "followup.csv").unlink()
+    cohort = load_cohort(tiny_trial)
+    assert [str(w) for w in cohort.warnings] == [
+        "followup.csv: optional file absent: progression-free and overall survival are not"
+        " analysed (no progression, death or last-contact dates)"
+    ]
+
+
+def test_a_complete_folder_has_no_warnings(tiny_trial):
+    """The tiny trial has every column: nothing to warn about."""
+    assert load_cohort(tiny_trial).warnings == []
+
+
+def test_absent_given_at_is_one_problem_not_one_per_dose(tiny_trial):
+    """Given doses need their time: without the column it is one problem for the file."""
+    _drop_column(tiny_trial, "dosing.csv", "given_at")
+    assert _problems(tiny_trial) == [
+        "dosing.csv, column 'given_at': this column, absent from the header: 2 doses have status"
+        " 'given' and each needs the time it was given"
+    ]
+
+
+# --- plausibility limits of the protocol, with file, line, column and value ------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expected"),
+    [
+        (
+            "screening.csv",
+            "13.1 g/dL",
+            "115 g/dL",
+            "screening.csv, line 3, column 'hgb': '115 g/dL': a value at most 30 g/dL"
+            " ([eligibility.plausible_max].hgb of studylib/protocol.toml); anything else is a"
+            " typing error or a wrong unit (patient T001)",
+        ),
+        (
+            "screening.csv",
+            "5.2 x10^9/L",
+            "6600 x10^9/L",
+            "'6600 x10^9/L': a value at most 1,000 x10^9/L",
+        ),
+        ("screening.csv", "0.9 mg/dL,N", "9999 mg/dL,N", "'9999 mg/dL': a value at most 50 mg/dL"),
+        (
+            "screening.csv",
+            "88 umol/L",
+            "9999 umol/L",
+            "'9999 umol/L (= 113 mg/dL)': a value at most 50 mg/dL",
+        ),
+        ("screening.csv", "80 kg", "0 kg", "'0 kg': a value from 30 kg to 300 kg"),
+        ("screening.csv", "80 kg", "29.9 kg", "'29.9 kg': a value from 30 kg to 300 kg"),
+        ("screening.csv", "80 kg", "300.1 kg", "'300.1 kg': a value from 30 kg to 300 kg"),
+        ("screening.csv", "40 U/L,28 U/L", "0 U/L,28 U/L", "'0 U/L': a value more than 0 and"),
+        (
+            "screening.csv",
+            "T003,2012-03-06,1950-01-15,M,Y,2",
+            "T003,2012-03-06,1950-01-15,M,Y,5",
+            "'5': a value at most 4",
+        ),
+        ("screening.csv", ",95,98,101,", ",251,98,101,", "'251': a value at most 250 %"),
+        (
+            "dosing.csv",
+            "given,48 MIU,",
+            "given,0 IU,",
+            "'0 IU': a value more than 0 and at most 250 MIU for an IL2 dose",
+        ),
+        (
+            "dosing.csv",
+            "given,20 Gy,",
+            "given,200 Gy,",
+            "'200 Gy': a value more than 0 and at most 40 Gy for an SBRT dose",
+        ),
+        ("sbrt_sites.csv", "2.5 cm", "0 cm", "'0 cm': a value more than 0 and at most 50 cm"),
+        ("sbrt_sites.csv", "2.5 cm", "51 cm", "'51 cm': a value more than 0 and at most 50 cm"),
+        ("assessments.csv", "2012-03-06,31", "2012-03-06,501", "'501': a value at most 500 mm"),
+        (
+            "assessments.csv",
+            "2012-05-07,18",
+            "2099-05-07,18",
+            "'2099-05-07': a date from 1900-01-01 to today",
+        ),
+        ("screening.csv", "1960-05-02", "1899-12-31", "'1899-12-31': a date from 1900-01-01"),
+    ],
+)
+def test_implausible_values_are_reported_at_load(tiny_trial, name, old, new, expected):
+    """Each limit of [plausibility] and [eligibility.plausible_max] is checked at load."""
+    _replace(tiny_trial, name, old, new)
+    problems = _problems(tiny_trial)
+    assert any(expected in p and p.startswith(name) for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("screening.csv", "80 kg", "30 kg"),
+        ("screening.csv", "80 kg", "300 kg"),
+        ("screening.csv", "80 kg", "661.38 lb"),
+        ("screening.csv", "13.1 g/dL", "30 g/dL"),
+        ("screening.csv", "88 umol/L", "4420 umol/L"),
+        ("screening.csv", "T003,2012-03-06,1950-01-15,M,Y,2", "T003,2012-03-06,1950-01-15,M,Y,4"),
+        ("screening.csv", "1960-05-02", "1900-01-01"),
+        ("sbrt_sites.csv", "2.5 cm", "50 cm"),
+        ("assessments.csv", "2012-03-06,31", "2012-03-06,500"),
+        ("assessments.csv", "2012-03-06,31", "2012-03-06,0"),
+        ("dosing.csv", "given,20 Gy,", "given,40 Gy,"),
+        ("dosing.csv", "given,48 MIU,", "given,250 MIU,"),
+    ],
+)
+def test_values_at_the_limits_load(tiny_trial, name, old, new):
+    """A value exactly at a plausibility limit is plausible."""
+    _replace(tiny_trial, name, old, new)
+    load_cohort(tiny_trial)
+
+
+def test_limits_come_from_the_folders_protocol(tiny_trial, variant_protocol):
+    """The variant protocol's own limits apply (hgb at most 28 g/dL there, 30 bundled)."""
+    _replace(tiny_trial, "screening.csv", "13.1 g/dL", "29 g/dL")
+    _replace(tiny_trial, "screening.csv", "1960-05-02", "1901-02-28")
+    load_cohort(tiny_trial)
+    _variant_arms(tiny_trial)
+    assert _problems(tiny_trial, protocol=variant_protocol) == [
+        "screening.csv, line 3, column 'birth_date': '1901-02-28': a birth date at most 110"
+        " years before the screening date ([plausibility].max_age of"
+        f" {variant_protocol.path}) (patient T001)",
+        "screening.csv, line 3, column 'hgb': '29 g/dL': a value at most 28 g/dL"
+        f" ([eligibility.plausible_max].hgb of {variant_protocol.path}); anything else is a"
+        " typing error or a wrong unit (patient T001)",
+    ]
+
+
+def test_a_protocol_without_a_limit_warns_that_it_is_not_checked(tiny_trial, tmp_path):
+    """An older protocol file without il2_dose_max: doses are not checked, and it is said."""
+    from studylib.protocol import PROTOCOL, load_protocol
+
+    text = Path(PROTOCOL.path.replace("studylib/", "")).name
+    source = Path(__file__).resolve().parents[1] / "studylib" / text
+    path = tmp_path / "protocol.toml"
+    path.write_text(
+        source.read_text(encoding="utf-8").replace('il2_dose_max = "250 MIU"\n', ""),
+        encoding="utf-8",
+    )
+    _replace(tiny_trial, "dosing.csv", "given,48 MIU,", "given,900 MIU,")
+    cohort = load_cohort(tiny_trial, protocol=load_protocol(path))
+    assert [w.expected for w in cohort.warnings] == [
+        "[plausibility].il2_dose_max: absent from the protocol file, so this limit is not checked"
+    ]
+
+
+# --- dates in the order data/README.md promises ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expected"),
+    [
+        (
+            "followup.csv",
+            "T001,,,2015-01-01",
+            "T001,,,2012-03-01",
+            "followup.csv, line 2, column 'last_contact_on': '2012-03-01': a last contact on or"
+            " after randomisation (patient T001)",
+        ),
+        (
+            "followup.csv",
+            "T001,,,2015-01-01",
+            "T001,,,2012-04-01",
+            "assessments.csv, line 4, column 'date': '2012-05-07': a scan date on or before the"
+            " last contact (last_contact_on in followup.csv) (patient T001)",
+        ),
+        (
+            "followup.csv",
+            "T001,,,2015-01-01",
+            "T001,,,2012-03-17",
+            "dosing.csv, line 3, column 'given_at': '2012-03-19T08:10': a time on or before the"
+            " last contact (last_contact_on in followup.csv) (patient T001)",
+        ),
+    ],
+)
+def test_dates_follow_the_order_the_dictionary_promises(tiny_trial, name, old, new, expected):
+    """Last contact after randomisation; doses and scans not after the last contact."""
+    _replace(tiny_trial, name, old, new)
+    assert expected in _problems(tiny_trial)
+
+
+# --- strict numbers and ISO dates --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expected"),
+    [
+        ("screening.csv", "M,Y,0,N", "M,Y,1e0,N", "'1e0': a whole number written in digits"),
+        ("screening.csv", "2012-03-01,1960", "2011-9-6,1960", "'2011-9-6': an ISO 8601 date"),
+        ("screening.csv", ",95,98,", ",9.5e1,98,", "'9.5e1': a number written in digits"),
+        ("screening.csv", ",95,98,", ',"95,5",98,', "write 95.5 if it is a decimal comma"),
+        ("screening.csv", ",95,98,", ",inf,98,", "'inf': a number written in digits"),
+        ("sbrt_sites.csv", "2.5 cm", "inf cm", "'inf cm': a number with a unit convertible to cm"),
+        ("sbrt_sites.csv", "2.5 cm", "1e999 cm", "the value is not a finite number"),
+        (
+            "screening.csv",
+            "2012-03-01,1960",
+            "2012-03-01T00:00+02:00,1960",
+            "'2012-03-01T00:00+02:00': a date without a time or time zone",
+        ),
+        ("followup.csv", "T001,,,2015-01-01", "T001,,,2262-05-01", "'2262-05-01': a date from"),
+        (
+            "dosing.csv",
+            "2012-03-19T08:10",
+            "2262-05-01T08:10",
+            "'2262-05-01T08:10': a date from 1900-01-01 to today",
+        ),
+        ("dosing.csv", "2012-03-19T08:10", "2012-03-19T8:10", "an ISO 8601 date and time"),
+        (
+            "randomization.csv",
+            "T002,A,2,",
+            "T002,A,100000000000000000000,",
+            "'100000000000000000000': a value from 1 to 100000",
+        ),
+    ],
+)
+def test_numbers_and_dates_are_read_strictly(tiny_trial, name, old, new, expected):
+    """Exponents, decimal commas, inf, one-digit months, time zones in a date column and dates
+    beyond pandas' range are each one located problem, never read or a crash."""
+    _replace(tiny_trial, name, old, new)
+    problems = _problems(tiny_trial)
+    assert any(expected in p and p.startswith(name) for p in problems), problems
+
+
+def test_whole_numbers_may_be_written_with_a_zero_decimal(tiny_trial):
+    """'2.0' is the number 2 (spreadsheets write integers so); it is read, not refused."""
+    _replace(tiny_trial, "randomization.csv", "T002,A,2,", "T002,A,2.0,")
+    assert load_cohort(tiny_trial).randomization["enrollment_number"].tolist() == [1, 2]
+
+
+def test_il2_dose_with_a_decimal_comma_gets_the_decimal_comma_message(tiny_trial):
+    """'48,5 MIU' says how to write it, not 'convertible to , such as 1 '."""
+    _replace(tiny_trial, "dosing.csv", "given,48 MIU,", 'given,"48,5 MIU",')
+    [problem] = _problems(tiny_trial)
+    assert problem.startswith("dosing.csv, line 3, column 'dose': '48,5 MIU': a number with its")
+    assert "write 48.5 if it is a decimal comma" in problem and "convertible to ," not in problem
+
+
+# --- the file as a whole: one problem, no follow-on problems -----------------------------------
+
+
+def _rewrite(folder: Path, name: str, change) -> None:
+    path = folder / name
+    path.write_bytes(change(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "expected"),
+    [
+        (
+            "screening.csv",
+            lambda t: t.replace(",", ";").encode(),
+            "screening.csv, line 2: 'patient_id;screening_date;birth_date;sex;histology_con...'"
+            " (453 characters): columns separated by commas; this file separates them with"
+            " semicolons (a spreadsheet set to a language that writes decimal commas saves CSV"
+            " so): save it from the spreadsheet as 'CSV UTF-8 (Comma delimited)', or set the list"
+            " separator to a comma",
+        ),
+        (
+            "randomization.csv",
+            lambda t: t.replace(",", "\t").encode(),
+            "randomization.csv, line 1: 'patient_id\\tarm\\tenrollment_number"
+            "\\trandomized_on\\tcro...' (56 characters): columns separated by commas; this file"
+            " separates them with tabs",
+        ),
+        (
+            "lesions.csv",
+            lambda t: t.encode("utf-16-le"),
+            "lesions.csv, line 1: 'patient_id,lesion_id,role,site,nodal,irradiated,irradi...'"
+            " (61 characters): UTF-8 text; this file is UTF-16 (without a byte-order mark) text",
+        ),
+        (
+            "lesions.csv",
+            lambda t: t.replace(",", "\t").encode("utf-16"),
+            "UTF-8 text; this file is UTF-16 text with columns separated by tabs (Excel's"
+            " 'Unicode Text')",
+        ),
+        (
+            "randomization.csv",
+            lambda t: "\n".join(t.splitlines()[1:]).encode(),
+            "randomization.csv, line 1: 'T001,B,1,2012-03-08,N': a header row naming the columns"
+            " (patient_id, arm, enrollment_number, ...; data/README.md): this first line names"
+            " none of them; add the header row",
+        ),
+        (
+            "dosing.csv",
+            lambda t: t.replace(",given,48 MIU,", ',"given,48 MIU,', 1).encode(),
+            "dosing.csv, line 3: a double quote in this row opens a value that runs to the end of"
+            " the file, so the lines between were read as one value: close the quote, write a"
+            ' quote inside a value as "", or remove it',
+        ),
+    ],
+)
+def test_a_file_that_is_not_comma_separated_utf8_is_one_problem(tiny_trial, name, change, expected):
+    """A whole-file mistake is one problem saying what the file looks like; nothing follows."""
+    _rewrite(tiny_trial, name, change)
+    problems = _problems(tiny_trial)
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_a_screening_file_without_rows_is_one_problem(bundled_copy):
+    """No candidates: one problem, not one per row of the files that refer to them."""
+    _rewrite(bundled_copy, "screening.csv", lambda t: "\n".join(t.splitlines()[:2]).encode())
+    assert _problems(bundled_copy) == [
+        "screening.csv, line 2: one row per screened candidate; the file has a header and no rows"
+    ]
+
+
+def test_a_randomisation_file_without_rows_is_one_problem(bundled_copy):
+    """44 enrolled patients and thousands of rows refer to an empty randomization.csv: one
+    problem counting them."""
+    _rewrite(bundled_copy, "randomization.csv", lambda t: "\n".join(t.splitlines()[:2]).encode())
+    assert _problems(bundled_copy) == [
+        "randomization.csv: rows: the file has a header and no rows, yet 44 patients screened as"
+        " 'enrolled' in screening.csv, 2317 in dosing.csv, 239 in lesions.csv, 821 in"
+        " assessments.csv and 44 in followup.csv refer to it (was it saved before its rows were"
+        " pasted in?)"
+    ]
+
+
+def test_file_problems_come_first_and_other_files_are_still_judged(tiny_trial):
+    """A semicolon file is listed first; a bad value elsewhere is still reported after it."""
+    _replace(tiny_trial, "randomization.csv", "T002,A,2", "T002,C,2")
+    _rewrite(tiny_trial, "lesions.csv", lambda t: t.replace(",", ";").encode())
+    problems = _problems(tiny_trial)
+    assert [p.split(",")[0] for p in problems] == ["lesions.csv", "randomization.csv"]
+
+
+def test_a_missing_required_column_gives_no_follow_on_problems(tiny_trial):
+    """Without lesions' patient_id, the lesion references are not checked row by row."""
+    _drop_column(tiny_trial, "lesions.csv", "patient_id")
+    assert _problems(tiny_trial) == [
+        "lesions.csv, line 1, column 'patient_id': this required column is missing from the header"
+    ]
+
+
+def test_a_long_report_is_capped_and_written_whole(tiny_trial, tmp_path):
+    """500 bad doses: the message lists the first ones and names the file with all 500."""
+    path = tiny_trial / "dosing.csv"
+    rows = "".join(f"T001,il2,2,{n},2012-04-02T08:00,,held,lots,toxicity\n" for n in range(1, 101))
+    path.write_text(path.read_text(encoding="utf-8") + rows, encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "".join(f"T001,il2,3,{n},2012-04-16T08:00,,held,lots,x\n" for n in range(1, 101)),
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as error:
+        load_cohort(tiny_trial, report_dir=tmp_path)
+    report = error.value.report
+    assert report is not None and report.parent == tmp_path / "studylib-problems"
+    written = report.read_text(encoding="utf-8").splitlines()
+    assert written[0] == f"200 problems in {tiny_trial}" and len(written) == 201
+    message = str(error.value)
+    assert message.count("\n  - ") == DataError.SHOWN
+    assert message.endswith(f"all 200 are listed in {report}")
+
+
+def test_problems_of_other_patients_are_kept_aside(tiny_trial):
+    """Loading for one patient keeps the others' problems in Cohort.other_problems."""
+    _replace(tiny_trial, "screening.csv", "4100/uL", "4100 furlongs")
+    cohort = load_cohort(tiny_trial, patients=["T001"])
+    assert [p.patient_id for p in cohort.other_problems] == ["T002"]
+    with pytest.raises(DataError, match="4100 furlongs"):
+        load_cohort(tiny_trial, patients=["T002"])
