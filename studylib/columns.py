@@ -51,6 +51,13 @@ _EXAMPLES = {
 Report = Callable[..., None]
 
 
+def _matches(values: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
+    """Whether each text matches ``pattern`` whole, tried once per distinct text."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    found = [isinstance(text, str) and pattern.fullmatch(text) is not None for text in uniques]
+    return pd.Series(pd.array(found, dtype=bool).take(codes), index=values.index, dtype=bool)
+
+
 def strip(values: pd.Series) -> pd.Series:
     """Strip surrounding spaces, once per distinct value (columns repeat values heavily)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
@@ -103,9 +110,9 @@ class ColumnChecker:
     def _numbers(self, column: Column, raw: pd.Series, empty: pd.Series) -> pd.Series:
         whole = column.kind == "integer"
         pattern = _WHOLE if whole else _DECIMAL
-        written = ~empty & raw.str.fullmatch(pattern).fillna(False).astype(bool)
+        written = ~empty & _matches(raw, pattern)
         bad = ~empty & ~written
-        comma = bad & raw.str.fullmatch(_DECIMAL_COMMA).fillna(False).astype(bool)
+        comma = bad & _matches(raw, _DECIMAL_COMMA)
         expected = (
             "a whole number written in digits, such as 2"
             if whole
@@ -129,8 +136,8 @@ class ColumnChecker:
         return valid.astype("Int64" if whole else "Float64")
 
     def _dates(self, column: Column, raw: pd.Series, empty: pd.Series) -> pd.Series:
-        iso = ~empty & raw.str.fullmatch(_ISO_DATE).fillna(False).astype(bool)
-        with_time = ~empty & ~iso & raw.str.fullmatch(_ISO_DATETIME).fillna(False).astype(bool)
+        iso = ~empty & _matches(raw, _ISO_DATE)
+        with_time = ~empty & ~iso & _matches(raw, _ISO_DATETIME)
         self.report(
             with_time,
             column.name,
@@ -153,7 +160,7 @@ class ColumnChecker:
         offsets (summer and winter time) keep each its own offset.
         """
         name = column.name
-        iso = ~empty & raw.str.fullmatch(_ISO_DATETIME).fillna(False).astype(bool)
+        iso = ~empty & _matches(raw, _ISO_DATETIME)
         self.report(
             ~empty & ~iso,
             name,

@@ -162,11 +162,10 @@ def check_values(
             unit = limit.high.units if limit.high is not None else None
             parsed = parse_quantities(values.where(rows), to=unit, analyte=column.analyte or None)
             magnitude = parsed["magnitude"]
-            shown = _converted(values, parsed, unit)
         else:
             unit = column.unit or "dimensionless"
             magnitude = values.astype("Float64").astype(float)
-            shown = None
+            parsed = None
         high = None if limit.high is None else limit.high.to(unit).magnitude
         low = None if limit.low is None else limit.low.to(unit).magnitude
         outside = pd.Series(False, index=frame.index)
@@ -178,6 +177,7 @@ def check_values(
             outside |= magnitude <= 0
         outside &= rows & pd.Series(magnitude, index=frame.index).notna()
         if outside.any():
+            shown = None if parsed is None else _converted(values[outside], parsed[outside], unit)
             report(limit.table, outside, limit.column, limit.expected(protocol), shown)
 
 
