@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "published": "studylib.analysis.publication",
     "compare_with_publication": "studylib.analysis.publication",
     "CohortAnalysis": "studylib.analysis.report",
+    "alternative_text": "studylib.analysis.report",
     "analyse_cohort": "studylib.analysis.report",
     "analysis_settings": "studylib.analysis.report",
     "registry_results": "studylib.analysis.report",

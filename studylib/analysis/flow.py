@@ -2,9 +2,9 @@
 
 The boxes are counted from ``screening.csv`` (consent and what happened after screening, with
 its reason) and ``randomization.csv`` (arm, crossover); the arms, their names and which arm may
-cross over come from the protocol. The registry's results posting gives the same stages for
-the trial (research/trial.md §1.5): 63 screened, 50 consented, 6 excluded after consent, 44
-enrolled, 20 in arm A of whom 7 crossed over.
+cross over come from the protocol. The registry's results posting (recruitment and
+pre-assignment) gives the same stages for the trial: 63 screened, 50 consented, 6 excluded
+after consent, 44 enrolled, 20 in arm A of whom 7 crossed over.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Every number comes from a library: the interval from statsmodels
 ``"beta"``), the test and the sample odds ratio from scipy (``fisher_exact``), and the
 conditional maximum-likelihood odds ratio with its exact interval from scipy
 (``contingency.odds_ratio``). The choices are readings of the protocol (``[analysis]``),
-because the paper's methods were not available (research/trial.md §2.3).
+because the paper's statistical methods were not available (``[analysis].comparison_reading``).
 """
 
 from __future__ import annotations

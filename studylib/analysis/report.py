@@ -33,6 +33,7 @@ from studylib.wording import criteria, days, or_list, weeks, years
 
 __all__ = [
     "CohortAnalysis",
+    "alternative_text",
     "analyse_cohort",
     "analysis_settings",
     "registry_results",
@@ -263,8 +264,12 @@ def _median(value: float, low: float, high: float, level: float) -> str:
     return f"{show(value)} ({round(100 * level)}% CI {show(low)} to {show(high)})"
 
 
-def _sided(alternative: str, experimental: str) -> str:
-    """A test's alternative as the results say it: ``two-sided``, ``one-sided (B greater)``."""
+def alternative_text(alternative: str, experimental: str) -> str:
+    """A test's alternative as the results say it: ``two-sided``, ``one-sided (B greater)``.
+
+    >>> alternative_text("two-sided", "B"), alternative_text("greater", "R")
+    ('two-sided', 'one-sided (R greater)')
+    """
     if alternative == "two-sided":
         return alternative
     return f"one-sided ({experimental} {alternative})"
@@ -306,6 +311,9 @@ def registry_results(analysis: CohortAnalysis) -> pd.DataFrame:
         line["comparison"] = comparison
         rows.append(line)
 
+    def sided(alternative: str) -> str:
+        return alternative_text(alternative, experimental)
+
     def per_arm(show) -> dict[str, str]:
         return {arm: show(arm) for arm in arms}
 
@@ -334,8 +342,8 @@ def registry_results(analysis: CohortAnalysis) -> pd.DataFrame:
         primary,
         "Objective response rate (CR + PR), exact CI",
         rates("orr", "ci_low", "ci_high"),
-        f"Fisher's exact test, {_sided(orr.alternative, experimental)} p = {orr.p_value:.3f}; "
-        f"{_sided(orr.one_sided_alternative, experimental)} p = {orr.p_value_one_sided:.3f}; "
+        f"Fisher's exact test, {sided(orr.alternative)} p = {orr.p_value:.3f}; "
+        f"{sided(orr.one_sided_alternative)} p = {orr.p_value_one_sided:.3f}; "
         f"odds ratio {orr.odds_ratio:.2f}",
     )
     cr = p.cr_comparison
@@ -343,7 +351,7 @@ def registry_results(analysis: CohortAnalysis) -> pd.DataFrame:
         primary,
         "Complete response rate, exact CI",
         rates("cr_rate", "cr_ci_low", "cr_ci_high"),
-        f"Fisher's exact test, {_sided(cr.alternative, experimental)} p = {cr.p_value:.3f}; "
+        f"Fisher's exact test, {sided(cr.alternative)} p = {cr.p_value:.3f}; "
         f"odds ratio {cr.odds_ratio:.2f}",
     )
     dcr = p.dcr_comparison
@@ -352,7 +360,7 @@ def registry_results(analysis: CohortAnalysis) -> pd.DataFrame:
         f"{protocol.il2.cycles_in_first_course}",
         "Disease control, exact CI",
         rates("dcr", "dcr_ci_low", "dcr_ci_high"),
-        f"Fisher's exact test, {_sided(dcr.alternative, experimental)} p = {dcr.p_value:.3f}",
+        f"Fisher's exact test, {sided(dcr.alternative)} p = {dcr.p_value:.3f}",
     )
     x = analysis.crossover
     crossover = (
