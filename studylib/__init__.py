@@ -58,6 +58,8 @@ _EXPORTS = {
     # notebooks and batch
     "run_batch": "studylib.batch.runner",
     "record": "studylib.record",
+    "check_parameters": "studylib.parameters",
+    "ParameterError": "studylib.errors",
     "collect": "studylib.record",
 }
 
