@@ -53,6 +53,8 @@ __all__ = [
     "registry_phrase",
     "registry_phrase_or_reading",
     "sentence_with",
+    "cited",
+    "start_weekday_rule",
     "first_cycle_rule",
     "next_cycle_rule",
     "responder_cycle_rule",
@@ -317,12 +319,31 @@ def registry_phrase_or_reading(quote: str) -> str:
         return "reading: [il2].reading of the protocol file"
 
 
+def cited(quote: str, words: str, entry: str) -> str:
+    """``registry: 'words'`` when the registry quote holds these words, else the protocol
+    file's entry that gives the rule (a file whose quote does not say it is not misquoted).
+
+    >>> cited("IL-2 will be given on a Monday at a dose of ...", "given on a Monday", "[il2]")
+    "registry: 'given on a Monday'"
+    >>> cited("IL-2 will be given on a Monday", "given on a Tuesday", "[il2].start_weekday")
+    'protocol file: [il2].start_weekday'
+    """
+    if words.lower() in " ".join(quote.split()).lower():
+        return f"registry: '{words}'"
+    return f"protocol file: {entry}"
+
+
+def start_weekday_rule(protocol: Protocol) -> str:
+    """Where the start weekday comes from, for messages: the registry's words, or the file."""
+    weekday = protocol.il2.start_weekday
+    return cited(protocol.il2.quote, f"IL-2 will be given on a {weekday}", "[il2].start_weekday")
+
+
 def first_cycle_rule(protocol: Protocol) -> str:
     """The rule that dates cycle 1: the start weekday given."""
-    weekday = protocol.il2.start_weekday
     return (
-        f"IL-2 cycle 1: starts on the {weekday} given"
-        f" (registry: 'IL-2 will be given on a {weekday}')"
+        f"IL-2 cycle 1: starts on the {protocol.il2.start_weekday} given"
+        f" ({start_weekday_rule(protocol)})"
     )
 
 
@@ -353,10 +374,12 @@ def crossover_cycle_rule(protocol: Protocol) -> str:
     """The rule that dates the crossover's first cycle: the start weekday after SBRT."""
     weekday = protocol.il2.start_weekday
     first = protocol.crossover.first_cycle
-    return (
-        f"IL-2 cycle {first} (crossover): the {weekday} after the last SBRT fraction (registry:"
-        f" 'IL-2 will be given on the {weekday} following the last dose of radiation')"
+    source = cited(
+        protocol.crossover.quote,
+        f"IL-2 will be given on the {weekday} following the last dose of radiation",
+        "[il2].start_weekday and [crossover]",
     )
+    return f"IL-2 cycle {first} (crossover): the {weekday} after the last SBRT fraction ({source})"
 
 
 def _numbers(rule: Fractionation) -> str:
@@ -403,9 +426,13 @@ def crossover_scan_rule(protocol: Protocol) -> str:
     """The rule that dates the crossover response scan."""
     crossover = protocol.crossover
     weeks = f"{crossover.response_assessment_after.to('week').magnitude:g}"
+    source = cited(
+        crossover.response_quote,
+        f"{weeks} weeks following IL-2 course that was preceded by radiation",
+        "[crossover].response_assessment_after",
+    )
     return (
         f"Crossover response scan: {weeks} weeks after the start of cycle"
-        f" {crossover.first_cycle} (registry: '{weeks} weeks following IL-2 course that was"
-        f" preceded by radiation'), up to {days(protocol.assessments.window)} later"
+        f" {crossover.first_cycle} ({source}), up to {days(protocol.assessments.window)} later"
         " (reading: window)"
     )

@@ -155,6 +155,8 @@ class CrossoverRules:
     response_assessment_after: pint.Quantity
     quote: str
     reading: str
+    #: The registry's words for the crossover response's time frame (empty when not given).
+    response_quote: str = ""
 
 
 @dataclass(frozen=True)
@@ -723,6 +725,7 @@ def _crossover(r: _Reader) -> CrossoverRules:
         response_assessment_after=r.quantity(s, "response_assessment_after", "crossover", "[time]"),
         quote=r.get(s, "quote", "crossover"),
         reading=r.get(s, "reading", "crossover"),
+        response_quote=s.get("response_quote", ""),
     )
 
 

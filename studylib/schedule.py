@@ -245,7 +245,7 @@ def parse_il2_start(
         before, after = _nearest(start.normalize(), weekday)
         raise ValueError(
             f"IL-2 start {day_label(start)} is a {start.day_name()}, but IL-2 starts on a"
-            f" {weekday} (registry: 'IL-2 will be given on a {weekday}'); the nearest"
+            f" {weekday} ({rules.start_weekday_rule(protocol)}); the nearest"
             f" {weekday}s are {before.date()} and {after.date()}"
         )
     return start.as_unit("us")

@@ -12,7 +12,16 @@ from studylib.protocol import Fractionation, Protocol, resolve_protocol
 from studylib.units import format_quantity
 from studylib.wording import and_list, days, enrollment_range, hours, plural
 
-__all__ = ["design_rules", "screening_rules", "schedule_rules", "response_rules"]
+__all__ = [
+    "trial_introduction",
+    "design_rules",
+    "screening_rules",
+    "screening_exercises",
+    "schedule_rules",
+    "schedule_exercises",
+    "response_rules",
+    "response_exercises",
+]
 
 
 def _fractions(rule: Fractionation) -> str:
@@ -22,6 +31,27 @@ def _fractions(rule: Fractionation) -> str:
     return (
         f"patients **{numbers}** (by enrolment number): **{plural(rule.fractions, 'fraction')}**"
         f" ({and_list(rule.weekdays)})"
+    )
+
+
+def trial_introduction(protocol: Protocol | None = None) -> str:
+    """The trial the tour shows, from ``[trial]`` and ``[[arms]]``: its title, registry number,
+    sponsor and arms, so that a tour of another protocol file names its own trial."""
+    protocol = resolve_protocol(protocol)
+    trial = protocol.trial
+    arms = and_list(f"**arm {arm.code}** ({arm.name})" for arm in protocol.arms)
+    with_sbrt = [f"arm {arm.code}" for arm in protocol.arms if arm.receives_sbrt]
+    sbrt_arms = and_list(with_sbrt) + (" receives" if len(with_sbrt) == 1 else " receive")
+    return "\n".join(
+        [
+            f"### {trial.get('nct_id', '')}: {trial.get('title', '')}",
+            "",
+            f"Sponsor: {trial.get('sponsor', 'not given')}. Patients are **randomised**"
+            f" {protocol.randomization_ratio} between {arms}; {sbrt_arms}"
+            " **stereotactic body radiation (SBRT)** to a few metastases before the same"
+            " high-dose IL-2. The protocol file: "
+            f"`{protocol.path}`.",
+        ]
     )
 
 
@@ -70,6 +100,65 @@ def screening_rules(protocol: Protocol | None = None) -> str:
     )
 
 
+def _criterion_id(protocol: Protocol, rule: str) -> str:
+    """The file's id of the criterion judged by ``rule`` (empty when it has none)."""
+    return next((c.id for c in protocol.eligibility.criteria if c.rule == rule), "")
+
+
+def screening_exercises(protocol: Protocol | None = None) -> str:
+    """What to try on the screening form, naming this protocol's criteria and limits."""
+    protocol = resolve_protocol(protocol)
+    e = protocol.eligibility
+    low_wbc = float(e.wbc_min.to("G_per_L").magnitude) - 0.5
+    wbc_id = _criterion_id(protocol, "wbc")
+    foci_id = _criterion_id(protocol, "sbrt_foci")
+    no_site_id = _criterion_id(protocol, "no_amenable_site")
+    unsuitable = protocol.sbrt.not_amenable_sites[0] if protocol.sbrt.not_amenable_sites else ""
+    steps = [
+        f"In *Laboratory*, change **WBC to {low_wbc:.1f}** (unit x10^9/L): the verdict turns"
+        f" *Ineligible* and names {wbc_id} with the values compared.",
+        "Type the WBC as the lab may report it, **4100** with unit **/µL**: the same count in"
+        " another unit. Type creatinine in µmol/L or mg/dL: the form converts, you do not.",
+        "Clear a box: the screening becomes *Incomplete*. Remove the unit: the form tells you"
+        " what it needs instead of guessing.",
+        f"In *Patient*, set **ECOG {e.max_ecog + 1}**, then back to 0.",
+    ]
+    if unsuitable and foci_id and no_site_id:
+        steps.append(
+            f"In *Disease and SBRT sites*, change focus 1 to `{unsuitable}`: {foci_id} now"
+            " lists it as not treatable, yet the candidate stays eligible through the other"
+            f" focus; change that one to `{unsuitable}` too and {no_site_id} fails."
+        )
+    numbered = "\n".join(f"{i}. {step}" for i, step in enumerate(steps, start=1))
+    return (
+        f"The form starts with an invented candidate who meets every criterion. Try:\n\n{numbered}"
+    )
+
+
+def schedule_exercises(protocol: Protocol | None = None) -> str:
+    """What to try on the schedule explorer: the fractionation boundary, the arm without SBRT,
+    a start on the wrong weekday, a weight in pounds."""
+    protocol = resolve_protocol(protocol)
+    rules = protocol.sbrt.fractionation
+    if len(rules) > 1:
+        boundary = (
+            f"the last enrolment number with {plural(rules[0].fractions, 'SBRT fraction')}"
+            f" ({rules[0].last_enrollment_number}) and the first with"
+            f" {rules[1].fractions} ({rules[1].first_enrollment_number})"
+        )
+    else:
+        boundary = (
+            f"any enrolment number (every patient gets {plural(rules[0].fractions, 'fraction')})"
+        )
+    plain = protocol.arm(protocol.crossover.from_arm)
+    weekday = protocol.il2.start_weekday
+    return (
+        f"Try {boundary}, arm **{plain.code}**, a start on the day after a {weekday}, and a"
+        " weight in pounds (`176 lb`). Open *Dose and vials, step by step* for the arithmetic"
+        " and *Every fraction, dose and scan, with its rule* for the rule behind each date."
+    )
+
+
 def schedule_rules(protocol: Protocol | None = None) -> str:
     """Dose, timing and vials, from ``[il2]``, ``[il2.product]`` and ``[assessments]``."""
     protocol = resolve_protocol(protocol)
@@ -115,4 +204,28 @@ def response_rules(ruleset: str | None = None, protocol: Protocol | None = None)
             f"**{format_quantity(rules.node_pathological_min)}** short axis). **SD**: none of "
             "the above.",
         ]
+    )
+
+
+def response_exercises(protocol: Protocol | None = None) -> str:
+    """What to try on the RECIST calculator, at this protocol's scans and thresholds."""
+    protocol = resolve_protocol(protocol)
+    names = [t.name for t in protocol.assessments.timepoints]
+    first, second, last = names[0], names[min(1, len(names) - 1)], names[-1]
+    others = [
+        name for name in protocol.response.rulesets if name != protocol.response.default_ruleset
+    ]
+    steps = [
+        f"Set lesion **T1 at {last} to 30 mm**: {last} turns **PD**.",
+        "Make a small rise from a small nadir that reaches the percentage but not the"
+        f" millimetres: {second} at 5, 5 and 8 mm, then {last} at 7, 6 and 9 mm. Not PD.",
+        "Mark an **unequivocal new lesion** at a follow-up (PD), then an equivocal one (not PD).",
+        "Empty a box: a lesion not measured makes that scan *NE*, not evaluable.",
+    ]
+    if others:
+        steps.append(f"Switch the ruleset to `{others[0]}` to see what changes.")
+    numbered = "\n".join(f"{i}. {step}" for i, step in enumerate(steps, start=1))
+    return (
+        f"The example patient responds at every scan (the first at {first}). Try, one at a time"
+        f" (reload the page to start again):\n\n{numbered}"
     )

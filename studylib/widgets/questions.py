@@ -1,8 +1,9 @@
 """The self-check questions of the tour, one bank per section, answered by the engines.
 
-No answer is typed in: each is computed from :data:`studylib.protocol.PROTOCOL` or by the
-engine the section teaches (eligibility, schedule, RECIST), and each quotes the protocol or
-RECIST sentence it rests on. If ``protocol.toml`` changes, the answers change with it.
+No answer is typed in: each is computed from the protocol the tour shows (default: the
+bundled one) or by the engine the section teaches (eligibility, schedule, RECIST), and each
+quotes the protocol or RECIST sentence it rests on. If ``protocol.toml`` changes, the answers
+change with it; criteria are found by their rule, so each question names the file's own id.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pandas as pd
 
 from studylib.dosing import il2_dose
 from studylib.eligibility import screen
-from studylib.protocol import PROTOCOL
+from studylib.protocol import Protocol, resolve_protocol
 from studylib.recist.rulesets import get_ruleset
 from studylib.recist.timepoint import timepoint_responses
 from studylib.schedule import plan_treatment
@@ -20,43 +21,48 @@ from studylib.widgets.quiz import Question
 from studylib.widgets.recist import TargetLesion, teaching_frames, timepoints
 from studylib.widgets.schedule import demo_start
 from studylib.widgets.screening import DEMO_CANDIDATE, status_word
+from studylib.wording import and_list, plural, weeks
 
 __all__ = ["design_questions", "screening_questions", "schedule_questions", "response_questions"]
 
 
-def _weeks(quantity) -> str:
-    return f"{round(float(quantity.to('week').magnitude))} weeks"
-
-
-def _fractions_answer(enrollment_number: int) -> str:
-    rule = PROTOCOL.sbrt.fractionation_for(enrollment_number)
-    days = " and ".join(rule.weekdays)
-    plural = "s" if rule.fractions > 1 else ""
+def _fractions_answer(enrollment_number: int, protocol: Protocol) -> str:
+    rule = protocol.sbrt.fractionation_for(enrollment_number)
     return (
-        f"patient {enrollment_number}: {rule.fractions} fraction{plural} of "
-        f"{format_quantity(PROTOCOL.sbrt.dose_per_fraction)} ({days})"
+        f"patient {enrollment_number}: {plural(rule.fractions, 'fraction')} of "
+        f"{format_quantity(protocol.sbrt.dose_per_fraction)} ({and_list(rule.weekdays)})"
     )
 
 
-def design_questions() -> list[Question]:
+def _sbrt_arm(protocol: Protocol):
+    return next(a for a in protocol.arms if a.receives_sbrt)
+
+
+def design_questions(protocol: Protocol | None = None) -> list[Question]:
     """Questions on the design: fractions by enrolment number, the IL-2 weekday, crossover."""
-    sbrt, il2, cross = PROTOCOL.sbrt, PROTOCOL.il2, PROTOCOL.crossover
-    boundary = sbrt.fractionation[1].first_enrollment_number
-    first, second = sbrt.fractionation_for(boundary - 1), sbrt.fractionation_for(boundary)
-    arm_a = PROTOCOL.arm(cross.from_arm)
+    protocol = resolve_protocol(protocol)
+    sbrt, il2, cross = protocol.sbrt, protocol.il2, protocol.crossover
+    # The two patients either side of the first change of fractionation (or the first two
+    # patients, when every patient gets the same).
+    boundary = sbrt.fractionation[1] if len(sbrt.fractionation) > 1 else sbrt.fractionation[0]
+    second_number = max(boundary.first_enrollment_number, 2)
+    first, second = sbrt.fractionation_for(second_number - 1), sbrt.fractionation_for(second_number)
+    quotes = " ".join(dict.fromkeys((first.quote, second.quote)))
+    arm_a = protocol.arm(cross.from_arm)
     last_cycle = cross.first_cycle + cross.cycles - 1
     return [
         Question(
             prompt=(
-                f"Patients {boundary - 1} and {boundary} (by enrolment number) are both "
-                "randomised to SBRT + IL-2. How many SBRT fractions does each receive, and on "
-                "which days?"
+                f"Patients {second_number - 1} and {second_number} (by enrolment number) are "
+                f"both randomised to {_sbrt_arm(protocol).name}. How many SBRT fractions does "
+                "each receive, and on which days?"
             ),
             answer=(
-                f"{_fractions_answer(boundary - 1)}; {_fractions_answer(boundary)}. The last "
-                f"fraction is on the {sbrt.last_fraction_weekday} before IL-2 starts."
+                f"{_fractions_answer(second_number - 1, protocol)};"
+                f" {_fractions_answer(second_number, protocol)}. The last fraction is on the"
+                f" {sbrt.last_fraction_weekday} before IL-2 starts."
             ),
-            rule=f"{first.quote} {second.quote}",
+            rule=quotes,
             source="protocol.toml [[sbrt.fractionation]]",
         ),
         Question(
@@ -78,7 +84,7 @@ def design_questions() -> list[Question]:
                 f"Crossover: SBRT (fractions by enrolment number, as in the SBRT arm), then IL-2 "
                 f"cycles {cross.first_cycle} to {last_cycle}, starting on the "
                 f"{il2.start_weekday} after the last fraction; the crossover response is read "
-                f"{_weeks(cross.response_assessment_after)} after cycle "
+                f"{weeks(cross.response_assessment_after)} after cycle "
                 f"{cross.first_cycle} starts."
             ),
             rule=cross.quote,
@@ -88,112 +94,130 @@ def design_questions() -> list[Question]:
 
 
 def _criterion_question(
-    prompt: str, criterion_id: str, reading: str = "", **changes: object
+    prompt: str, rule: str, protocol: Protocol, reading: str = "", **changes: object
 ) -> Question:
-    """A question answered by screening the demo candidate with ``changes``.
+    """A question answered by screening the demo candidate with ``changes``, about the
+    criterion the protocol judges by ``rule`` (named by the file's own id).
 
     ``reading`` adds a protocol reading to the criterion's own (e.g. how "<" is read).
     """
-    result = screen({**DEMO_CANDIDATE, **changes})
-    verdict = result.criterion(criterion_id)
-    rule = PROTOCOL.eligibility.criterion(criterion_id)
+    result = screen({**DEMO_CANDIDATE, **changes}, protocol=protocol)
+    verdict = result.for_rule(rule)
+    criterion = protocol.eligibility.criterion(verdict.id)
     return Question(
         prompt=prompt,
         answer=(
-            f"{criterion_id} {verdict.label}: {verdict.status}. {verdict.reason} "
+            f"{verdict.id} {verdict.label}: {verdict.status}. {verdict.reason} "
             f"Overall: {status_word(result.status)}."
         ),
-        rule=rule.quote,
-        source=f"protocol.toml [[eligibility.criteria]] {criterion_id}",
-        reading=" ".join(r for r in (rule.reading, reading) if r),
+        rule=criterion.quote,
+        source=f"protocol.toml [[eligibility.criteria]] {verdict.id}",
+        reading=" ".join(r for r in (criterion.reading, reading) if r),
     )
 
 
-def screening_questions() -> list[Question]:
+def screening_questions(protocol: Protocol | None = None) -> list[Question]:
     """Questions on screening: a count in another unit, a limit hit exactly, SI creatinine,
     performance status, and a pregnancy test done too early. Each starts from the demo
-    candidate (who meets every criterion) and changes one value."""
-    rules = PROTOCOL.eligibility
+    candidate (who meets every criterion) and changes one value; a protocol without the
+    criterion a question is about leaves that question out."""
+    protocol = resolve_protocol(protocol)
+    rules = protocol.eligibility
+    judged = {criterion.rule for criterion in rules.criteria}
     wbc_limit = float(rules.wbc_min.to("G_per_L").magnitude)
     creatinine_limit = rules.creatinine_max.to("mg/dL")
     # An SI creatinine just above the limit, so that only the conversion shows it fails.
     creatinine_si = round(float(creatinine_limit.to("µmol/L", "creatinine").magnitude) + 10, -1)
     start = pd.Timestamp(str(DEMO_CANDIDATE["planned_start_at"]))
     early = start - pd.Timedelta(days=4)
-    return [
-        _criterion_question(
+    asked = [
+        (
+            "wbc",
             "The laboratory reports a white cell count of 2,900/µL. Does the candidate pass "
             "the white blood cell criterion?",
-            "EXCL08",
-            wbc="2,900/µL",
+            "",
+            {"wbc": "2,900/µL"},
         ),
-        _criterion_question(
+        (
+            "wbc",
             f"The white cell count is exactly {wbc_limit:.1f} x10^9/L. Eligible on this criterion?",
-            "EXCL08",
-            reading=" ".join(rules.reading_comparisons.split()),
-            wbc=f"{wbc_limit:.1f} x10^9/L",
+            " ".join(rules.reading_comparisons.split()),
+            {"wbc": f"{wbc_limit:.1f} x10^9/L"},
         ),
-        _criterion_question(
+        (
+            "creatinine",
             f"Creatinine is reported in SI units: {creatinine_si:g} µmol/L. Is it above the "
             f"protocol's limit of {creatinine_limit:~P}?",
-            "EXCL12",
-            creatinine=f"{creatinine_si:g} µmol/L",
+            "",
+            {"creatinine": f"{creatinine_si:g} µmol/L"},
         ),
-        _criterion_question(
-            "The candidate is up and about but cannot work (ECOG 2). Can she enter the trial?",
-            "INCL04",
-            ecog=2,
+        (
+            "ecog",
+            f"The candidate is up and about but cannot work (ECOG {rules.max_ecog + 1}). Can she"
+            " enter the trial?",
+            "",
+            {"ecog": rules.max_ecog + 1},
         ),
-        _criterion_question(
+        (
+            "pregnancy_test",
             f"Her negative pregnancy test was taken on {early:%A %d %B %Y at %H:%M}, four days "
             f"before the planned first treatment ({start:%A %d %B %Y at %H:%M}). Is that enough?",
-            "INCL05",
-            pregnancy_test_at=early.isoformat(),
+            "",
+            {"pregnancy_test_at": early.isoformat()},
         ),
+    ]
+    return [
+        _criterion_question(prompt, rule, protocol, reading, **changes)
+        for rule, prompt, reading, changes in asked
+        if rule in judged
     ]
 
 
-def schedule_questions() -> list[Question]:
-    """Questions on the calendar: SBRT days, cycle 2's window, dose and vials, a Tuesday start.
+def schedule_questions(protocol: Protocol | None = None) -> list[Question]:
+    """Questions on the calendar: SBRT days, cycle 2's window, dose and vials, a start on the
+    wrong weekday.
 
     Every date and amount is planned by :func:`studylib.schedule.plan_treatment` and
     :func:`studylib.dosing.il2_dose`."""
-    il2, sbrt = PROTOCOL.il2, PROTOCOL.sbrt
-    two_fractions = next(r for r in sbrt.fractionation if r.fractions > 1)
-    number = two_fractions.first_enrollment_number
-    plan = plan_treatment("B", number, demo_start(), "70 kg")
+    protocol = resolve_protocol(protocol)
+    il2, sbrt = protocol.il2, protocol.sbrt
+    most = max(sbrt.fractionation, key=lambda r: r.fractions)
+    number = most.first_enrollment_number
+    start = demo_start(protocol)
+    sbrt_arm, plain_arm = _sbrt_arm(protocol), protocol.arm(protocol.crossover.from_arm)
+    plan = plan_treatment(sbrt_arm.code, number, start, "70 kg", protocol=protocol)
     events = plan.events
     fractions = events[events["event"] == "sbrt_fraction"]
     days = " and ".join(f"{d:%A %d %B}" for d in fractions["planned_at"])
     second = plan.cycles().set_index("cycle").loc[2]
     weight = "176 lb"
-    dose = il2_dose(weight)
+    dose = il2_dose(weight, protocol=protocol)
     steps = dose.preparation_table().set_index("item")
     vial_rule = steps.loc["Vials per dose", "rule"]
-    tuesday = demo_start() + pd.Timedelta(days=1)
+    next_day = start + pd.Timedelta(days=1)
     try:
-        plan_treatment("A", number, tuesday, "70 kg")
+        plan_treatment(plain_arm.code, number, next_day, "70 kg", protocol=protocol)
         refused = "The engine accepted it."
     except ValueError as error:
         refused = f"Not allowed. {error}."
     return [
         Question(
             prompt=(
-                f"Patient {number} is randomised to SBRT + IL-2 and IL-2 is to start on "
-                f"{demo_start():%A %d %B %Y}. On which days is the SBRT given?"
+                f"Patient {number} is randomised to {sbrt_arm.name} and IL-2 is to start on "
+                f"{start:%A %d %B %Y}. On which days is the SBRT given?"
             ),
             answer=(
                 f"{days} ({len(fractions)} fractions of "
                 f"{format_quantity(sbrt.dose_per_fraction)}); the last one on the "
                 f"{sbrt.last_fraction_weekday} before IL-2 starts."
             ),
-            rule=f"{two_fractions.quote} {sbrt.quote}",
+            rule=f"{most.quote} {sbrt.quote}",
             source="protocol.toml [sbrt]",
         ),
         Question(
             prompt=(
-                "Cycle 1 started on that Monday. When is cycle 2 planned, and how late may it "
-                "start?"
+                f"Cycle 1 started on that {il2.start_weekday}. When is cycle 2 planned, and how"
+                " late may it start?"
             ),
             answer=(
                 f"Planned {second['planned_start']:%A %d %B %H:%M}; it may slip to "
@@ -220,8 +244,8 @@ def schedule_questions() -> list[Question]:
         ),
         Question(
             prompt=(
-                f"The ward proposes to start IL-2 on {tuesday:%A %d %B %Y} because Monday is "
-                "full. What does the protocol say?"
+                f"The ward proposes to start IL-2 on {next_day:%A %d %B %Y} because"
+                f" {il2.start_weekday} is full. What does the protocol say?"
             ),
             answer=refused,
             rule=il2.quote,
@@ -230,25 +254,29 @@ def schedule_questions() -> list[Question]:
     ]
 
 
-def _response_at(diameters: tuple, timepoint: str, new_lesions: dict[str, str] | None = None):
+def _response_at(
+    diameters: tuple, timepoint: str, protocol: Protocol, new_lesions: dict[str, str] | None = None
+):
     """The engine's response row at ``timepoint`` for one target lesion with these diameters."""
     lesion = TargetLesion("T1", "liver", False, diameters)
-    lesions, assessments = teaching_frames([lesion], None, new_lesions)
-    result = timepoint_responses(lesions, assessments)
+    lesions, assessments = teaching_frames([lesion], None, new_lesions, protocol=protocol)
+    result = timepoint_responses(lesions, assessments, protocol=protocol)
     return result.set_index("visit").loc[timepoint]
 
 
-def response_questions() -> list[Question]:
+def response_questions(protocol: Protocol | None = None) -> list[Question]:
     """Questions on RECIST: the -30% line, the +20% and +5 mm rule from the nadir, new lesions."""
-    rules = get_ruleset(PROTOCOL.response.default_ruleset)
-    names = [name for name, _ in timepoints()]
+    protocol = resolve_protocol(protocol)
+    rules = get_ruleset(protocol.response.default_ruleset, protocol=protocol)
+    names = [name for name, _ in timepoints(protocol)]
+    unseen = (None,) * (len(names) - 4)  # scans after the third follow-up: not done
     first, second = names[1], names[2]
     pr_drop = 1 + rules.pr_change_from_baseline / 100
     pd_rise = 1 + rules.pd_change_from_nadir / 100
     baseline, nadir, near_nadir_baseline = 50.0, 20.0, 25.0
 
     def ask(diameters, at, new=None) -> str:
-        row = _response_at(diameters, at, new)
+        row = _response_at(diameters + unseen, at, protocol, new)
         return f"{row['overall_response']}. {row['reason']}."
 
     small_rise = nadir * pd_rise
@@ -289,6 +317,6 @@ def response_questions() -> list[Question]:
             answer=ask((baseline, nadir, None, None), first, {first: "equivocal"}),
             rule="",
             source="protocol.toml [response].reading_new_lesions",
-            reading=PROTOCOL.response.readings["reading_new_lesions"],
+            reading=protocol.response.readings["reading_new_lesions"],
         ),
     ]
