@@ -32,6 +32,10 @@ def today() -> date:
     return datetime.now(_LATEST_ZONE).date()
 
 
+#: The treatments of dosing.csv as a report names them.
+_TREATMENTS = {"il2": "IL-2", "sbrt": "SBRT"}
+
+
 @dataclass(frozen=True)
 class Limit:
     """The range of one column (for ``dosing.dose``: of the rows of one treatment)."""
@@ -54,7 +58,7 @@ class Limit:
                 span = f"more than 0 and {span}"
         else:
             span = "more than 0"
-        whose = f" for an {self.treatment.upper()} dose" if self.treatment else ""
+        whose = f" for an {_TREATMENTS[self.treatment]} dose" if self.treatment else ""
         return (
             f"a value {span}{whose} ({self.source} of {protocol.path}); anything else is a"
             " typing error or a wrong unit"

@@ -531,7 +531,7 @@ def test_absent_given_at_is_one_problem_not_one_per_dose(tiny_trial):
             "dosing.csv",
             "given,48 MIU,",
             "given,0 IU,",
-            "'0 IU': a value more than 0 and at most 250 MIU for an IL2 dose",
+            "'0 IU': a value more than 0 and at most 250 MIU for an IL-2 dose",
         ),
         (
             "dosing.csv",
@@ -833,3 +833,26 @@ def test_problems_of_other_patients_are_kept_aside(tiny_trial):
     assert [p.patient_id for p in cohort.other_problems] == ["T002"]
     with pytest.raises(DataError, match="4100 furlongs"):
         load_cohort(tiny_trial, patients=["T002"])
+
+
+def test_readme_shows_a_real_error_report(bundled_copy, repo_dir, monkeypatch):
+    """The report in README.md's 'Bring your own trial data' is what the loader prints for
+    the mistakes it describes."""
+    trial = bundled_copy.parent / "my_trial"
+    bundled_copy.rename(trial)
+    for old, new in [
+        (",12.1 g/dL,44 U/L,34 U/L,60", ",121 g/dL,44 U/L,34 U/L,60"),
+        ("P006,2012-03-13,", "P006,2012-3-13,"),
+        (",130 lb,", ',"59,5 kg",'),
+        (",130 lb,", ',"59,5 kg",'),
+    ]:
+        _replace(trial, "screening.csv", old, new)
+    _replace(trial, "randomization.csv", "P003,A,2,2011-11-24,N", "P003,A,2,2011-11-24,yes please")
+    _replace(
+        trial, "dosing.csv", "2012-04-09T08:14,given,60720000 IU,", "2012-04-09T08:14,given,0 IU,"
+    )
+    monkeypatch.chdir(trial.parent)
+    with pytest.raises(DataError) as error:
+        load_cohort("my_trial")
+    readme = (repo_dir / "README.md").read_text(encoding="utf-8")
+    assert f"```text\n{error.value}\n```" in readme
