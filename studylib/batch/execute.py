@@ -28,9 +28,12 @@ console messages go to ``kernels.log`` in the run folder.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import html
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -51,7 +54,14 @@ from studylib.batch.files import write_atomic
 from studylib.batch.plan import Task
 from studylib.record import MIME, collect
 
-__all__ = ["run_task", "init_worker", "shutdown_warm_kernels", "ENGINE"]
+__all__ = [
+    "run_task",
+    "init_worker",
+    "shutdown_warm_kernels",
+    "kill_kernels",
+    "stop_tasks",
+    "ENGINE",
+]
 
 ENGINE = "studylib-batch"
 KERNEL_ARGUMENTS = ["--matplotlib=inline"]
@@ -74,6 +84,18 @@ _local = threading.local()
 _warm_kernels: dict[int, WarmKernel] = {}
 _warm_lock = threading.Lock()
 
+# Every kernel this process started and has not shut down, with the thread that started it,
+# so that a worker ending abruptly (its parent gone) or a stopped Dask run ends them too;
+# and who to tell each kernel's pid (a local worker tells the batch, which ends the kernel
+# if the worker itself dies).
+_live_kernels: dict[int, tuple[object, int]] = {}
+_kernels_lock = threading.Lock()
+_kernel_listener = None
+# The task each thread runs, and the threads whose task was stopped (a Dask worker is
+# shared by runs: a stopped run must not stop the next one)
+_running: dict[int, Task] = {}
+_stopped_threads: set[int] = set()
+
 # Set by init_worker in a local pool: the parent's "stop" event, and whether a task runs.
 _stop_event = None
 _in_task = False
@@ -82,6 +104,63 @@ _interrupted = False
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _kernel_pid(km) -> int | None:
+    return getattr(getattr(km, "provisioner", None), "pid", None)
+
+
+def _kernel_started(km) -> None:
+    with _kernels_lock:
+        _live_kernels[id(km)] = (km, threading.get_ident())
+    pid = _kernel_pid(km)
+    if _kernel_listener is not None and pid is not None:
+        _kernel_listener(pid)
+
+
+def _kernel_ended(km) -> None:
+    with _kernels_lock:
+        _live_kernels.pop(id(km), None)
+
+
+def set_kernel_listener(listener) -> None:
+    """Call ``listener(pid)`` for every kernel this process starts (a local worker tells
+    the batch, so that the batch can end a dead worker's kernel)."""
+    global _kernel_listener
+    _kernel_listener = listener
+
+
+def kill_kernels(threads: set[int] | None = None) -> int:
+    """Kill the kernels this process started (those of ``threads``, default all), with
+    whatever they started (their process group), when there is no time to shut them down.
+    Returns how many."""
+    with _kernels_lock:
+        chosen = {k: km for k, (km, t) in _live_kernels.items() if threads is None or t in threads}
+        for key in chosen:
+            del _live_kernels[key]
+        kernels = list(chosen.values())
+    killed = 0
+    for km in kernels:
+        provisioner = getattr(km, "provisioner", None)
+        group = getattr(provisioner, "pgid", None) or _kernel_pid(km)
+        if group:
+            with contextlib.suppress(OSError):
+                os.killpg(group, signal.SIGKILL)
+                killed += 1
+    return killed
+
+
+def stop_tasks(run_dir: str) -> int:
+    """Stop the notebooks of one run that this process is running (a Dask run stopped by
+    Ctrl-C): their kernels are killed and each ends as ``interrupted``. Returns how many
+    kernels were ended."""
+    with _kernels_lock:
+        threads = {t for t, task in _running.items() if task.run_dir == run_dir}
+        _stopped_threads.update(threads)
+    with _warm_lock:
+        for thread in threads:
+            _warm_kernels.pop(thread, None)  # killed below: never reused
+    return kill_kernels(threads)
 
 
 def _kernel_environment() -> dict[str, str]:
@@ -96,6 +175,40 @@ def _start_arguments(task: Task, log) -> dict:
         "stdout": log,
         "stderr": log,
     }
+
+
+class _Deadline:
+    """The time a notebook's cells may take in all: each cell gets what is left.
+
+    nbclient's own ``timeout`` is per cell and whole seconds; this bounds the whole
+    notebook (200 cells of 3 s do not run for 10 minutes under a 60 s limit) and takes
+    fractions. The clock starts with the first cell: starting the kernel has its own limit.
+    """
+
+    # nbclient reads a limit of 0 as "no limit"
+    EXPIRED_S = 0.001
+
+    def __init__(self, limit_s: float | None) -> None:
+        self.limit_s = limit_s
+        self.ends = None
+
+    def for_cell(self, cell) -> float | None:
+        if self.limit_s is None:
+            return None
+        if self.ends is None:
+            self.ends = time.monotonic() + self.limit_s
+        return max(self.ends - time.monotonic(), self.EXPIRED_S)
+
+
+class _Client(PapermillNotebookClient):
+    """papermill's client, telling the worker about each kernel it starts."""
+
+    started_km = None
+
+    def start_new_kernel(self, **kwargs):
+        super().start_new_kernel(**kwargs)
+        self.started_km = self.km
+        _kernel_started(self.km)
 
 
 class _BatchEngine(NBClientEngine):
@@ -113,10 +226,11 @@ class _BatchEngine(NBClientEngine):
         **_,
     ):
         _local.notebook = nb_man.nb
-        client = PapermillNotebookClient(
+        client = _Client(
             nb_man,
             km=warm_kernel.km if warm_kernel else None,
-            timeout=execution_timeout,
+            timeout=None,
+            timeout_func=_Deadline(execution_timeout).for_cell,
             startup_timeout=start_timeout,
             kernel_name=kernel_name,
             extra_arguments=list(KERNEL_ARGUMENTS),
@@ -125,7 +239,11 @@ class _BatchEngine(NBClientEngine):
         )
         if warm_kernel:
             client.kc = warm_kernel.kc
-        return client.execute(**({} if warm_kernel else start_arguments or {}))
+        try:
+            return client.execute(**({} if warm_kernel else start_arguments or {}))
+        finally:
+            if client.started_km is not None:
+                _kernel_ended(client.started_km)
 
 
 papermill_engines.register(ENGINE, _BatchEngine)
@@ -148,6 +266,7 @@ class WarmKernel:
         self._holder.km = self._holder.create_kernel_manager()
         try:
             self._holder.start_new_kernel(**_start_arguments(task, log))
+            _kernel_started(self._holder.km)
             self._holder.start_new_kernel_client()
             self._run("__import__('studylib.batch.inkernel', fromlist=['_']).snapshot()")
         except BaseException:
@@ -187,7 +306,11 @@ class WarmKernel:
     def shutdown(self) -> None:
         holder = self._holder
         if holder.km is not None:
-            holder._cleanup_kernel()
+            km = holder.km
+            try:
+                holder._cleanup_kernel()
+            finally:
+                _kernel_ended(km)
 
 
 def _warm_kernel_for(task: Task, log) -> WarmKernel:
@@ -241,13 +364,20 @@ def init_worker(stop_event) -> None:
     import multiprocessing.util
 
     _stop_event = stop_event
+    # SIGTERM too: a whole process group terminated (a CI job cancelled) stops the notebook
+    # in progress like Ctrl-C, and the kernel is shut down instead of left behind
     signal.signal(signal.SIGINT, _on_interrupt)
+    signal.signal(signal.SIGTERM, _on_interrupt)
     # multiprocessing workers end with os._exit, which skips atexit; Finalize still runs
     multiprocessing.util.Finalize(None, shutdown_warm_kernels, exitpriority=10)
 
 
 def _stopping() -> bool:
-    return _interrupted or (_stop_event is not None and _stop_event.is_set())
+    return (
+        _interrupted
+        or (_stop_event is not None and _stop_event.is_set())
+        or threading.get_ident() in _stopped_threads
+    )
 
 
 def _guard_interrupts() -> None:
@@ -255,6 +385,7 @@ def _guard_interrupts() -> None:
     # restores Python's default one: put the worker's back
     if _stop_event is not None and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_interrupt)
+        signal.signal(signal.SIGTERM, _on_interrupt)
 
 
 def _running_cell(cells) -> int | None:
@@ -287,7 +418,7 @@ def _describe_failure(error: BaseException, nb, task: Task) -> tuple[str, dict]:
         where = f" (cell {cell}: {first_line[0]})"
     if isinstance(error, CellTimeoutError):
         status, kind = "timeout", "timeout"
-        message = f"a cell ran longer than the limit of {task.timeout_s:g} s{where}"
+        message = f"the notebook ran longer than the limit of {task.timeout_s:g} s{where}"
     elif isinstance(error, DeadKernelError):
         status, kind = "dead_kernel", "dead kernel"
         message = f"the kernel died (out of memory, or killed){where}"
@@ -308,15 +439,53 @@ def _banner(nb, status: str, error: dict) -> None:
     """Say at the top of a notebook that did not finish (papermill does so for cell errors)."""
     if status in ("ok", "failed"):
         return
-    text = f"**This notebook did not finish**: {error['message']}."
+    text = "**This notebook did not finish**:\n\n" + _fenced(error["message"])
     cell = nbformat.v4.new_markdown_cell(text)
     cell.metadata["tags"] = [BANNER_TAG]
     nb.cells.insert(0, cell)
 
 
 def _fenced(text: str) -> str:
-    # a message is shown as written: no Markdown in it may turn into emphasis or links
-    return f"~~~~text\n{text.strip()}\n~~~~"
+    """A message shown as written: a Markdown code block, whose fence is longer than any run
+    of tildes in the message (which would otherwise end the block and let the rest be read
+    as Markdown or HTML)."""
+    longest = max((len(run) for run in re.findall(r"~+", text)), default=0)
+    fence = "~" * max(4, longest + 1)
+    return f"{fence}text\n{text.strip()}\n{fence}"
+
+
+def _header(task: Task, status: str, error: dict | None, started_at: str):
+    """The report's first cell: whose report, which notebook, run and trial folder, and why
+    it is incomplete. Every name in it comes from outside (a folder or notebook may be
+    called anything), so it is HTML with each name escaped, not Markdown (which passes
+    HTML through and ends a code span at a backtick)."""
+    version = task.inputs.get("studylib_version", "unknown")
+    when = started_at.replace("T", " ").replace("+00:00", " UTC")
+    run = Path(task.run_dir).name
+    folder = task.parameters.get("data_dir", "")
+    text = (
+        f"Patient {task.patient_id} · {task.notebook} · run {run} of {when} by studylib batch"
+        f" (studylib {version}) on the trial folder {folder}"
+    )
+    page = (
+        f"<p><strong>Patient {html.escape(task.patient_id)}</strong> ·"
+        f" {html.escape(task.notebook)} · run {html.escape(run)} of {html.escape(when)}"
+        f" by studylib batch (studylib {html.escape(version)}) on the trial folder"
+        f" <code>{html.escape(folder)}</code></p>"
+    )
+    if status != "ok":
+        message = (error or {}).get("message", status).strip()
+        why = "the notebook stopped before the end, with this message; it shows only what was"
+        text += f"\n\nThis report is incomplete: {why} done before.\n{message}"
+        page += (
+            f"<p><strong>This report is incomplete</strong>: {why} done before.</p>"
+            f"<pre>{html.escape(message)}</pre>"
+        )
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": page, "text/plain": text})
+    ]
+    return cell
 
 
 def _report(nb, task: Task, status: str, error: dict | None, started_at: str):
@@ -346,19 +515,7 @@ def _report(nb, task: Task, status: str, error: dict | None, started_at: str):
                 output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
             kept.append(output)
         cell.outputs = kept
-    version = task.inputs.get("studylib_version", "unknown")
-    when = started_at.replace("T", " ").replace("+00:00", " UTC")
-    header = [
-        f"**Patient {task.patient_id}** · {task.notebook} · run {when} by studylib batch"
-        f" (studylib {version}) on the trial folder `{task.parameters.get('data_dir', '')}`"
-    ]
-    if status != "ok":
-        header.append(
-            "**This report is incomplete**: the notebook stopped before the end, with this"
-            " message; it shows only what was done before.\n\n"
-            + _fenced((error or {}).get("message", status))
-        )
-    cells.insert(0, nbformat.v4.new_markdown_cell("\n\n".join(header)))
+    cells.insert(0, _header(task, status, error, started_at))
     if stopped_at is not None:
         cells.append(
             nbformat.v4.new_markdown_cell(
@@ -411,6 +568,55 @@ def _execute(task: Task) -> tuple[str, dict | None]:
             _guard_interrupts()
 
 
+def _remove_outputs(task: Task) -> None:
+    for path in (task.output, task.html):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def _error(kind: str, error: BaseException, message: str) -> dict:
+    return {
+        "kind": kind,
+        "ename": type(error).__name__,
+        "evalue": str(error),
+        "cell_index": None,
+        "execution_count": None,
+        "message": message,
+    }
+
+
+def _write_outputs(nb, task: Task, status: str, error: dict | None, started_at: str):
+    """Write the executed notebook and its page; returns the status and error to record.
+
+    A notebook whose page cannot be rendered keeps its .ipynb (status ``error``). One whose
+    files cannot be written (a full disk, a folder that refuses writes) keeps neither
+    (status ``write_error``): a result is on disk whole or not at all.
+    """
+    writing = task.output
+    try:
+        write_atomic(task.output, nbformat.writes(nb))
+        try:
+            page = _html(_report(nb, task, status, error, started_at), task)
+        except Exception as render_error:
+            task.html.unlink(missing_ok=True)
+            if status != "ok":
+                return status, error
+            message = f"the notebook ran but its HTML page could not be made: {render_error}"
+            return "error", _error("html", render_error, message)
+        writing = task.html
+        write_atomic(task.html, page)
+    except OSError as write_error:
+        _remove_outputs(task)
+        name = writing.name
+        ran = "ran to the end" if status == "ok" else f"ended as {status}"
+        message = (
+            f"could not write {task.patient_id}/{name}: {write_error.strerror or write_error};"
+            f" the notebook {ran} but neither of its files was kept"
+        )
+        return "write_error", _error("write", write_error, message)
+    return status, error
+
+
 def run_task(task: Task) -> dict:
     """Run one notebook for one patient; returns the manifest entry of what happened."""
     global _in_task
@@ -427,8 +633,11 @@ def run_task(task: Task) -> dict:
     }
     if _stopping():
         return {**entry, "status": "interrupted", "error": dict(WORKER_STOPPED)}
-    _in_task = True
+    thread = threading.get_ident()
+    with _kernels_lock:
+        _running[thread] = task
     try:
+        _in_task = True  # inside the try: Ctrl-C from here on ends this entry as interrupted
         _guard_interrupts()
         status, error = _execute(task)
         nb = _local.notebook
@@ -437,33 +646,18 @@ def run_task(task: Task) -> dict:
         recorded = {}
         if nb is None:
             # nothing ran: an output left by an earlier run would contradict this entry
-            task.output.unlink(missing_ok=True)
-            task.html.unlink(missing_ok=True)
+            _remove_outputs(task)
         else:
             _banner(nb, status, error or {})
             recorded = collect(nb)
-            write_atomic(task.output, nbformat.writes(nb))
-            try:
-                page = _html(_report(nb, task, status, error, entry["started_at"]), task)
-                write_atomic(task.html, page)
-            except Exception as render_error:
-                task.html.unlink(missing_ok=True)
-                if status == "ok":
-                    status = "error"
-                    error = {
-                        "kind": "html",
-                        "ename": type(render_error).__name__,
-                        "evalue": str(render_error),
-                        "cell_index": None,
-                        "execution_count": None,
-                        "message": f"the notebook ran but its HTML page could not be"
-                        f" written: {render_error}",
-                    }
+            status, error = _write_outputs(nb, task, status, error, entry["started_at"])
+            if status == "write_error":
+                recorded = {}  # values without the notebook they come from: half a result
         entry.update(
             status=status,
             error=error,
             recorded=recorded,
-            output=str(task.output.relative_to(task.run_dir)) if nb is not None else None,
+            output=str(task.output.relative_to(task.run_dir)) if task.output.exists() else None,
             html=str(task.html.relative_to(task.run_dir)) if task.html.exists() else None,
         )
     except KeyboardInterrupt:
@@ -471,6 +665,9 @@ def run_task(task: Task) -> dict:
     finally:
         _in_task = False
         _local.notebook = None
+        with _kernels_lock:
+            _running.pop(thread, None)
+            _stopped_threads.discard(thread)
     entry["ended_at"] = _now()
     entry["duration_s"] = round(time.perf_counter() - started, 2)
     return entry

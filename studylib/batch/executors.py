@@ -1,31 +1,29 @@
-"""Where a batch's tasks run: local worker processes, or a Dask distributed cluster.
+"""Where a batch's notebooks run: local worker processes, or a Dask distributed cluster.
 
-Both are :class:`concurrent.futures.Executor` objects, so the runner submits the same
-picklable :func:`~studylib.batch.execute.run_task` calls to either.
-
-Local workers are started from a *forkserver* that has already imported papermill, nbclient
-and nbconvert: each worker begins ready to run, and none is forked from a parent that may
-hold threads (a Jupyter kernel, a Dask client), which ``fork`` makes unsafe.
+Both backends offer the runner the same few calls: ``submit`` the tasks, ``poll`` for the
+entries of notebooks that ended, ``stop`` (Ctrl-C: drop what has not started, stop what
+runs, within a grace period) and ``close``. Local workers are
+:class:`studylib.batch.pool.LocalPool`.
 
 Dask is an optional extra (``pip install 'studylib[dask]'``), imported only when
 ``--scheduler`` is given. Its workers must see the same files at the same paths as this
 machine (the notebooks, the data and the output folder), as on a cluster with a shared
-file system.
+file system. Dask recomputes the tasks of a worker it loses; a task whose workers keep
+dying is recorded as ``worker_died``.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import multiprocessing
 import os
-import signal
-from concurrent.futures import Executor, ProcessPoolExecutor
+import time
+from datetime import UTC, datetime
 
-from studylib.batch.plan import BatchError
+from studylib.batch.plan import BatchError, Task
 
 __all__ = [
-    "Backend",
-    "LocalBackend",
     "DaskBackend",
     "make_backend",
     "default_workers",
@@ -35,7 +33,7 @@ __all__ = [
 
 
 # Trampolines: the parent submits these by name and never imports papermill itself (about
-# 1 s); the worker imports studylib.batch.execute (preloaded in a local pool).
+# 1 s); the worker imports studylib.batch.execute.
 def run_in_worker(task):
     """Run one task in a worker (see :func:`studylib.batch.execute.run_task`)."""
     from studylib.batch.execute import run_task
@@ -43,16 +41,16 @@ def run_in_worker(task):
     return run_task(task)
 
 
-def _init_local_worker(stop_event) -> None:
-    from studylib.batch.execute import init_worker
-
-    init_worker(stop_event)
-
-
 def _shutdown_warm_kernels() -> int:
     from studylib.batch.execute import shutdown_warm_kernels
 
     return shutdown_warm_kernels()
+
+
+def _stop_tasks(run_dir: str) -> int:
+    from studylib.batch.execute import stop_tasks
+
+    return stop_tasks(run_dir)
 
 
 def default_workers() -> int:
@@ -63,60 +61,20 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-class Backend:
-    """An executor plus what the runner needs around it: a name, Ctrl-C, clean-up."""
-
-    executor: Executor
-    description: str
-
-    def interrupt(self) -> None:
-        """Ask the tasks in progress to stop (Ctrl-C)."""
-
-    def close(self, *, cancel: bool = False) -> None:
-        """Release the workers; with ``cancel``, drop the tasks that have not started."""
-
-
 def start_local_workers_early() -> None:
     """Start the forkserver now, so that its imports (about 1.5 s) overlap the run's planning.
 
     It imports papermill, nbclient and nbconvert once; every worker is then forked from it.
     """
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["studylib.batch.execute"])
+    from studylib.batch.pool import WORKER_MODULE
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload([WORKER_MODULE])
     from multiprocessing import forkserver
 
     forkserver.ensure_running()
 
 
-class LocalBackend(Backend):
-    """A pool of worker processes on this machine."""
-
-    def __init__(self, workers: int) -> None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["studylib.batch.execute"])
-        self._stop = context.Event()
-        self.executor = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_init_local_worker,
-            initargs=(self._stop,),
-        )
-        self.description = f"{workers} local worker{'s' if workers != 1 else ''}"
-
-    def interrupt(self) -> None:
-        self._stop.set()
-        # Ctrl-C in a terminal reaches the workers too; a signal sent to this process
-        # alone (an IDE's stop button, `kill -INT`) is passed on so that they stop as well.
-        # ProcessPoolExecutor keeps its processes in a private attribute (stable since 3.2).
-        for process in list(getattr(self.executor, "_processes", {}).values()):
-            if process.is_alive():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGINT)
-
-    def close(self, *, cancel: bool = False) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=cancel)
-
-
-class DaskBackend(Backend):
+class DaskBackend:
     """The workers of a Dask distributed cluster, through its concurrent.futures executor."""
 
     def __init__(self, address: str) -> None:
@@ -133,20 +91,80 @@ class DaskBackend(Backend):
             raise BatchError(f"cannot reach the Dask scheduler at {address}: {error}") from error
         # pure=False: a rerun (after --force) must run again, not reuse a cached result
         self.executor = self.client.get_executor(pure=False)
-        workers = len(self.client.scheduler_info().get("workers", {}))
-        plural = "s" if workers != 1 else ""
-        self.description = f"Dask cluster at {address} ({workers} worker{plural})"
+        self._pending: dict[concurrent.futures.Future, Task] = {}
+        self._run_dirs: set[str] = set()
+        self.description = f"Dask cluster at {address}"
 
-    def close(self, *, cancel: bool = False) -> None:
-        self.executor.shutdown(wait=not cancel)
+    def submit(self, tasks: list[Task]) -> None:
+        for task in tasks:
+            self._run_dirs.add(task.run_dir)
+            self._pending[self.executor.submit(run_in_worker, task)] = task
+
+    def poll(self, timeout: float) -> list[tuple[Task, dict]]:
+        if not self._pending:
+            return []
+        done, _ = concurrent.futures.wait(
+            self._pending, timeout, return_when=concurrent.futures.FIRST_COMPLETED
+        )
+        finished = []
+        for future in done:
+            task = self._pending.pop(future)
+            if future.cancelled():
+                continue  # stopped before it started: the runner records it
+            try:
+                finished.append((task, future.result()))
+            except Exception as error:
+                finished.append((task, _failed(task, error)))
+        return finished
+
+    def stop(self, grace_s: float, hurried) -> list[tuple[Task, dict]]:
+        for future in self._pending:
+            future.cancel()
+        for run_dir in self._run_dirs:
+            with contextlib.suppress(Exception):  # a worker gone cannot answer
+                self.client.run(_stop_tasks, run_dir)
+        finished = []
+        ends = time.monotonic() + grace_s
+        while self._pending and time.monotonic() < ends and not hurried():
+            finished += self.poll(0.2)
+        return finished
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False)
         try:
             self.client.run(_shutdown_warm_kernels)
         finally:
             self.client.close()
 
 
-def make_backend(workers: int | None = None, scheduler: str | None = None) -> Backend:
+def _failed(task: Task, error: Exception) -> dict:
+    """The entry of a task whose Dask worker failed (not its notebook: that is a result)."""
+    died = type(error).__name__ == "KilledWorker"
+    message = (
+        f"the Dask workers running it died, each time ({error}); the other notebooks went on"
+        if died
+        else f"the Dask worker could not run it: {type(error).__name__}: {error}"
+    )
+    return {
+        "patient_id": task.patient_id,
+        "notebook": task.notebook,
+        "parameters": task.parameters,
+        "fingerprint": task.fingerprint,
+        "inputs": task.inputs,
+        "status": "worker_died" if died else "error",
+        "error": {"kind": "worker died" if died else "worker", "message": message},
+        "started_at": None,
+        "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "recorded": {},
+        "output": None,
+        "html": None,
+    }
+
+
+def make_backend(workers: int | None = None, scheduler: str | None = None):
     """A Dask backend when a scheduler address is given, else local worker processes."""
     if scheduler:
         return DaskBackend(scheduler)
-    return LocalBackend(workers or default_workers())
+    from studylib.batch.pool import LocalPool
+
+    return LocalPool(workers or default_workers())

@@ -27,7 +27,9 @@ from studylib.batch.plan import Task
 __all__ = [
     "MANIFEST",
     "COHORT_TABLE",
+    "load_manifest",
     "load_entries",
+    "problem_record",
     "is_up_to_date",
     "write_manifest",
     "cohort_rows",
@@ -39,17 +41,39 @@ COHORT_TABLE = "cohort.csv"
 SCHEMA = 1
 
 
-def load_entries(run_dir: Path) -> dict[tuple[str, str], dict]:
-    """The entries of an earlier manifest in ``run_dir``, by (patient, notebook)."""
+def load_manifest(run_dir: Path) -> dict | None:
+    """The manifest of ``run_dir``, or None when there is none or it cannot be read."""
     path = Path(run_dir) / MANIFEST
-    if not path.is_file():
-        return {}
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        entries = manifest["notebooks"]
-        return {(e["patient_id"], e["notebook"]): e for e in entries}
-    except (ValueError, KeyError, TypeError):
-        return {}  # unreadable (edited by hand): everything reruns, nothing is trusted
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def load_entries(run_dir: Path) -> dict[tuple[str, str], dict]:
+    """The entries of an earlier manifest in ``run_dir``, by (patient, notebook)."""
+    manifest = load_manifest(run_dir)
+    try:
+        return {(e["patient_id"], e["notebook"]): e for e in manifest["notebooks"]}
+    except (KeyError, TypeError):
+        return {}  # none, or unreadable (edited by hand): everything reruns
+
+
+def problem_record(problem) -> dict:
+    """A loader's :class:`~studylib.errors.Problem` as the manifest stores it."""
+    value = problem.value
+    if value is not None and not isinstance(value, str | int | float | bool):
+        value = str(value)
+    return {
+        "file": problem.file,
+        "line": problem.line,
+        "column": problem.column,
+        "value": value,
+        "expected": problem.expected,
+        "patient_id": problem.patient_id,
+        "message": str(problem),
+    }
 
 
 def is_up_to_date(task: Task, entry: dict | None) -> bool:
@@ -97,16 +121,22 @@ def _problems_cell(entries: list[dict]) -> str:
 
 
 def cohort_rows(
-    entries: dict[tuple[str, str], dict], patient_order: list[str], notebook_order: list[str]
+    entries: dict[tuple[str, str], dict],
+    patient_order: list[str],
+    notebook_order: list[str],
+    data_notes: dict[str, list[str]] | None = None,
 ) -> tuple[list[str], list[dict]]:
     """The cohort table: one row per patient, columns ``<notebook>.<recorded name>``.
 
     Each notebook also gets a ``<notebook>.run_status`` column (ok, failed, timeout, ...);
-    it is empty where the notebook does not apply (a patient who was not enrolled). The last
-    column, ``run_problems``, says why a patient's notebooks did not end ok (the loader's
-    file, line, column and value for a bad record), so that the table alone tells a data
-    manager what to fix.
+    it is empty where the notebook does not apply (a patient who was not enrolled). Column
+    ``run_problems`` says why a patient's notebooks did not end ok (the loader's file, line,
+    column and value for a bad record), and the last column, ``data_problems``, what the
+    loader reports about the patient's data (``data_notes``), whether or not their notebooks
+    ran in this run; a patient with such a problem has a row even when none of their
+    notebooks ran. So the table alone tells a data manager what to fix.
     """
+    data_notes = data_notes or {}
     rank = {p: i for i, p in enumerate(patient_order)}
     notebooks = list(notebook_order) + sorted({n for _, n in entries} - set(notebook_order))
     names: dict[str, list[str]] = {n: [] for n in notebooks}
@@ -122,12 +152,15 @@ def cohort_rows(
     for notebook in notebooks:
         if any(k[1] == notebook for k in entries):
             columns += [f"{notebook}.run_status"] + [f"{notebook}.{n}" for n in names[notebook]]
-    columns.append("run_problems")
+    columns += ["run_problems", "data_problems"]
+    for patient in data_notes:
+        rows.setdefault(patient, {"patient_id": patient})
     notebook_rank = {n: i for i, n in enumerate(notebooks)}
     for patient, row in rows.items():
         mine = [e for (p, _), e in entries.items() if p == patient]
         mine.sort(key=lambda e: notebook_rank[e["notebook"]])
         row["run_problems"] = _problems_cell(mine)
+        row["data_problems"] = " | ".join(data_notes.get(patient, []))
     ordered = sorted(
         rows.values(), key=lambda r: (rank.get(r["patient_id"], len(rank)), r["patient_id"])
     )
@@ -139,9 +172,10 @@ def write_cohort_table(
     entries: dict[tuple[str, str], dict],
     patient_order: list[str],
     notebook_order: list[str],
+    data_notes: dict[str, list[str]] | None = None,
 ) -> Path:
     """Write ``cohort.csv`` atomically; returns its path."""
-    columns, rows = cohort_rows(entries, patient_order, notebook_order)
+    columns, rows = cohort_rows(entries, patient_order, notebook_order, data_notes)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
     writer.writeheader()

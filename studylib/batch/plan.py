@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,8 @@ __all__ = [
     "sha256_file",
     "plan_tasks",
     "task_inputs",
+    "default_run_name",
+    "check_timeout",
 ]
 
 #: Notebooks run for every screened patient; every other per-patient notebook needs
@@ -174,19 +178,51 @@ def discover_notebooks(
 
 
 @dataclass(frozen=True)
+class TrialProtocol:
+    """The protocol file a run's notebooks follow: ``cohort.protocol`` of the trial folder."""
+
+    path: str
+    sha256: str
+    #: True when the folder has no protocol.toml and the one shipped with studylib applies
+    bundled: bool
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "sha256": self.sha256, "bundled": self.bundled}
+
+
+@dataclass(frozen=True)
 class Population:
-    """The trial folder's patients: screened (in file order) and enrolled."""
+    """The trial folder's patients: screened (in file order) and enrolled; its protocol; and
+    what the loader found wrong or worth a warning anywhere in the folder."""
 
     screened: tuple[str, ...]
     enrolled: frozenset[str]
     source: Path
+    protocol: TrialProtocol | None = None
+    #: every patient's problems (a notebook of that patient fails with them when it runs)
+    problems: tuple = ()
+    #: what the loader noticed without refusing the data (``Cohort.warnings``)
+    warnings: tuple = ()
+
+
+def _trial_protocol(data_dir: Path, protocol) -> TrialProtocol:
+    from studylib.protocol import PROTOCOL_FILENAME
+
+    own = Path(data_dir) / PROTOCOL_FILENAME
+    if own.is_file():
+        return TrialProtocol(str(own.resolve()), protocol.sha256, bundled=False)
+    bundled = Path(__file__).resolve().parents[1] / PROTOCOL_FILENAME
+    return TrialProtocol(str(bundled), protocol.sha256, bundled=True)
 
 
 def select_population(data_dir: Path) -> Population:
-    """Read which patients were screened and enrolled.
+    """Read which patients were screened and enrolled, the folder's protocol, and every
+    problem and warning the loader reports.
 
-    Only problems with whole files stop this (a missing file, a missing column): one
-    patient's bad values are that patient's notebooks' business, so that they fail alone.
+    Only problems with whole files stop this (a missing file, a missing column) and a
+    malformed protocol.toml: one patient's bad values are that patient's notebooks'
+    business, so that they fail alone; they are kept in ``problems`` so that a run of other
+    patients can still show them.
 
     Raises
     ------
@@ -194,17 +230,68 @@ def select_population(data_dir: Path) -> Population:
         With the loader's message (file, line, column) when the folder cannot be read.
     """
     from studylib.data import load_cohort
-    from studylib.errors import DataError
+    from studylib.errors import DataError, ProtocolError
 
+    problems: list = []
     try:
-        cohort = load_cohort(data_dir, patients=[])
+        try:
+            cohort = load_cohort(data_dir)
+        except DataError as error:
+            problems = list(error.problems)
+            # the patients' rows as read, refusing only problems with whole files
+            cohort = load_cohort(data_dir, patients=[])
     except FileNotFoundError as error:
         raise BatchError(str(error)) from error
+    except ProtocolError as error:
+        raise BatchError(f"the trial folder's protocol cannot be used:\n{error}") from error
     except DataError as error:
         raise BatchError(f"cannot tell which patients to run:\n{error}") from error
     screened = tuple(dict.fromkeys(cohort.screening["patient_id"].dropna()))
     enrolled = frozenset(cohort.randomization["patient_id"].dropna())
-    return Population(screened, enrolled, Path(data_dir))
+    return Population(
+        screened,
+        enrolled,
+        Path(data_dir),
+        protocol=_trial_protocol(data_dir, cohort.protocol),
+        problems=tuple(problems),
+        warnings=tuple(cohort.warnings),
+    )
+
+
+def default_run_name(data_dir: Path) -> str:
+    """The data folder's name and a digest of its full path: two folders both called
+    ``data`` never share a run folder.
+
+    >>> default_run_name(Path("/trials/melanoma/data"))
+    'data-d3300710'
+    >>> default_run_name(Path("/tmp/my trial <2>"))
+    'my_trial__2_-5b4386b7'
+    """
+    resolved = Path(data_dir).resolve()
+    digest = hashlib.sha256(str(resolved).encode("utf-8")).hexdigest()[:8]
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", resolved.name)[:40].lstrip("_-") or "trial"
+    return f"{name}-{digest}"
+
+
+def check_timeout(timeout_s) -> float | None:
+    """A notebook's time limit in seconds: a finite number above 0, or None for no limit.
+
+    Raises
+    ------
+    BatchError
+        For anything else, before anything runs.
+    """
+    if timeout_s is None:
+        return None
+    try:
+        value = float(timeout_s)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(timeout_s, bool) or not math.isfinite(value) or value <= 0:
+        raise BatchError(
+            f"timeout {timeout_s!r}: expected a number of seconds above 0 (such as 600 or 2.5)"
+        )
+    return value
 
 
 def _id_pattern():
@@ -309,15 +396,22 @@ class Task:
 
 
 def fingerprint(
-    notebook: PatientNotebook, parameters: dict, data_hashes: dict, package: dict, kernel: str
+    notebook: PatientNotebook,
+    parameters: dict,
+    data_hashes: dict,
+    package: dict,
+    kernel: str,
+    protocol_sha256: str = "",
 ) -> str:
-    """A digest of everything a notebook's outputs depend on (rerun when it changes)."""
+    """A digest of everything a notebook's outputs depend on (rerun when it changes): the
+    notebook, its parameters, the data files, the protocol file, the studylib version."""
     inputs = {
         "notebook_sha256": notebook.sha256,
         "parameters": parameters,
         "data_sha256": data_hashes,
         "studylib_version": package["version"],
         "kernel": kernel,
+        "protocol_sha256": protocol_sha256,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
@@ -335,6 +429,7 @@ def plan_tasks(
     kernel_name: str = "python3",
 ) -> list[Task]:
     """Every (patient, notebook) pair that applies, patient by patient in screening order."""
+    protocol_sha = population.protocol.sha256 if population.protocol else ""
     tasks = []
     for patient_id in patients:
         for notebook in notebooks:
@@ -351,21 +446,25 @@ def plan_tasks(
                     parameters=parameters,
                     run_dir=str(Path(run_dir).resolve()),
                     fingerprint=fingerprint(
-                        notebook, parameters, data_hashes, package, kernel_name
+                        notebook, parameters, data_hashes, package, kernel_name, protocol_sha
                     ),
                     timeout_s=timeout_s,
                     warm=warm,
                     kernel_name=kernel_name,
-                    inputs=task_inputs(notebook, data_hashes, package),
+                    inputs=task_inputs(notebook, data_hashes, package, protocol_sha),
                 )
             )
     return tasks
 
 
-def task_inputs(notebook: PatientNotebook, data_hashes: dict, package: dict) -> dict:
-    """The inputs a manifest entry names: data files, notebook and studylib version."""
+def task_inputs(
+    notebook: PatientNotebook, data_hashes: dict, package: dict, protocol_sha256: str = ""
+) -> dict:
+    """The inputs a manifest entry names: data files, protocol file, notebook and studylib
+    version."""
     return {
         "data_sha256": dict(data_hashes),
+        "protocol_sha256": protocol_sha256,
         "notebook_sha256": notebook.sha256,
         "studylib_version": package["version"],
     }

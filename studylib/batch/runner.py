@@ -7,18 +7,20 @@ See :func:`run_batch`. Output layout::
     <out>/<run>/<patient_id>/<notebook>.ipynb   the executed notebook
     <out>/<run>/<patient_id>/<notebook>.html    the same, without code, for clinicians
     <out>/<run>/kernels.log                     the kernels' console messages
+    <out>/<run>/batch.lock                      while a run is in progress (pid and host)
+
+Whatever ends a run (the last notebook, Ctrl-C or SIGTERM, a full disk), it ends the same
+way: every notebook it was asked for has an entry (``interrupted`` when it did not finish),
+the manifest and cohort table describe exactly the files on disk, no worker or kernel is
+left running, and the summary says what happened and how to resume.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import platform
-import signal
 import sys
-import threading
 import time
-from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -26,16 +28,22 @@ from pathlib import Path
 
 from studylib.batch.executors import default_workers, make_backend, start_local_workers_early
 from studylib.batch.files import remove_temporary_files
+from studylib.batch.lock import RunLock
 from studylib.batch.manifest import (
+    COHORT_TABLE,
+    MANIFEST,
     is_up_to_date,
-    load_entries,
+    load_manifest,
+    problem_record,
     write_cohort_table,
     write_manifest,
 )
 from studylib.batch.plan import (
     BatchError,
     check_patient_ids,
+    check_timeout,
     data_file_hashes,
+    default_run_name,
     discover_notebooks,
     plan_tasks,
     select_population,
@@ -43,54 +51,19 @@ from studylib.batch.plan import (
     task_inputs,
     unsafe_ids,
 )
+from studylib.batch.pool import GRACE_S
+from studylib.batch.report import BatchReport, summary
+from studylib.batch.stopping import Stopper, signal_name
 
 __all__ = ["run_batch", "BatchReport", "summary", "DEFAULT_TIMEOUT_S"]
 
 DEFAULT_TIMEOUT_S = 600.0
-SHOWN_LINES = 6  # of an error message in the summary; the manifest keeps all of it
-STOPPED = "stopped by Ctrl-C before it finished; rerun the same command to resume"
+#: how often the runner looks for a stop request while notebooks run
+POLL_S = 0.2
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass
-class BatchReport:
-    """What a batch run did; ``exit_code`` is what the command returns."""
-
-    run_dir: Path
-    manifest: Path
-    cohort_table: Path
-    entries: dict = field(repr=False)
-    ran: int
-    skipped: int
-    interrupted: bool
-    elapsed_s: float
-    backend: str
-    warm: bool
-    not_enrolled: list[str] = field(default_factory=list)
-    #: the (patient, notebook) pairs this run was asked for; the folder may hold others
-    selection: frozenset = field(default_factory=frozenset, repr=False)
-
-    def _selected(self, wanted: bool) -> list[dict]:
-        return [e for key, e in sorted(self.entries.items()) if (key in self.selection) == wanted]
-
-    @property
-    def problems(self) -> list[dict]:
-        """This run's notebooks that did not end ``ok``, patient by patient."""
-        return [e for e in self._selected(True) if e["status"] != "ok"]
-
-    @property
-    def earlier(self) -> list[dict]:
-        """Entries of the run folder outside this run's selection (kept from earlier runs)."""
-        return self._selected(False)
-
-    @property
-    def exit_code(self) -> int:
-        if self.interrupted:
-            return 130  # the shell's convention for "ended by SIGINT"
-        return 1 if self.problems else 0
 
 
 def _versions() -> dict[str, str]:
@@ -108,6 +81,14 @@ def _safe_run_name(name: str) -> str:
             " because it names a folder"
         )
     return name
+
+
+def _check_workers(workers) -> int | None:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
+        raise BatchError(f"workers {workers!r}: expected a whole number of at least 1")
+    if workers is not None and workers < 1:
+        raise BatchError(f"workers {workers}: expected at least 1")
+    return workers
 
 
 def _refused(patient_id: str, notebook: str) -> dict:
@@ -130,35 +111,100 @@ def _mark_outdated(entries: dict, selection: set, current: dict[str, dict]) -> N
     """Flag the entries kept from earlier runs that were made from other inputs.
 
     ``current`` holds this run's inputs by notebook name. An entry of a notebook this run
-    did not use is compared on the data files and studylib version only; an entry that
-    names no inputs (written by an older studylib) cannot be vouched for.
+    did not use is compared on the data files, protocol and studylib version only; an entry
+    that names no inputs (written by an older studylib) cannot be vouched for.
     """
-    shared = next(iter(current.values()))  # data files and version: the same for all
+    shared = next(iter(current.values()))  # data, protocol and version: the same for all
     for key, entry in entries.items():
         if key in selection or entry["status"] == "refused":
             entry.pop("outdated", None)
             continue
         made_from = entry.get("inputs") or {}
-        compared = ["data_sha256", "studylib_version"]
+        compared = ["data_sha256", "protocol_sha256", "studylib_version"]
         if key[1] in current:
             compared.append("notebook_sha256")
         now = current.get(key[1], shared)
         entry["outdated"] = not made_from or any(made_from.get(k) != now[k] for k in compared)
 
 
-def _stopped(task, previous: dict | None) -> dict:
+def _check_same_trial(manifest: dict | None, data_dir: Path, run_dir: Path) -> None:
+    """Refuse to mix two trial folders' results in one run folder."""
+    if not manifest:
+        return
+    before = (manifest.get("parameters") or {}).get("data")
+    now = str(data_dir.resolve())
+    if before and before != now:
+        raise BatchError(
+            f"{run_dir} holds the run of the trial folder {before}, not {now}: its patients"
+            " and records would be mixed with this folder's. Choose another --run name (by"
+            " default each data folder gets its own), or remove that run folder; nothing"
+            " was run"
+        )
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders that do not exist yet on the way to ``folder``, deepest first."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    return missing
+
+
+def _stop_reason(signum: int | None) -> str:
+    if signum is None:
+        return (
+            "not finished: the run stopped after a write error; free space and rerun the"
+            " same command to resume"
+        )
+    return f"stopped by {signal_name(signum)} before it finished; rerun the same command to resume"
+
+
+def _stopped(task, previous: dict | None, reason: str) -> dict:
     # a task that never got to write keeps its earlier entry, which still matches the files
-    if previous is not None:
+    if previous is not None and previous.get("status") != "interrupted":
         return previous
     return {
         "patient_id": task.patient_id,
         "notebook": task.notebook,
         "status": "interrupted",
-        "error": {"kind": "interrupted", "message": STOPPED},
+        "error": {"kind": "interrupted", "message": reason},
         "fingerprint": task.fingerprint,
+        "inputs": task.inputs,
         "started_at": None,
         "ended_at": None,
     }
+
+
+@dataclass
+class _Records:
+    """The manifest, kept in step with every entry; after a write error, no more attempts
+    until the end (a full disk does not empty itself between two notebooks)."""
+
+    run_dir: Path
+    header: dict
+    entries: dict
+    failure: str | None = None
+    saved_at: str | None = None
+    #: entries added since the manifest on disk was written
+    unsaved: list = field(default_factory=list)
+
+    def save(self) -> None:
+        if self.failure is not None:
+            return
+        try:
+            write_manifest(self.run_dir, self.header, self.entries)
+        except OSError as error:
+            self.failure = f"could not write {MANIFEST}: {error.strerror or error}"
+            return
+        self.saved_at = _now()
+        self.unsaved.clear()
+
+    def add(self, key, entry: dict) -> None:
+        self.entries[key] = entry
+        self.unsaved.append(key)
+        self.save()
 
 
 def run_batch(
@@ -180,7 +226,9 @@ def run_batch(
     Parameters
     ----------
     data_dir
-        The trial folder (default: the bundled synthetic cohort).
+        The trial folder (default: the bundled synthetic cohort). Its ``protocol.toml``,
+        else the bundled one, is the protocol the notebooks follow; the manifest records
+        which, with its SHA-256, and a changed protocol reruns every notebook.
     patients
         Patient ids (default: every screened patient). The screening notebook runs for each;
         the other per-patient notebooks only for patients in randomization.csv.
@@ -188,13 +236,15 @@ def run_batch(
         Notebook names, files or folders (default: the per-patient notebooks in
         ``notebooks/``).
     out, run
-        Outputs go to ``<out>/<run>/``; ``run`` defaults to the data folder's name.
+        Outputs go to ``<out>/<run>/``; ``run`` defaults to the data folder's name and a
+        digest of its full path (:func:`~studylib.batch.plan.default_run_name`). A run folder
+        holding another data folder's run is refused.
     workers
         Local worker processes (default: one per core); ignored with ``scheduler``.
     force
         Rerun notebooks whose inputs have not changed.
     timeout_s
-        The longest one cell may run, in seconds (None: no limit).
+        The longest one notebook's cells may run in all, in seconds (None: no limit).
     scheduler
         Address of a Dask distributed scheduler, to run on its workers instead.
     warm
@@ -209,16 +259,41 @@ def run_batch(
     Raises
     ------
     BatchError
-        Before anything runs, for an unsafe or unknown patient id, a bad run name, a
-        notebook that is not per-patient, or a trial folder whose files cannot be read.
+        Before anything runs, for an unsafe or unknown patient id, a bad run name, timeout
+        or worker count, a notebook that is not per-patient, a trial folder whose files or
+        protocol cannot be read, or a run folder in use by another run or holding another
+        trial folder's run.
+    studylib.batch.stopping.RunStopped
+        A stop signal (Ctrl-C, SIGTERM) arrived before any notebook ran; nothing was run.
     """
+    timeout_s = check_timeout(timeout_s)
+    workers = _check_workers(workers)
+    with Stopper() as stopper:
+        return _run_batch(
+            data_dir,
+            stopper=stopper,
+            patients=patients,
+            notebooks=notebooks,
+            out=out,
+            run=run,
+            workers=workers,
+            force=force,
+            timeout_s=timeout_s,
+            scheduler=scheduler,
+            warm=warm,
+            progress=progress,
+        )
+
+
+def _run_batch(data_dir, *, stopper, patients, notebooks, out, run, workers, force, timeout_s,
+               scheduler, warm, progress) -> BatchReport:  # fmt: skip
     from studylib.data import default_data_dir
 
     started = time.perf_counter()
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     if not data_dir.is_dir():
         raise BatchError(f"no trial data folder at {data_dir}")
-    run = _safe_run_name(run if run is not None else data_dir.resolve().name)
+    run = _safe_run_name(run) if run is not None else default_run_name(data_dir)
     if scheduler is None:
         start_local_workers_early()
     chosen = discover_notebooks(notebooks)
@@ -243,294 +318,221 @@ def run_batch(
         timeout_s=timeout_s,
         warm=warm,
     )
-    # a refused id produced nothing: whether it is refused again depends on today's data
-    entries = {k: e for k, e in load_entries(run_dir).items() if e["status"] != "refused"}
-    previous = dict(entries)
-    for patient_id in refused:
-        for notebook in chosen:
-            if notebook.population == "screened" or patient_id in population.enrolled:
-                entries[(patient_id, notebook.name)] = _refused(patient_id, notebook.name)
-    to_run = [t for t in tasks if force or not is_up_to_date(t, previous.get(t.key))]
-    for task in tasks:
-        if task not in to_run:
-            # same fingerprint, so the same inputs (an older manifest may not name them)
-            entries[task.key] = {**previous[task.key], "inputs": task.inputs, "reused": True}
-    selection = {t.key for t in tasks} | {
-        key for key, entry in entries.items() if entry["status"] == "refused"
-    }
-    _mark_outdated(
-        entries, selection, {nb.name: task_inputs(nb, data_hashes, package) for nb in chosen}
-    )
-    # workers (or the Dask scheduler) before anything is written: a cluster that cannot
-    # be reached refuses the run with nothing on disk
-    # (no more workers than notebooks: an idle worker still costs a process)
-    backend = (
-        make_backend(min(workers or default_workers(), len(to_run)), scheduler) if to_run else None
-    )
+    stopper.check()
+    created = _missing_folders(run_dir)
+    lock = RunLock(run_dir)
+    lock.acquire()
+    backend = None
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        manifest_before = load_manifest(run_dir)
+        _check_same_trial(manifest_before, data_dir, run_dir)
+        earlier = {
+            (e["patient_id"], e["notebook"]): e
+            for e in (manifest_before or {}).get("notebooks", [])
+            if isinstance(e, dict) and "patient_id" in e and "notebook" in e
+        }
+        # a refused id produced nothing: whether it is refused again depends on today's data
+        entries = {k: e for k, e in earlier.items() if e.get("status") != "refused"}
+        previous = dict(entries)
+        for patient_id in refused:
+            for notebook in chosen:
+                if notebook.population == "screened" or patient_id in population.enrolled:
+                    entries[(patient_id, notebook.name)] = _refused(patient_id, notebook.name)
+        to_run = [t for t in tasks if force or not is_up_to_date(t, previous.get(t.key))]
+        for task in tasks:
+            if task not in to_run:
+                # same fingerprint, so the same inputs (an older manifest may not name them)
+                entries[task.key] = {**previous[task.key], "inputs": task.inputs, "reused": True}
+        selection = {t.key for t in tasks} | {
+            key for key, entry in entries.items() if entry["status"] == "refused"
+        }
+        protocol_sha = population.protocol.sha256
+        _mark_outdated(
+            entries,
+            selection,
+            {nb.name: task_inputs(nb, data_hashes, package, protocol_sha) for nb in chosen},
+        )
+        stopper.check()
+        # (no more workers than notebooks: an idle worker still costs a process)
+        backend = (
+            make_backend(min(workers or default_workers(), len(to_run)), scheduler)
+            if to_run
+            else None
+        )
     except BaseException:
-        if backend is not None:
-            backend.close(cancel=True)
+        lock.release()
+        for folder in created:  # refused: leave the disk as it was
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
-    remove_temporary_files(run_dir)
 
-    header = {
-        "run": run,
-        "started_at": _now(),
-        "ended_at": None,
-        "parameters": {
-            "data": str(data_dir.resolve()),
-            "patients": list(patients) if patients else None,
-            "notebooks": [nb.name for nb in chosen],
-            "workers": None if scheduler else workers or default_workers(),
-            "warm": warm,
-            "timeout_s": timeout_s,
-            "scheduler": scheduler,
-            "force": force,
-            "kernel": "python3",
-        },
-        "inputs": {
-            "data_sha256": data_hashes,
-            "notebooks": {nb.name: {"path": str(nb.path), "sha256": nb.sha256} for nb in chosen},
-        },
-        "studylib": package,
-        "environment": _versions(),
-    }
-    write_manifest(run_dir, header, entries)
-
-    interrupted = False
-    description = "nothing to run"
-    if backend is not None:
-        with _terminate_as_interrupt():
-            description, interrupted = _run_tasks(
-                backend, to_run, entries, previous, run_dir, header, progress
-            )
-    remove_temporary_files(run_dir)
-    header["ended_at"] = _now()
-    manifest = write_manifest(run_dir, header, entries)
-    table = write_cohort_table(
-        run_dir, entries, list(population.screened), [nb.name for nb in chosen]
-    )
-    has_enrolled_only = any(nb.population == "enrolled" for nb in chosen)
-    finished = [t for t in to_run if entries[t.key]["status"] != "interrupted"]
-    return BatchReport(
-        run_dir=run_dir,
-        manifest=manifest,
-        cohort_table=table,
-        entries=entries,
-        ran=len(finished),
-        skipped=len(tasks) - len(to_run),
-        interrupted=interrupted,
-        elapsed_s=time.perf_counter() - started,
-        backend=description,
-        warm=warm,
-        not_enrolled=[p for p in selected if p not in population.enrolled]
-        if has_enrolled_only
-        else [],
-        selection=frozenset(selection),
-    )
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt():
-    """Treat SIGTERM (``kill``, a CI job cancelled) like Ctrl-C: stop cleanly, not abruptly."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        yield
+        # from here on a signal is noted and the run stops between two records
+        stopper.defer()
+        remove_temporary_files(run_dir)
+        selected_set = set(selected)
+        header = {
+            "run": run,
+            "started_at": _now(),
+            "ended_at": None,
+            "parameters": {
+                "data": str(data_dir.resolve()),
+                "patients": list(patients) if patients else None,
+                "notebooks": [nb.name for nb in chosen],
+                "workers": None if scheduler else workers or default_workers(),
+                "warm": warm,
+                "timeout_s": timeout_s,
+                "scheduler": scheduler,
+                "force": force,
+                "kernel": "python3",
+            },
+            "inputs": {
+                "data_sha256": data_hashes,
+                "protocol": population.protocol.as_dict(),
+                "notebooks": {
+                    nb.name: {"path": str(nb.path), "sha256": nb.sha256} for nb in chosen
+                },
+            },
+            "data_check": {
+                "problems": [problem_record(p) for p in population.problems],
+                "warnings": [problem_record(p) for p in population.warnings],
+            },
+            "studylib": package,
+            "environment": _versions(),
+        }
+        records = _Records(run_dir, header, entries)
+        records.save()
+        failure = records.failure
+        if backend is not None and failure is None:
+            failure = _run_tasks(backend, to_run, records, previous, stopper, progress)
+        elif backend is not None:
+            backend.close()
+            for task in to_run:
+                entries[task.key] = _stopped(task, previous.get(task.key), _stop_reason(None))
+        remove_temporary_files(run_dir)
+        header["ended_at"] = _now()
+        records.failure = None  # one more try, for the records of what finished
+        records.save()
+        records_error = records.failure
+        if records_error is None:
+            try:
+                write_cohort_table(
+                    run_dir,
+                    entries,
+                    list(population.screened),
+                    [nb.name for nb in chosen],
+                    _data_notes(population),
+                )
+            except OSError as error:
+                records_error = f"could not write {COHORT_TABLE}: {error.strerror or error}"
+        finished = [t for t in to_run if entries[t.key]["status"] != "interrupted"]
+        return BatchReport(
+            run_dir=run_dir,
+            manifest=run_dir / MANIFEST,
+            cohort_table=run_dir / COHORT_TABLE,
+            entries=entries,
+            ran=len(finished),
+            skipped=len(tasks) - len(to_run),
+            elapsed_s=time.perf_counter() - started,
+            backend=backend.description if backend is not None else "nothing",
+            warm=warm,
+            not_enrolled=[p for p in selected if p not in population.enrolled]
+            if any(nb.population == "enrolled" for nb in chosen)
+            else [],
+            selection=frozenset(selection),
+            stop_signal=stopper.signum,
+            write_failure=failure,
+            records_error=records_error,
+            unrecorded=[f"{p} {n}" for p, n in records.unsaved] if records_error else [],
+            recorded_at=records.saved_at,
+            protocol=population.protocol,
+            data_problems=[p for p in population.problems if p.patient_id not in selected_set],
+            data_warnings=list(population.warnings),
+            lock_note=lock.took_over,
+            lost_workers=getattr(backend, "lost_workers", 0),
+        )
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        lock.release()
 
 
-def _run_tasks(backend, to_run, entries, previous, run_dir, header, progress):
-    """Submit every task, record each result as it comes; returns (backend, interrupted)."""
+def _data_notes(population) -> dict[str, list[str]]:
+    """The loader's problems and warnings by patient, for the cohort table; a warning about
+    a whole file or column concerns every patient with a row."""
+    notes: dict[str, list[str]] = {}
+    for problem in population.problems:
+        notes.setdefault(problem.patient_id or "", []).append(f"problem: {problem}")
+    everyone = [f"warning: {w}" for w in population.warnings if w.patient_id is None]
+    for warning in population.warnings:
+        if warning.patient_id is not None:
+            notes.setdefault(warning.patient_id, []).append(f"warning: {warning}")
+    notes.pop("", None)  # a problem without a patient stops the run before it starts
+    if everyone:
+        for patient in population.screened:
+            notes[patient] = notes.get(patient, []) + everyone
+    return notes
+
+
+def _run_tasks(backend, to_run, records: _Records, previous, stopper, progress) -> str | None:
+    """Run the tasks and record each entry as it comes, until all have ended or a signal or a
+    write error stops the run. Returns the write error, if one stopped it."""
     from tqdm import tqdm
 
-    from studylib.batch.executors import run_in_worker
+    unfinished = {task.key: task for task in to_run}
+    failure = None
+    stopping = False
 
-    bar = None
-    pending = {}
-    interrupted = False
-
-    def record(future, task) -> None:
-        try:
-            entry = future.result()
-        except Exception as error:  # the worker itself failed (killed, out of memory)
-            entry = {
-                "patient_id": task.patient_id,
-                "notebook": task.notebook,
-                "status": "error",
-                "error": {"kind": "worker", "message": f"{type(error).__name__}: {error}"},
-                "fingerprint": task.fingerprint,
-                "inputs": task.inputs,
-            }
-        if interrupted and entry["status"] != "ok":
-            entry = (
-                _stopped(task, previous.get(task.key))
-                if entry["status"] == "interrupted"
-                else {
-                    **entry,
-                    "status": "interrupted",
-                    "error": {"kind": "interrupted", "message": STOPPED},
-                }
-            )
-        entry["reused"] = False
-        entries[task.key] = entry
-        write_manifest(run_dir, header, entries)
-
-    try:
-        for task in to_run:
-            pending[backend.executor.submit(run_in_worker, task)] = task
-        # the bar (and its monitor thread) only once the workers exist
-        bar = tqdm(
-            total=len(to_run),
-            unit="notebook",
-            desc=f"studylib batch ({backend.description})",
-            disable=None if progress else True,
-            file=sys.stderr,
-        )
-        failures = 0
-        for future in as_completed(pending):
-            task = pending.pop(future)
-            record(future, task)
-            failures += entries[task.key]["status"] != "ok"
-            bar.set_postfix_str(f"{failures} failed" if failures else "", refresh=False)
-            bar.update()
-    except KeyboardInterrupt:
-        interrupted = True
-        if bar is not None:
-            bar.write("Stopping: waiting for the notebooks in progress to stop...")
-        backend.interrupt()
-        for future in pending:
-            future.cancel()
-        # a second Ctrl-C stops the waiting; the kernels then end with their worker
-        with contextlib.suppress(KeyboardInterrupt):
-            backend.close(cancel=True)
-        for future, task in pending.items():
-            if future.done() and not future.cancelled():
-                record(future, task)
+    def record(task, entry: dict) -> None:
+        nonlocal failure
+        if stopping and entry["status"] not in ("ok", "write_error", "worker_died"):
+            # what the stop cut short: the files of an earlier result still stand
+            reason = _stop_reason(stopper.signum)
+            if entry["status"] == "interrupted":
+                entry = _stopped(task, previous.get(task.key), reason)
             else:
-                entries[task.key] = _stopped(task, previous.get(task.key))
-        return backend.description, True
-    finally:
-        if bar is not None:
-            bar.close()
-        if not interrupted:
-            backend.close()
-    return backend.description, False
+                entry = {**entry, "status": "interrupted"}
+                entry["error"] = {"kind": "interrupted", "message": reason}
+        if entry["status"] == "write_error" and failure is None:
+            failure = entry["error"]["message"]
+        entry["reused"] = False
+        unfinished.pop(task.key, None)
+        records.add(task.key, entry)
+        if failure is None:
+            failure = records.failure
 
-
-def _shown(path: Path) -> str:
-    """A path relative to the current folder when it is inside it."""
-    relative = os.path.relpath(Path(path).resolve())
-    return relative if not relative.startswith("..") else str(Path(path).resolve())
-
-
-def _duration(seconds: float) -> str:
-    minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
-
-
-def _listed(items: list[str], at_most: int = 8) -> str:
-    return ", ".join(items[:at_most]) + (" ..." if len(items) > at_most else "")
-
-
-def _message_lines(entry: dict) -> str:
-    lines = ((entry.get("error") or {}).get("message") or "").strip().splitlines()
-    if len(lines) > SHOWN_LINES:
-        hidden = len(lines) - SHOWN_LINES
-        lines = lines[:SHOWN_LINES] + [f"... {hidden} more in the manifest"]
-    return "\n      ".join(lines)
-
-
-def _problem_lines(problems: list[dict]) -> list[str]:
-    """One line per patient and error: a bad record fails all of a patient's notebooks alike."""
-    grouped: dict[tuple[str, str, str], list[str]] = {}
-    for entry in problems:
-        key = (entry["patient_id"], entry["status"], _message_lines(entry))
-        grouped.setdefault(key, []).append(entry["notebook"])
-    return [
-        f"  {status.upper()} {patient} {', '.join(notebooks)}: {message}"
-        for (patient, status, message), notebooks in grouped.items()
-    ]
-
-
-def summary(report: BatchReport) -> str:
-    """The end-of-run summary printed by ``studylib batch``, about the notebooks it was asked
-    to run; entries of other patients kept in the run folder are mentioned in one line."""
-    mode = "warm kernels" if report.warm else "a fresh kernel per notebook"
-    plural = "s" if report.ran != 1 else ""
-    if report.ran or report.interrupted:
-        head = (
-            f"studylib batch: {report.ran} notebook{plural} run in"
-            f" {_duration(report.elapsed_s)} on {report.backend}, {mode}"
-        )
-    else:
-        head = f"studylib batch: nothing to run ({report.skipped} up to date; --force reruns them)"
-    lines = [head]
-    selected = [
-        e for e in report.entries.values() if (e["patient_id"], e["notebook"]) in report.selection
-    ]
-    counts: dict[str, int] = {}
-    for entry in selected:
-        counts[entry["status"]] = counts.get(entry["status"], 0) + 1
-    lines.append(
-        "  "
-        + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        + (
-            f" ({report.skipped} of them skipped: inputs unchanged, already ok)"
-            if report.skipped
-            else ""
-        )
+    bar = tqdm(
+        total=len(to_run),
+        unit="notebook",
+        desc=f"studylib batch ({backend.description})",
+        disable=None if progress else True,
+        file=sys.stderr,
     )
-    if report.not_enrolled:
-        lines.append(
-            f"  {len(report.not_enrolled)} patient(s) not in randomization.csv ran the screening"
-            f" notebook only: {_listed(report.not_enrolled)}"
-        )
-    problems = [e for e in report.problems if e["status"] != "interrupted"]
-    lines += _problem_lines(problems)
-    stopped = [e for e in report.problems if e["status"] == "interrupted"]
-    if stopped:
-        patients = list(dict.fromkeys(e["patient_id"] for e in stopped))
-        lines.append(
-            f"  NOT RUN {len(stopped)} notebook(s) of {len(patients)} patient(s), stopped"
-            f" before they finished: {_listed(patients)}"
-        )
-    earlier = report.earlier
-    if earlier:
-        not_ok = list(dict.fromkeys(e["patient_id"] for e in earlier if e["status"] != "ok"))
-        outdated = [e for e in earlier if e.get("outdated")]
-        details = []
-        if not_ok:
-            details.append(f"patients with a notebook not ok: {_listed(not_ok)}")
-        if outdated:
-            details.append(
-                f"{len(outdated)} made from other data files, notebooks or studylib version"
+    try:
+        backend.submit(to_run)
+        failures = 0
+        while unfinished and not stopper.requested and failure is None:
+            for task, entry in backend.poll(POLL_S):
+                record(task, entry)
+                failures += entry["status"] != "ok"
+                bar.set_postfix_str(f"{failures} failed" if failures else "", refresh=False)
+                bar.update()
+        if unfinished:
+            stopping = True
+            if stopper.requested:
+                why = f"stopping ({signal_name(stopper.signum)})"
+                again = " (press Ctrl-C again to stop them now)"
+            else:
+                why, again = f"stopping: {failure}", ""
+            tqdm.write(
+                f"studylib batch: {why}; the notebooks in progress have {GRACE_S:g} s to stop"
+                f"{again}...",
+                file=sys.stderr,
             )
-        lines.append(
-            f"  The run folder also holds {len(earlier)} notebook(s) of earlier runs, not part"
-            f" of this one{' (' + '; '.join(details) + ')' if details else ''}: they are in"
-            " the cohort table; run without --patients/--notebooks to bring them up to date."
-        )
-    if report.interrupted:
-        lines.append("Interrupted: rerun the same command to finish; finished notebooks are kept.")
-    elif problems:
-        lines.append(
-            "Each failed notebook's .html shows where it stopped, the manifest the whole"
-            " message. Fix the cause and rerun the same command: notebooks already ok with"
-            " unchanged inputs are skipped."
-        )
-    lines += [
-        f"Outputs:      {_shown(report.run_dir)}/<patient_id>/<notebook>.ipynb and .html",
-        f"Cohort table: {_shown(report.cohort_table)}",
-        f"Manifest:     {_shown(report.manifest)}",
-    ]
-    return "\n".join(lines)
+            for task, entry in backend.stop(GRACE_S, lambda: stopper.hurried):
+                record(task, entry)
+    finally:
+        bar.close()
+        backend.close()
+        reason = _stop_reason(stopper.signum)
+        for key, task in unfinished.items():
+            records.entries[key] = _stopped(task, previous.get(key), reason)
+    return failure
