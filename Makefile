@@ -36,10 +36,19 @@ lint: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Each page of the tour has its own kernel (about 155 MB): a class that reloads it must not
+# exhaust memory. Kernels idle for TEACH_IDLE_S seconds are culled, open page or not, and at
+# most TEACH_MAX_KERNELS run at once (studylib/teach.py); the README says so.
+TEACH_IDLE_S ?= 600
+TEACH_MAX_KERNELS ?= 20
+
 teach: $(READY)
 	$(BIN)/voila notebooks/00_protocol_tour.ipynb --no-browser --Voila.ip=127.0.0.1 \
 		--port=8866 --strip_sources=True \
-		--MappingKernelManager.cull_idle_timeout=3600 --MappingKernelManager.cull_interval=300
+		--VoilaConfiguration.multi_kernel_manager_class=studylib.teach.BoundedKernelManager \
+		--BoundedKernelManager.max_kernels=$(TEACH_MAX_KERNELS) \
+		--MappingKernelManager.cull_idle_timeout=$(TEACH_IDLE_S) \
+		--MappingKernelManager.cull_connected=True --MappingKernelManager.cull_interval=60
 
 # Jupyter refuses to start as root unless told; containers and CI machines often run as root.
 ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)

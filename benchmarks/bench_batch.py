@@ -164,6 +164,8 @@ def recorded_values(run_dir: Path) -> dict:
 
 
 def main() -> int:
+    from studylib.batch.plan import default_run_name
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=10, help="enrolled patients (default 10)")
     parser.add_argument("--workers", type=int, default=2, help="batch workers (default 2)")
@@ -184,13 +186,13 @@ def main() -> int:
         baseline = serial_papermill_cli(notebooks, patients, scratch / "cli")
         cold = studylib_batch(patients, args.workers, scratch / "cold", warm=False)
         warm = studylib_batch(patients, args.workers, scratch / "warm", warm=True)
-        same = recorded_values(scratch / "cold" / "data") == recorded_values(
-            scratch / "warm" / "data"
-        )
-        work = cell_seconds(scratch / "warm" / "data") / args.workers
-        differ = differing_notebooks(scratch / "cold" / "data", scratch / "warm" / "data")
+        run = default_run_name(REPO / "data")
+        cold_run, warm_run = scratch / "cold" / run, scratch / "warm" / run
+        same = recorded_values(cold_run) == recorded_values(warm_run)
+        work = cell_seconds(warm_run) / args.workers
+        differ = differing_notebooks(cold_run, warm_run)
         # in a shared checkout, someone may edit studylib between the two runs
-        changed = _inputs(scratch / "cold" / "data") != _inputs(scratch / "warm" / "data")
+        changed = _inputs(cold_run) != _inputs(warm_run)
 
     print(f"floor: empty notebook {unit:.2f} s x {count} / {args.workers} workers = {floor:.1f} s")
     print(

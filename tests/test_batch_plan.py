@@ -261,3 +261,28 @@ def test_the_cohort_table_lists_data_problems_of_patients_without_results():
     assert [r["patient_id"] for r in rows] == ["T001", "T003"]
     assert rows[1]["data_problems"] == notes["T003"][0]
     assert rows[0]["data_problems"] == ""
+
+
+def test_an_earlier_result_kept_by_a_stopped_run_counts_as_not_run(tmp_path):
+    """Stopped before rerunning a notebook whose inputs changed, the run keeps its earlier
+    result (the files still match it) but marks it outdated and counts it as not run."""
+    entries = {
+        ("P001", "01_screening"): {**_entry("P001", "01_screening", "ok"), "outdated": True},
+        ("P002", "01_screening"): _entry("P002", "01_screening", "ok"),
+    }
+    report = BatchReport(
+        run_dir=tmp_path,
+        manifest=tmp_path / "manifest.json",
+        cohort_table=tmp_path / "cohort.csv",
+        entries=entries,
+        ran=1,
+        skipped=0,
+        elapsed_s=5.0,
+        backend="2 local workers",
+        warm=False,
+        selection=frozenset(entries),
+        stop_signal=signal.SIGTERM,
+    )
+    text = summary(report)
+    assert "NOT RUN 1 notebook(s) of 1 patient(s), stopped before they finished: P001" in text
+    assert "Interrupted by SIGTERM" in text and report.exit_code == 143

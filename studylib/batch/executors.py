@@ -130,6 +130,8 @@ class DaskBackend:
         return finished
 
     def close(self) -> None:
+        if self.client.status in ("closing", "closed"):
+            return
         self.executor.shutdown(wait=False)
         try:
             self.client.run(_shutdown_warm_kernels)

@@ -124,7 +124,7 @@ def cohort_rows(
     entries: dict[tuple[str, str], dict],
     patient_order: list[str],
     notebook_order: list[str],
-    data_notes: dict[str, list[str]] | None = None,
+    data_notes: dict[str | None, list[str]] | None = None,
 ) -> tuple[list[str], list[dict]]:
     """The cohort table: one row per patient, columns ``<notebook>.<recorded name>``.
 
@@ -132,9 +132,10 @@ def cohort_rows(
     it is empty where the notebook does not apply (a patient who was not enrolled). Column
     ``run_problems`` says why a patient's notebooks did not end ok (the loader's file, line,
     column and value for a bad record), and the last column, ``data_problems``, what the
-    loader reports about the patient's data (``data_notes``), whether or not their notebooks
-    ran in this run; a patient with such a problem has a row even when none of their
-    notebooks ran. So the table alone tells a data manager what to fix.
+    loader reports about the patient's data (``data_notes``; under ``None``, what concerns
+    every patient, such as a missing column), whether or not their notebooks ran in this
+    run; a patient with such a problem has a row even when none of their notebooks ran. So
+    the table alone tells a data manager what to fix.
     """
     data_notes = data_notes or {}
     rank = {p: i for i, p in enumerate(patient_order)}
@@ -154,13 +155,15 @@ def cohort_rows(
             columns += [f"{notebook}.run_status"] + [f"{notebook}.{n}" for n in names[notebook]]
     columns += ["run_problems", "data_problems"]
     for patient in data_notes:
-        rows.setdefault(patient, {"patient_id": patient})
+        if patient is not None:
+            rows.setdefault(patient, {"patient_id": patient})
+    everyone = data_notes.get(None, [])
     notebook_rank = {n: i for i, n in enumerate(notebooks)}
     for patient, row in rows.items():
         mine = [e for (p, _), e in entries.items() if p == patient]
         mine.sort(key=lambda e: notebook_rank[e["notebook"]])
         row["run_problems"] = _problems_cell(mine)
-        row["data_problems"] = " | ".join(data_notes.get(patient, []))
+        row["data_problems"] = " | ".join(data_notes.get(patient, []) + everyone)
     ordered = sorted(
         rows.values(), key=lambda r: (rank.get(r["patient_id"], len(rank)), r["patient_id"])
     )
@@ -172,7 +175,7 @@ def write_cohort_table(
     entries: dict[tuple[str, str], dict],
     patient_order: list[str],
     notebook_order: list[str],
-    data_notes: dict[str, list[str]] | None = None,
+    data_notes: dict[str | None, list[str]] | None = None,
 ) -> Path:
     """Write ``cohort.csv`` atomically; returns its path."""
     columns, rows = cohort_rows(entries, patient_order, notebook_order, data_notes)

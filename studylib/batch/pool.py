@@ -246,7 +246,9 @@ class LocalPool:
 
     def close(self) -> None:
         """End every worker: free ones are asked to (they shut their kernels down), the rest
-        are killed with their kernels. Nothing is left running."""
+        are killed with their kernels. Nothing is left running. (Idempotent.)"""
+        if self._lifeline_end.closed:
+            return
         for worker in self._workers:
             if worker.task is None:
                 with contextlib.suppress(OSError):

@@ -191,7 +191,9 @@ def summary(report: BatchReport) -> str:
         )
     problems = [e for e in report.problems if e["status"] != "interrupted"]
     lines += _problem_lines(problems)
+    # an earlier result kept because this run stopped before rerunning it is not this run's
     stopped = [e for e in report.problems if e["status"] == "interrupted"]
+    stopped += [e for e in selected if e["status"] != "interrupted" and e.get("outdated")]
     if stopped:
         patients = list(dict.fromkeys(e["patient_id"] for e in stopped))
         lines.append(

@@ -162,9 +162,10 @@ def _stop_reason(signum: int | None) -> str:
 
 
 def _stopped(task, previous: dict | None, reason: str) -> dict:
-    # a task that never got to write keeps its earlier entry, which still matches the files
+    # a task that never got to write keeps its earlier entry, which still matches the files;
+    # made from other inputs than this run's, it is outdated (and counted as not run)
     if previous is not None and previous.get("status") != "interrupted":
-        return previous
+        return {**previous, "outdated": previous.get("fingerprint") != task.fingerprint}
     return {
         "patient_id": task.patient_id,
         "notebook": task.notebook,
@@ -406,7 +407,6 @@ def _run_batch(data_dir, *, stopper, patients, notebooks, out, run, workers, for
         if backend is not None and failure is None:
             failure = _run_tasks(backend, to_run, records, previous, stopper, progress)
         elif backend is not None:
-            backend.close()
             for task in to_run:
                 entries[task.key] = _stopped(task, previous.get(task.key), _stop_reason(None))
         remove_temporary_files(run_dir)
@@ -452,23 +452,19 @@ def _run_batch(data_dir, *, stopper, patients, notebooks, out, run, workers, for
             lost_workers=getattr(backend, "lost_workers", 0),
         )
     finally:
+        if backend is not None:
+            backend.close()  # idempotent: normally closed once its notebooks ended
         lock.release()
 
 
-def _data_notes(population) -> dict[str, list[str]]:
-    """The loader's problems and warnings by patient, for the cohort table; a warning about
-    a whole file or column concerns every patient with a row."""
-    notes: dict[str, list[str]] = {}
+def _data_notes(population) -> dict[str | None, list[str]]:
+    """The loader's problems and warnings by patient, for the cohort table; under ``None``,
+    the warnings about a whole file or column, which concern every patient's row."""
+    notes: dict[str | None, list[str]] = {}
     for problem in population.problems:
-        notes.setdefault(problem.patient_id or "", []).append(f"problem: {problem}")
-    everyone = [f"warning: {w}" for w in population.warnings if w.patient_id is None]
+        notes.setdefault(problem.patient_id, []).append(f"problem: {problem}")
     for warning in population.warnings:
-        if warning.patient_id is not None:
-            notes.setdefault(warning.patient_id, []).append(f"warning: {warning}")
-    notes.pop("", None)  # a problem without a patient stops the run before it starts
-    if everyone:
-        for patient in population.screened:
-            notes[patient] = notes.get(patient, []) + everyone
+        notes.setdefault(warning.patient_id, []).append(f"warning: {warning}")
     return notes
 
 
