@@ -95,6 +95,22 @@ def test_a_scheduler_that_cannot_be_reached_leaves_nothing_on_disk(tmp_path, mon
     assert not (tmp_path / "out").exists()
 
 
+def _report(run_dir: Path, entries: dict, **details) -> BatchReport:
+    """A report of a run of every entry, as the runner makes it."""
+    return BatchReport(
+        run_dir=run_dir,
+        manifest=run_dir / "manifest.json",
+        cohort_table=run_dir / "cohort.csv",
+        entries=entries,
+        skipped=0,
+        elapsed_s=5.0,
+        backend="2 local workers",
+        warm=False,
+        selection=frozenset(entries),
+        **details,
+    )
+
+
 def _entry(patient, notebook, status, message=None):
     error = {"message": message} if message else None
     return {"patient_id": patient, "notebook": notebook, "status": status, "error": error}
@@ -114,19 +130,7 @@ def test_summary_groups_a_patients_failures_and_counts_what_did_not_run(tmp_path
             for n in range(20, 40)
         }
     )
-    report = BatchReport(
-        run_dir=tmp_path,
-        manifest=tmp_path / "manifest.json",
-        cohort_table=tmp_path / "cohort.csv",
-        entries=entries,
-        ran=3,
-        skipped=0,
-        stop_signal=signal.SIGINT,
-        elapsed_s=5.0,
-        backend="2 local workers",
-        warm=False,
-        selection=frozenset(entries),
-    )
+    report = _report(tmp_path, entries, ran=3, stop_signal=signal.SIGINT)
     lines = summary(report).splitlines()
     assert lines[0].startswith("studylib batch: 3 notebooks run in 5 s")
     assert lines[1] == "  2 failed, 20 interrupted, 1 ok"
@@ -270,19 +274,7 @@ def test_an_earlier_result_kept_by_a_stopped_run_counts_as_not_run(tmp_path):
         ("P001", "01_screening"): {**_entry("P001", "01_screening", "ok"), "outdated": True},
         ("P002", "01_screening"): _entry("P002", "01_screening", "ok"),
     }
-    report = BatchReport(
-        run_dir=tmp_path,
-        manifest=tmp_path / "manifest.json",
-        cohort_table=tmp_path / "cohort.csv",
-        entries=entries,
-        ran=1,
-        skipped=0,
-        elapsed_s=5.0,
-        backend="2 local workers",
-        warm=False,
-        selection=frozenset(entries),
-        stop_signal=signal.SIGTERM,
-    )
+    report = _report(tmp_path, entries, ran=1, stop_signal=signal.SIGTERM)
     text = summary(report)
     assert "NOT RUN 1 notebook(s) of 1 patient(s), stopped before they finished: P001" in text
     assert "Interrupted by SIGTERM" in text and report.exit_code == 143
