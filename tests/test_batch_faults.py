@@ -344,7 +344,7 @@ def test_dask_recomputes_the_notebook_of_a_lost_worker(tmp_path, monkeypatch):
     orphans: list[psutil.Process] = []
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

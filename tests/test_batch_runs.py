@@ -327,7 +327,7 @@ def test_dask_executor_runs_the_same_tasks(tmp_path):
         "distributed", reason="Dask distributed is an optional extra (studylib[dask])"
     )
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         report = run_batch(
             copy_trial(tmp_path),
