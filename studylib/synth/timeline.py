@@ -125,10 +125,11 @@ def build_timeline(
     for number in range(2, il2.cycles_in_first_course + 1):
         delayed = rng.random(n) < _DELAYED_CYCLE_SHARE
         cycles[number] = np.where(enrolled, _next_cycle(cycles[number - 1], delayed, protocol), -1)
-    if "late_cycle" in deviations:
-        row = deviations["late_cycle"]
-        planned, _ = rules.next_cycle(cycle_1[row : row + 1], protocol)
-        cycles[2][row] = cal.days_of(rules.last_start_day(planned, protocol))[0] + 7
+        if number == 2 and "late_cycle" in deviations:
+            # a week after the last start weekday the delay allows; later cycles follow it
+            row = deviations["late_cycle"]
+            planned, _ = rules.next_cycle(cycle_1[row : row + 1], protocol)
+            cycles[2][row] = cal.days_of(rules.last_start_day(planned, protocol))[0] + 7
 
     sbrt = np.full((n, width), cal.NONE, dtype=np.int64)
     primary_sbrt = enrolled & gets_sbrt
