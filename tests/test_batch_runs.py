@@ -420,13 +420,22 @@ def test_the_protocol_file_is_recorded_and_a_change_reruns_what_it_affects(tmp_p
 
 @pytest.mark.slow
 def test_loader_problems_of_patients_not_run_are_shown_and_recorded(tmp_path, capsys):
-    """A problem on another patient's rows (dosing of T003, who was not randomised) reaches
-    the summary, the manifest and the cohort table of a run of T001, without failing it."""
+    """A problem on another patient's rows (dosing of T003, who was not randomised) and a
+    warning (an optional column absent) reach the summary, the manifest and the cohort table
+    of a run of T001, without failing it."""
     data = copy_trial(tmp_path)
     dosing = data / "dosing.csv"
     dosing.write_text(
         dosing.read_text() + "T003,il2,1,1,2012-03-19T08:00,2012-03-19T08:10,given,48 MIU,\n"
     )
+    screening = data / "screening.csv"
+    lines = screening.read_text().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("patient_id,"))
+    at = lines[header].split(",").index("pft_dlco_pct")
+    lines[header:] = [
+        ",".join(v for i, v in enumerate(line.split(",")) if i != at) for line in lines[header:]
+    ]
+    screening.write_text("\n".join(lines) + "\n")
     out = tmp_path / "outputs"
     arguments = ["batch", "--data", str(data), "--out", str(out), "--patients", "T001"]
     assert main([*arguments, "--notebooks", PROBES[0]]) == 0
@@ -442,3 +451,8 @@ def test_loader_problems_of_patients_not_run_are_shown_and_recorded(tmp_path, ca
     assert rows["T001"]["probe_screening.run_status"] == "ok"
     assert rows["T003"]["probe_screening.run_status"] == ""
     assert rows["T003"]["data_problems"].startswith(f"problem: {problem}")
+    assert "WARNING 1 warning(s) from the loader" in printed
+    (warning,) = read_manifest(run_dir)["data_check"]["warnings"]
+    assert warning["column"] == "pft_dlco_pct" and warning["patient_id"] is None
+    for patient in ("T001", "T003"):
+        assert f"warning: {warning['message']}" in rows[patient]["data_problems"]
