@@ -703,7 +703,11 @@ def _check_fractionation(r: _Reader, rules: list[Fractionation], last_weekday: s
         where = f"sbrt.fractionation #{i + 1}"
         last = rule.last_enrollment_number
         if rule.first_enrollment_number != expected_first:
-            raise r.fail(where, f"first_enrollment_number: expected {expected_first}")
+            raise r.fail(
+                where,
+                f"first_enrollment_number = {rule.first_enrollment_number}: expected"
+                f" {expected_first}; the ranges must run from 1 without a gap or an overlap",
+            )
         if last is None and i != len(rules) - 1:
             raise r.fail(where, "only the last range may leave out last_enrollment_number")
         if last is not None and (not isinstance(last, int) or last < rule.first_enrollment_number):
@@ -956,7 +960,10 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
             source_text=raw.decode("utf-8"),
         )
     except KeyError as error:
-        raise ProtocolError(f"{shown}: missing section or entry {error}") from error
+        raise ProtocolError(
+            f"{shown}: the section or entry {error} is missing; copy it from"
+            " studylib/protocol.toml and adapt it"
+        ) from error
     _check_whole(r, protocol)
     return protocol
 

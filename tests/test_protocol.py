@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from studylib.protocol import PROTOCOL, ProtocolError, load_protocol
 
@@ -261,3 +262,35 @@ def test_zero_is_allowed_where_it_means_none(tmp_path):
     """No allowed delay, no scan window and no minimum increase are valid protocol choices."""
     path = _edited(tmp_path, 'allowed_delay = "7 day"', 'allowed_delay = "0 day"')
     assert load_protocol(path).il2.allowed_delay.magnitude == 0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "[crossover]\n",
+            "[crossover_rules]\n",
+            r"protocol\.toml: the section or entry 'crossover'",
+        ),
+        (
+            'hgb_min = "9.0 g/dL"',
+            'hgb_min = "9.0"',
+            r"\[eligibility\]\.hgb_min: '9\.0': the unit is",
+        ),
+        (
+            "first_enrollment_number = 21",
+            "first_enrollment_number = 18",
+            r"\[sbrt\.fractionation #2\] first_enrollment_number = 18: expected 21; the ranges"
+            " must run from 1 without a gap or an overlap",
+        ),
+    ],
+)
+def test_a_protocol_file_with_a_mistake_is_one_clear_error(tmp_path, old, new, message):
+    """A missing section, a threshold without unit, overlapping fractionation ranges: one
+    error naming the file, the key and what is expected."""
+    text = (REPO / "studylib" / "protocol.toml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "protocol.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ProtocolError, match=message):
+        load_protocol(path)
