@@ -67,9 +67,29 @@ def _write_atomically(path: Path, data: bytes) -> None:
         partial.unlink(missing_ok=True)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula ('=HYPERLINK(...)' in a
+# patient id would open a link on a click): such text is written after an apostrophe, which
+# spreadsheets show as text and do not display (OWASP, CSV injection).
+_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d*)?$")
+
+
+def _as_text(value: object) -> object:
+    if isinstance(value, str) and _FORMULA_START.match(value) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
 def plan_to_csv(plan: TreatmentPlan, path: str | Path | None = None) -> str:
-    """The plan as CSV text (one row per event, with its rule); written to ``path`` if given."""
-    text = plan_table(plan).to_csv(index=False, lineterminator="\n")
+    """The plan as CSV text (one row per event, with its rule); written to ``path`` if given.
+
+    Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first) is
+    written after an apostrophe, so that opening the file never runs it.
+    """
+    table = plan_table(plan)
+    text_columns = table.select_dtypes(exclude=["number", "datetime", "bool"]).columns
+    table[text_columns] = table[text_columns].map(_as_text)
+    text = table.to_csv(index=False, lineterminator="\n")
     if path is not None:
         _write_atomically(Path(path), text.encode("utf-8"))
     return text

@@ -19,6 +19,7 @@ ClinicalTrials.gov NCT01416831, arms and interventions (quoted in ``protocol.tom
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from numbers import Integral
 
@@ -220,17 +221,30 @@ def parse_il2_start(
     protocol = resolve_protocol(protocol)
     first_dose = protocol.il2.first_dose_time
     example = "give an ISO date such as '2024-03-04'"
-    if isinstance(il2_start, pd.Timestamp | dt.datetime):
-        start = pd.Timestamp(il2_start)
-    elif isinstance(il2_start, dt.date):
-        start = pd.Timestamp(dt.datetime.combine(il2_start, first_dose))
+    if isinstance(il2_start, pd.Timestamp | dt.date):
+        try:
+            start = (
+                pd.Timestamp(il2_start)
+                if isinstance(il2_start, pd.Timestamp | dt.datetime)
+                else pd.Timestamp(dt.datetime.combine(il2_start, first_dose))
+            )
+        except (ValueError, OverflowError) as error:
+            raise ValueError(
+                f"IL-2 start {il2_start!r} is not a date that can be planned; {example}"
+            ) from error
     elif isinstance(il2_start, str):
+        # Only ISO 8601: '03/04/2024' is 4 March in the United States and 3 April in Europe,
+        # and 'now' or 'today' would plan from whenever the notebook happens to run.
+        if not _ISO_START.fullmatch(il2_start.strip()):
+            raise ValueError(
+                f"IL-2 start {il2_start!r} is not an ISO 8601 date (year-month-day); {example}"
+                " or a date and time such as '2024-03-04T08:00'"
+            )
         try:
             start = pd.Timestamp(il2_start.strip())
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:
             raise ValueError(
-                f"IL-2 start {il2_start!r} is not a date; {example} or a date and time such"
-                " as '2024-03-04T08:00'"
+                f"IL-2 start {il2_start!r} is not a date that can be planned; {example}"
             ) from error
         if _date_only(il2_start) and not pd.isna(start):
             start = pd.Timestamp(dt.datetime.combine(start.date(), first_dose))
@@ -240,6 +254,13 @@ def parse_il2_start(
         raise ValueError(f"IL-2 start {il2_start!r} is empty; {example}")
     if start.tzinfo is not None:
         start = start.tz_localize(None)
+    # A plan runs for months after its start; pandas holds dates up to 2262-04-11.
+    last = (pd.Timestamp.max - pd.DateOffset(years=10)).normalize()
+    if not pd.Timestamp.min < start < last:
+        raise ValueError(
+            f"IL-2 start {il2_start!r} cannot be planned: a plan must start by {last.date()}"
+            f" (dates up to {pd.Timestamp.max.date()} can be held); {example}"
+        )
     weekday = protocol.il2.start_weekday
     if start.day_name() != weekday:
         before, after = _nearest(start.normalize(), weekday)
@@ -584,6 +605,11 @@ def plan_treatment(
         notes=_time_notes(il2_start, start),
         protocol=protocol,
     )
+
+
+_ISO_START = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 
 
 def _date_only(given) -> bool:

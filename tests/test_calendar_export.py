@@ -130,3 +130,18 @@ def test_exports_leave_no_partial_file(tmp_path):
     plan_to_csv(plan, tmp_path / "plan.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.csv", "plan.ics"]
     assert (tmp_path / "plan.csv").read_text(encoding="utf-8") == plan_to_csv(plan)
+
+
+@pytest.mark.parametrize(
+    "patient_id", ['=HYPERLINK("http://example.org","open")', "+1+2", "-2+3", "@SUM(A1)"]
+)
+def test_csv_never_holds_a_formula(patient_id):
+    """Text a spreadsheet would run as a formula is written after an apostrophe."""
+    plan = plan_treatment("B", 21, "2024-03-04", "72 kg", patient_id=patient_id)
+    table = pd.read_csv(io.StringIO(plan_to_csv(plan)), dtype=str, keep_default_na=False)
+    assert set(table["patient_id"]) == {"'" + patient_id}
+    assert not any(
+        cell[:1] in "=+-@" and not cell.lstrip("+-").replace(".", "").isdigit()
+        for cell in table.to_numpy().ravel()
+        if cell
+    )

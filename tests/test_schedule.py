@@ -416,3 +416,31 @@ def test_every_bad_input_is_reported_at_once():
     message = str(error.value)
     for part in ("'A' or 'B'", "whole number from 1", "nearest Mondays", "unit is missing"):
         assert part in message
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ("03/04/2024", "is not an ISO 8601 date"),
+        ("now", "is not an ISO 8601 date"),
+        ("today", "is not an ISO 8601 date"),
+        ("2024-3-4", "is not an ISO 8601 date"),
+        ("2262-05-01", "cannot be planned: a plan must start by 2252-04-11"),
+        (dt.date(2262, 5, 1), "cannot be planned"),
+        ("9999-01-01", "cannot be planned"),
+    ],
+)
+def test_start_dates_are_iso_and_plannable(start, message):
+    """'03/04/2024' (4 March or 3 April?), 'now' and dates pandas cannot hold are ValueErrors
+    naming the input."""
+    with pytest.raises(ValueError, match=message) as error:
+        plan_treatment("B", 21, start, "72 kg")
+    assert repr(start) in str(error.value)
+
+
+def test_a_start_with_a_time_zone_keeps_its_wall_time():
+    """An aware start is planned at the time written (the ward's clock)."""
+    aware = dt.datetime(2024, 3, 4, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=-8)))
+    plan = plan_treatment("B", 21, aware, "72 kg")
+    first = plan.events[plan.events["event"] == "il2_dose"]["planned_at"].iloc[0]
+    assert first == pd.Timestamp("2024-03-04 09:00")
