@@ -129,3 +129,28 @@ def test_propose_sbrt_sites_rejects_unreadable_sizes():
     foci = pd.DataFrame([{"patient_id": "A", "site": "lung", "longest_diameter": "big"}])
     with pytest.raises(DataError, match="longest_diameter"):
         propose_sbrt_sites(foci)
+
+
+@pytest.mark.parametrize("record", [None, "P001", 42, ["hgb", "9 g/dL"]])
+def test_screen_of_something_that_is_not_a_record_is_a_data_error(record):
+    """screen(None) says what a record is, instead of an AttributeError."""
+    with pytest.raises(DataError, match=r"a screening record \(a dict of its fields"):
+        screen(record)
+
+
+@pytest.mark.parametrize(("key", "meant"), [("hbg", "hgb"), ("Creatinin", "creatinine")])
+def test_a_misspelt_field_is_named_not_ignored(key, meant):
+    """'hbg' would leave haemoglobin missing without a word: it is an error naming 'hgb'."""
+    record = eligible()
+    record[key] = record.pop(meant)
+    with pytest.raises(DataError) as error:
+        screen(record)
+    [problem] = error.value.problems
+    assert problem.column == key and f"did you mean {meant!r}?" in problem.expected
+
+
+def test_a_sites_own_keys_are_kept_unjudged():
+    """A key that is no near-miss of a field (a site's notes) is allowed."""
+    record = eligible()
+    record["notes"] = "seen by Dr X"
+    assert screen(record).status == screen(eligible()).status

@@ -273,3 +273,14 @@ def test_assessment_problems_are_listed_together():
     problems = [p.column for p in error.value.problems]
     assert sorted(problems) == ["date", "date", "date", "diameter_mm", "lesion_id", "method"]
     assert "'2024-02-30'" in str(error.value) and "assessed twice" in str(error.value)
+
+
+@pytest.mark.parametrize("diameter", [float("inf"), "inf", float("-inf")])
+def test_an_infinite_diameter_is_refused(diameter):
+    """'inf' reads as a number; it is refused instead of giving a partial response."""
+    lesions, assessments = frames(Patient().targets(20).follow(49, 10))
+    assessments["diameter_mm"] = assessments["diameter_mm"].astype(object)
+    assessments.loc[0, "diameter_mm"] = diameter
+    with pytest.raises(DataError) as error:
+        prepare_assessments(assessments, lesions)
+    assert [p.column for p in error.value.problems] == ["diameter_mm"]

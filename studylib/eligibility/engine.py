@@ -14,11 +14,14 @@ evaluator (:mod:`studylib.eligibility.registry`); a rule no evaluator judges is 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from studylib.dictionary import TABLES
 
 # The evaluators register themselves under their rule names when their modules are imported.
 from studylib.eligibility import labs, rules, site_rules  # noqa: F401
@@ -26,8 +29,9 @@ from studylib.eligibility.foci import FOCUS_COLUMNS, judge_foci, read_foci
 from studylib.eligibility.recorded import record_table
 from studylib.eligibility.registry import evaluators_for
 from studylib.eligibility.site_rules import summarise_foci
-from studylib.eligibility.values import Problems, column, is_blank, read_records
+from studylib.eligibility.values import FILE, Problems, column, is_blank, read_records
 from studylib.eligibility.verdicts import explain, overall_status
+from studylib.errors import DataError, Problem, quote_value
 from studylib.protocol import Protocol, resolve_protocol
 
 __all__ = [
@@ -307,7 +311,7 @@ def screen(
         (a ``ValueError``) naming every field whose value cannot be read.
     """
     protocol = resolve_protocol(protocol)
-    fields = dict(record.items())
+    fields = _record_fields(record)
     patient_id = "" if is_blank(fields.get("patient_id")) else str(fields["patient_id"]).strip()
     context = f"the screening record of {patient_id}" if patient_id else "the screening record"
     foci = fields.pop("sbrt_sites", None)
@@ -328,6 +332,54 @@ def screen(
         data=record_table(fields, values.iloc[0], protocol),
         protocol=protocol,
     )
+
+
+#: The keys of a screening record: the data dictionary's columns and the record's SBRT foci.
+_RECORD_KEYS = tuple(c.name for c in TABLES["screening"].columns) + ("sbrt_sites",)
+
+
+def _record_fields(record: object) -> dict[str, object]:
+    """The record's fields; not a record, or a key that is a misspelt field, is refused.
+
+    A key close to a field (``hbg`` for ``hgb``) would otherwise leave the field missing
+    without a word; other keys (a site's own notes) are kept and not judged.
+    """
+    if not isinstance(record, Mapping | pd.Series):
+        raise DataError(
+            [
+                Problem(
+                    FILE,
+                    None,
+                    None,
+                    None,
+                    "a screening record (a dict of its fields: patient_id, screening_date, ...;"
+                    f" or one row of screening.csv), not {quote_value(record)}",
+                )
+            ],
+            context="screen()",
+        )
+    fields = dict(record.items())
+    whose = None if is_blank(fields.get("patient_id")) else str(fields["patient_id"])
+    problems = []
+    for key in fields:
+        if key in _RECORD_KEYS or not isinstance(key, str):
+            continue
+        close = difflib.get_close_matches(key.lower(), _RECORD_KEYS, n=1, cutoff=0.8)
+        close += [name for name in _RECORD_KEYS if sorted(name) == sorted(key.lower())]
+        if close:
+            problems.append(
+                Problem(
+                    FILE,
+                    None,
+                    key,
+                    None,
+                    f"a field of the screening record (data/README.md): did you mean {close[0]!r}?",
+                    patient_id=whose,
+                )
+            )
+    if problems:
+        raise DataError(problems, context="the screening record")
+    return fields
 
 
 def screen_patient(cohort, patient_id: str, *, protocol: Protocol | None = None) -> ScreeningResult:

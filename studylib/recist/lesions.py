@@ -279,6 +279,16 @@ def prepare_assessments(assessments: pd.DataFrame, lesions: pd.DataFrame) -> pd.
         "diameter_mm",
         "a diameter cannot be negative",
     )
+    # 'inf' reads as a number; an infinite lesion would make every sum infinite (and a
+    # change from an infinite baseline a partial response).
+    problems += _unknown(
+        diameter.where(diameter == np.inf),
+        [],
+        frame,
+        name,
+        "diameter_mm",
+        "a finite number of mm",
+    )
     frame["diameter_mm"] = diameter
     frame["state"] = _text(frame["state"], case="lower")
 
