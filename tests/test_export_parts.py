@@ -334,3 +334,109 @@ def test_the_readme_shows_the_metadata_table(repo_dir):
 
     readme = (repo_dir / "README.md").read_text(encoding="utf-8")
     assert markdown_table() in readme
+
+
+# --- the safety forms, when a trial folder has them ----------------------------------------
+
+
+@pytest.fixture
+def with_safety_forms(tiny_trial):
+    """The tiny trial with safety forms as the loader gives them (hand-written, synthetic)."""
+    cohort = load_cohort(tiny_trial)
+    cohort.adverse_events = pd.DataFrame(
+        {
+            "patient_id": ["T001", "T001", "T002"],
+            "ae_id": ["AE01", "AE02", "AE01"],
+            "term": ["Hypotension", "Fever", "Creatinine increased"],
+            "grade": pd.array([3, 1, 2], dtype="Int64"),
+            "start_date": pd.to_datetime(["2012-03-19", "2012-03-20", "2012-06-01"]),
+            "end_date": pd.to_datetime(["2012-03-21", "2012-03-20", "2012-06-10"]),
+            "serious": pd.array([True, False, False], dtype="boolean"),
+            "related_il2": ["related", "related", "not_related"],
+            "related_sbrt": ["not_related", "not_related", "not_applicable"],
+            "action_il2": ["drug_interrupted", "dose_not_changed", "not_applicable"],
+            "outcome": ["recovered", "recovered", "recovering"],
+        }
+    )
+    cohort.labs = pd.DataFrame(
+        {
+            "patient_id": ["T001", "T001"],
+            "collected_at": pd.to_datetime(["2012-03-19 06:00", "2012-03-20 06:00"]),
+            "creatinine": ["1.2 mg/dL", "212 µmol/L"],
+            "creatinine_uln": ["1.2 mg/dL", "106 µmol/L"],
+            "platelets": ["250 x10^9/L", "40 K/uL"],
+            "platelets_lln": ["150 x10^9/L", "150 K/uL"],
+        }
+    )
+    cohort.vitals = pd.DataFrame(
+        {
+            "patient_id": ["T001"],
+            "cycle": pd.array([1], dtype="Int64"),
+            "number": pd.array([2], dtype="Int64"),
+            "measured_at": pd.to_datetime(["2012-03-19 15:40"]),
+            "heart_rate": ["112 bpm"],
+            "systolic_bp": ["88 mmHg"],
+            "o2_saturation": ["95 %"],
+            "urine_output_8h": ["150 mL"],
+            "weight": ["176 lb"],
+        }
+    )
+    return cohort
+
+
+def test_safety_forms_become_ae_lb_vs_and_adae(with_safety_forms, tmp_path):
+    result = export_datasets(with_safety_forms, tmp_path / "cdisc")
+    assert result.left_out == {}
+    d = result.datasets
+    assert list(d) == ["dm", "ds", "ex", "pr", "tu", "tr", "rs", "ae", "lb", "vs"] + [
+        "adsl",
+        "adrs",
+        "adtr",
+        "adtte",
+        "adae",
+    ]
+    ae = d["ae"].set_index(["USUBJID", "AESPID"])
+    first = ae.loc[("11-062A-T001", "AE01")]
+    assert (first["AEDECOD"], first["AEBODSYS"], first["AETOXGR"]) == (
+        "Hypotension",
+        "Vascular disorders",
+        "3",
+    )
+    assert (first["AESER"], first["AEREL"], first["AEACN"]) == ("Y", "RELATED", "DRUG INTERRUPTED")
+    assert ae.loc[("11-062A-T002", "AE01"), "AEREL"] == "NOT RELATED"
+    assert ae.loc[("11-062A-T002", "AE01"), "AEOUT"] == "RECOVERING/RESOLVING"
+    lb = d["lb"].set_index(["LBTESTCD", "LBDTC"])
+    creatinine = lb.loc[("CREAT", "2012-03-20T06:00")]
+    assert (creatinine["LBORRES"], creatinine["LBORRESU"], creatinine["LBORNRHI"]) == (
+        "212",
+        "umol/L",
+        "106",
+    )
+    assert creatinine["LBSTRESN"] == pytest.approx(212) and creatinine["LBSTRESU"] == "umol/L"
+    assert creatinine["LBTOXGR"] == "2"  # 2.0 x ULN: CTCAE v5.0 grade 2 is >1.5 - 3.0 x ULN
+    platelets = lb.loc[("PLAT", "2012-03-20T06:00")]
+    assert (platelets["LBSTRESN"], platelets["LBSTNRLO"], platelets["LBSTRESU"]) == (
+        40.0,
+        150.0,
+        "10^9/L",
+    )
+    assert platelets["LBTOXGR"] == "3"  # 25 to <50 x10^9/L
+    vs = d["vs"].set_index("VSTESTCD")
+    assert set(vs.index) == {"HR", "SYSBP", "OXYSAT", "WEIGHT"}
+    assert vs.loc["WEIGHT", "VSORRES"] == "176" and vs.loc["WEIGHT", "VSORRESU"] == "lb"
+    assert vs.loc["WEIGHT", "VSSTRESN"] == pytest.approx(79.83, abs=0.01)
+    assert vs.loc["HR", "VSSPID"] == "IL2-C1-02" and vs.loc["HR", "VSSTRESU"] == "beats/min"
+    adae = d["adae"].set_index(["USUBJID", "AESEQ"])
+    assert adae["ATOXGRN"].tolist() == [3, 1, 2]
+    # T002 received no treatment: outside the safety population, never treatment-emergent
+    assert adae["TRTEMFL"].tolist() == ["Y", "Y", None]
+    for name in ("ae", "lb", "vs", "adae"):
+        doc = json.loads((tmp_path / "cdisc" / f"{name}.json").read_text(encoding="utf-8"))
+        assert check_dataset_json(doc) == [], name
+
+
+def test_absent_safety_forms_are_left_out_and_said(tiny_trial, tmp_path):
+    result = export_datasets(tiny_trial, tmp_path / "cdisc")
+    assert set(result.left_out) == {"ae", "lb", "vs", "adae"}
+    assert "adverse_events.csv" in result.left_out["adae"]
+    assert not (tmp_path / "cdisc" / "ae.xpt").exists()

@@ -1,8 +1,9 @@
 """CDISC datasets out: SDTM and ADaM as SAS transport (XPT v5) and Dataset-JSON 1.1.
 
 ``studylib export --data DIR --out DIR`` (or :func:`export_datasets`) writes a trial folder's
-SDTM domains (DM, DS, EX, PR, TU, TR, RS) and ADaM datasets (ADSL, ADRS, ADTR, ADTTE), with
-one metadata table driving both formats. One module per concept:
+SDTM domains (DM, DS, EX, PR, TU, TR, RS; AE, LB, VS from the safety forms) and ADaM datasets
+(ADSL, ADRS, ADTR, ADTTE; ADAE), with one metadata table driving both formats. One module per
+concept:
 
 - :mod:`~studylib.export.metadata`: the metadata table (``datasets.csv``, ``variables.csv``).
 - :mod:`~studylib.export.terminology`: CDISC controlled terminology for the workbook's codes.
@@ -11,6 +12,7 @@ one metadata table driving both formats. One module per concept:
 - :mod:`~studylib.export.source`: what every builder reads, worked out once.
 - :mod:`~studylib.export.tabulations`: the SDTM builders.
 - :mod:`~studylib.export.analysis_datasets`: the ADaM builders (admiralonco's conventions).
+- :mod:`~studylib.export.safety_datasets`: AE, LB, VS and ADAE from the safety forms.
 - :mod:`~studylib.export.conform`: every value checked against its type and length.
 - :mod:`~studylib.export.xpt`: the XPT v5 writer (pyreadstat) and reader.
 - :mod:`~studylib.export.dataset_json`: the Dataset-JSON 1.1 writer and reader.

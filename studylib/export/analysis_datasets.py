@@ -46,7 +46,7 @@ def _yes(flag: pd.Series) -> np.ndarray:
     return np.where(flag.fillna(False).astype(bool), "Y", None)
 
 
-def _frame(name: str, columns: dict, sort: list[str] | None = None) -> pd.DataFrame:
+def adam_frame(name: str, columns: dict, sort: list[str] | None = None) -> pd.DataFrame:
     """A dataset in the metadata's order, with ``ASEQ`` per subject after ``sort``."""
     frame = pd.DataFrame(columns)
     if sort:
@@ -93,7 +93,7 @@ def subject_level(source: StudySource, primary, dm: pd.DataFrame) -> pd.DataFram
     patients = primary.patients.set_index("patient_id")
     reference = ids.map(patients["first_il2_dose"]).fillna(rand["randomized_on"])
     died = ids.map(follow["died_on"]) if len(follow) else pd.Series(pd.NaT, index=ids.index)
-    return _frame(
+    return adam_frame(
         "ADSL",
         {
             "STUDYID": source.ids.studyid,
@@ -248,7 +248,7 @@ def tumour_response(source: StudySource, primary, crossover, adsl: pd.DataFrame)
     )
     rows["order"] = rows["PARAMCD"].map(list(parts).index)
     visit = source.visit_of(rows["patient_id"], rows["ADT"])
-    return _frame(
+    return adam_frame(
         "ADRS",
         {
             **_subject_columns(source, adsl, rows["patient_id"]),
@@ -279,7 +279,7 @@ def tumour_results(source: StudySource, primary, adsl: pd.DataFrame) -> pd.DataF
     cutoff = r["patient_id"].map(primary.patients.set_index("patient_id")["cutoff_date"])
     window = complete & ~baseline & (r["date"] <= cutoff)
     visit = source.visit_of(r["patient_id"], r["date"])
-    return _frame(
+    return adam_frame(
         "ADTR",
         {
             **_subject_columns(source, adsl, r["patient_id"]),
@@ -344,7 +344,7 @@ def time_to_event(source: StudySource, adsl: pd.DataFrame) -> pd.DataFrame:
             )
         )
     rows = pd.concat(parts, ignore_index=True)
-    return _frame(
+    return adam_frame(
         "ADTTE",
         {
             **_subject_columns(source, adsl, rows["patient_id"]),

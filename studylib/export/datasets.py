@@ -58,15 +58,30 @@ def build_datasets(cohort) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     DataError
         Listing every value, in every dataset, that does not fit its variable.
     """
+    from studylib.export import safety_datasets as safety
     from studylib.export.analysis_datasets import build_adam
     from studylib.export.tabulations import build_sdtm
 
     source = study_source(cohort)
     frames = build_sdtm(source)
-    frames.update(build_adam(source, frames["dm"]))
     left_out = {}
+    builders = {
+        "adverse_events": ("ae", safety.adverse_events),
+        "labs": ("lb", safety.laboratory),
+        "vitals": ("vs", safety.vital_signs),
+    }
+    for form, (name, build) in builders.items():
+        if source.has_form(form):
+            frames[name] = build(source)
+        else:
+            left_out[name] = f"the trial folder has no {form}.csv"
+    frames.update(build_adam(source, frames["dm"]))
     if "adtte" not in frames:
         left_out["adtte"] = "the trial folder has no followup.csv"
+    if "ae" in frames:
+        frames["adae"] = safety.adverse_event_analysis(source, frames["ae"], frames["adsl"])
+    else:
+        left_out["adae"] = left_out["ae"]
     conformed, problems = {}, []
     for name, frame in frames.items():
         try:

@@ -17,10 +17,7 @@ import pandas as pd
 from studylib.export.identifiers import StudyIdentifiers, study_identifiers
 from studylib.export.visits import scan_visits
 
-__all__ = ["StudySource", "study_source", "SAFETY_FORMS"]
-
-#: The safety forms and the SDTM domain each becomes, when the trial folder has them.
-SAFETY_FORMS = {"adverse_events": "AE", "labs": "LB", "vitals": "VS"}
+__all__ = ["StudySource", "study_source"]
 
 
 @dataclass(frozen=True)

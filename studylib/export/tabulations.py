@@ -42,7 +42,7 @@ __all__ = ["build_sdtm", "demographics", "disposition", "exposure", "procedures"
 __all__ += ["tumour_identification", "tumour_results", "disease_response"]
 
 
-def _frame(name: str, source: StudySource, columns: dict) -> pd.DataFrame:
+def sdtm_frame(name: str, source: StudySource, columns: dict) -> pd.DataFrame:
     """A domain in the metadata's variable order, with STUDYID and DOMAIN filled in and a
     sequence number per subject in the given row order."""
     meta = dataset(name)
@@ -83,7 +83,7 @@ def demographics(source: StudySource) -> pd.DataFrame:
     treated = ids.isin(source.first_dose.index)
     arm_name = arm.map(lambda code: None if pd.isna(code) else protocol.arm(code).name)
     died = ids.map(follow["died_on"]) if len(follow) else pd.Series(pd.NaT, index=ids.index)
-    return _frame(
+    return sdtm_frame(
         "DM",
         source,
         {
@@ -153,7 +153,7 @@ def disposition(source: StudySource) -> pd.DataFrame:
     rows = rows.assign(subject=rows["patient_id"].map(position)).sort_values(
         ["subject", "order"], kind="stable"
     )
-    return _frame(
+    return sdtm_frame(
         "DS",
         source,
         {
@@ -181,7 +181,7 @@ def exposure(source: StudySource) -> pd.DataFrame:
     )
     terms = given["treatment"].map(ct.TREATMENTS)
     unit = terms.map(lambda t: t.unit)
-    return _frame(
+    return sdtm_frame(
         "EX",
         source,
         {
@@ -214,7 +214,7 @@ def procedures(source: StudySource) -> pd.DataFrame:
     hit = lesions[lesions["irradiated"].fillna(False).astype(bool)].sort_values(
         ["patient_id", "irradiated_on", "lesion_id"], kind="stable"
     )
-    return _frame(
+    return sdtm_frame(
         "PR",
         source,
         {
@@ -238,7 +238,7 @@ def tumour_identification(source: StudySource) -> pd.DataFrame:
     ).sort_values(["patient_id", "date", "lesion_id"], kind="stable")
     visit = source.visit_of(rows["patient_id"], rows["date"])
     role = rows["role"].map(ct.ROLES)
-    return _frame(
+    return sdtm_frame(
         "TU",
         source,
         {
@@ -304,7 +304,7 @@ def tumour_results(source: StudySource) -> pd.DataFrame:
     out["orres"] = out["orres"].where(done, None)
     out["stresc"] = out["stresc"].where(done, None)
     visit = source.visit_of(out["patient_id"], out["date"])
-    return _frame(
+    return sdtm_frame(
         "TR",
         source,
         {

@@ -32,9 +32,15 @@ __all__ = [
     "Treatment",
     "EVALUATOR",
     "RESPONSE_VALUES",
+    "Measurement",
+    "LAB_TESTS",
+    "VITAL_TESTS",
+    "ACTIONS",
+    "OUTCOMES",
     "location",
     "response_value",
     "ruleset_category",
+    "unit_term",
 ]
 
 #: Workbook sites (``lesions.csv`` site) whose CDISC LOC submission value is not simply the
@@ -128,3 +134,67 @@ def ruleset_category(name: str) -> str:
         prefix = "iRECIST" if match.group(1) == "irecist" else "RECIST"
         return f"{prefix} {match.group(2)}.{match.group(3)}"
     return name.strip().upper()
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A measurement of the safety forms as an SDTM findings test."""
+
+    code: str
+    name: str
+    category: str
+    unit: str  # the standard unit, in the unit registry's spelling
+    unit_term: str  # the standard unit as CDISC UNIT spells it
+    analyte: str | None = None
+
+
+#: ``labs.csv`` test columns (as :func:`studylib.safety.grade_lab` names them) to LB tests,
+#: with the standard (SI) unit of ``LBSTRESN``.
+LAB_TESTS = {
+    "creatinine": Measurement("CREAT", "Creatinine", "CHEMISTRY", "umol/L", "umol/L", "creatinine"),
+    "bilirubin": Measurement("BILI", "Bilirubin", "CHEMISTRY", "umol/L", "umol/L", "bilirubin"),
+    "ast": Measurement("AST", "Aspartate Aminotransferase", "CHEMISTRY", "U/L", "U/L"),
+    "alt": Measurement("ALT", "Alanine Aminotransferase", "CHEMISTRY", "U/L", "U/L"),
+    "albumin": Measurement("ALB", "Albumin", "CHEMISTRY", "g/L", "g/L"),
+    "bicarbonate": Measurement("BICARB", "Bicarbonate", "CHEMISTRY", "mmol/L", "mmol/L"),
+    "hemoglobin": Measurement("HGB", "Hemoglobin", "HEMATOLOGY", "g/L", "g/L"),
+    "platelets": Measurement("PLAT", "Platelets", "HEMATOLOGY", "G_per_L", "10^9/L"),
+    "wbc": Measurement("WBC", "Leukocytes", "HEMATOLOGY", "G_per_L", "10^9/L"),
+    "neutrophils": Measurement("NEUT", "Neutrophils", "HEMATOLOGY", "G_per_L", "10^9/L"),
+    "lymphocytes": Measurement("LYM", "Lymphocytes", "HEMATOLOGY", "G_per_L", "10^9/L"),
+}
+#: ``vitals.csv`` columns to VS tests (urine output and the yes/no events are not vital signs).
+VITAL_TESTS = {
+    "heart_rate": Measurement("HR", "Heart Rate", "VITAL SIGNS", "1/min", "beats/min"),
+    "systolic_bp": Measurement("SYSBP", "Systolic Blood Pressure", "VITAL SIGNS", "mmHg", "mmHg"),
+    "o2_saturation": Measurement("OXYSAT", "Oxygen Saturation", "VITAL SIGNS", "percent", "%"),
+    "weight": Measurement("WEIGHT", "Weight", "VITAL SIGNS", "kg", "kg"),
+}
+#: ``adverse_events.csv`` codes to AE terminology: action taken (ACN), outcome (OUT).
+ACTIONS = {
+    "drug_interrupted": "DRUG INTERRUPTED",
+    "drug_withdrawn": "DRUG WITHDRAWN",
+    "dose_reduced": "DOSE REDUCED",
+    "dose_not_changed": "DOSE NOT CHANGED",
+    "not_applicable": "NOT APPLICABLE",
+    "unknown": "UNKNOWN",
+}
+OUTCOMES = {
+    "recovered": "RECOVERED/RESOLVED",
+    "recovering": "RECOVERING/RESOLVING",
+    "not_recovered": "NOT RECOVERED/NOT RESOLVED",
+    "recovered_with_sequelae": "RECOVERED/RESOLVED WITH SEQUELAE",
+    "fatal": "FATAL",
+    "unknown": "UNKNOWN",
+}
+
+
+def unit_term(text: str) -> str:
+    """A unit as written, in the ASCII CDISC UNIT spells (``µmol/L`` is ``umol/L``,
+    ``x10^9/L`` is ``10^9/L``).
+
+    >>> unit_term("µmol/L"), unit_term("x10^9/L"), unit_term("mg/dL")
+    ('umol/L', '10^9/L', 'mg/dL')
+    """
+    out = text.strip().replace("µ", "u").replace("μ", "u")
+    return re.sub(r"^[x×]\s*(?=10)", "", out)
