@@ -28,10 +28,12 @@ from studylib.recist.lesions import prepare_assessments, prepare_lesions
 from studylib.recist.rulesets import thresholds
 from studylib.recist.timepoint import _at_least, _at_most, _percent
 from studylib.recist.variants import _dates
+from studylib.vocabulary import BOR_ORDER
 
 __all__ = ["local_control", "local_control_summary"]
 
-_RANK = {"CR": 0, "PR": 1, "SD": 2, "NON-CR/NON-PD": 3, "PD": 4, "NE": 5}
+#: Best first, in the vocabulary's order of best overall responses.
+_RANK = {code: rank for rank, code in enumerate(BOR_ORDER)}
 
 
 def local_control(

@@ -21,7 +21,7 @@ from studylib.errors import ResponseError
 from studylib.protocol import Protocol, Ruleset, resolve_protocol
 from studylib.recist.lesions import irradiation_status, prepare_assessments, prepare_lesions
 from studylib.recist.rulesets import Thresholds, thresholds
-from studylib.vocabulary import NONTARGET_CODES, RESPONSE_CODES, TARGET_CODES
+from studylib.vocabulary import LESION_STATES, NONTARGET_CODES, RESPONSE_CODES, TARGET_CODES
 
 __all__ = [
     "TARGET_CODES",
@@ -33,7 +33,8 @@ __all__ = [
     "best_percent_change",
 ]
 
-NEW_LESION_CODES = ("none", "equivocal", "unequivocal")
+#: A timepoint's new lesions: none, or the worst state recorded for a new lesion.
+NEW_LESION_CODES = ("none", *LESION_STATES["new"])
 OVERALL_CODES = RESPONSE_CODES
 
 #: Spellings accepted for the new-lesion argument of :func:`overall_response`.
