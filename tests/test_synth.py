@@ -11,14 +11,14 @@ import pytest
 
 from studylib.cli import main
 from studylib.data import load_cohort
-from studylib.dictionary import SYNTHETIC_NOTICE, TABLES
+from studylib.dictionary import TABLES, synthetic_notice
 from studylib.protocol import PROTOCOL, WEEKDAYS
 from studylib.synth import (
     DEFAULT_PATIENTS,
     DEFAULT_SEED,
-    NOTICE_LINE,
     SynthError,
     generate,
+    notice_line,
     write_cohort,
 )
 from studylib.synth.facts import TRIAL_FACTS, apportion, scale_flow
@@ -85,7 +85,7 @@ def test_every_file_carries_the_synthetic_notice(data_dir):
     """Every CSV of data/ starts with the synthetic-data notice as a comment line."""
     for table in TABLES.values():
         first = (data_dir / table.filename).read_text(encoding="utf-8").splitlines()[0]
-        assert first == NOTICE_LINE == f"# {SYNTHETIC_NOTICE}", table.filename
+        assert first == notice_line() == f"# {synthetic_notice('NCT01416831')}", table.filename
 
 
 # --- the published flow -------------------------------------------------------------------

@@ -26,12 +26,12 @@ from studylib.synth.cohort import (
 )
 from studylib.synth.command import add_arguments, run
 from studylib.synth.facts import TRIAL_FACTS, TrialFacts
-from studylib.synth.writer import NOTICE_LINE, SynthError
+from studylib.synth.writer import SynthError, notice_line
 
 __all__ = [
     "DEFAULT_PATIENTS",
     "DEFAULT_SEED",
-    "NOTICE_LINE",
+    "notice_line",
     "TRIAL_FACTS",
     "SynthCohort",
     "SynthError",

@@ -152,14 +152,19 @@ def _lesions(plan, timeline, foci, rng, protocol: Protocol) -> pd.DataFrame:
     irradiated_on = np.where(
         gets_sbrt[rows], last_fraction[rows], np.where(crossover[rows], last_xo[rows], cal.NONE)
     )
+    # A focus in a nodal site ([sbrt.sites].nodal) is a lymph node: measured by its short
+    # axis, and at least the node size that makes it a target.
+    focus_nodal = np.isin(f["site"].to_numpy(), list(protocol.sbrt.nodal_sites))
+    focus_base = f["diameter_mm"].to_numpy().astype(float)
+    focus_base = np.where(focus_nodal, np.maximum(focus_base, node_min + 1), focus_base)
     sbrt = pd.DataFrame(
         {
             "row": rows,
             "role": np.where(crossover[rows], "non_target", "target"),
             "site": f["site"].to_numpy(),
-            "nodal": False,
+            "nodal": focus_nodal,
             "irradiated_on": irradiated_on,
-            "base": f["diameter_mm"].to_numpy().astype(float),
+            "base": focus_base,
             "kind": "sbrt",
             "focus": f.index.to_numpy(),
         }
