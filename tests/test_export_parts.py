@@ -347,7 +347,7 @@ def with_safety_forms(tiny_trial):
             "creatinine": ["1.2 mg/dL", "212 µmol/L"],
             "creatinine_uln": ["1.2 mg/dL", "106 µmol/L"],
             "platelets": ["250 x10^9/L", "40 K/uL"],
-            "platelets_lln": ["150 x10^9/L", "150 K/uL"],
+            "platelets_lln": ["150 × 10⁹/L", "150 K/uL"],
         }
     )
     cohort.vitals = pd.DataFrame(
@@ -396,6 +396,8 @@ def test_safety_forms_become_ae_lb_vs_and_adae(with_safety_forms, tmp_path):
     )
     assert creatinine["LBSTRESN"] == pytest.approx(212) and creatinine["LBSTRESU"] == "umol/L"
     assert creatinine["LBTOXGR"] == "2"  # 2.0 x ULN: CTCAE v5.0 grade 2 is >1.5 - 3.0 x ULN
+    first_platelets = lb.loc[("PLAT", "2012-03-19T06:00")]
+    assert (first_platelets["LBORNRLO"], first_platelets["LBORRESU"]) == ("150", "10^9/L")
     platelets = lb.loc[("PLAT", "2012-03-20T06:00")]
     assert (platelets["LBSTRESN"], platelets["LBSTNRLO"], platelets["LBSTRESU"]) == (
         40.0,
@@ -404,7 +406,7 @@ def test_safety_forms_become_ae_lb_vs_and_adae(with_safety_forms, tmp_path):
     )
     assert platelets["LBTOXGR"] == "3"  # 25 to <50 x10^9/L
     vs = d["vs"].set_index("VSTESTCD")
-    assert set(vs.index) == {"HR", "SYSBP", "OXYSAT", "WEIGHT"}
+    assert set(vs.index) == {"HR", "SYSBP", "OXYSAT", "WEIGHT", "UROUT"}
     assert vs.loc["WEIGHT", "VSORRES"] == "176" and vs.loc["WEIGHT", "VSORRESU"] == "lb"
     assert vs.loc["WEIGHT", "VSSTRESN"] == pytest.approx(79.83, abs=0.01)
     assert vs.loc["HR", "VSSPID"] == "IL2-C1-02" and vs.loc["HR", "VSSTRESU"] == "beats/min"

@@ -8,9 +8,10 @@ only for a form the folder has (:meth:`~studylib.export.source.StudySource.has_f
 - **LB**: one record per test per panel: the value as written (number and unit, the unit in
   CDISC's ASCII spelling), the same in SI units (:func:`studylib.units.convert`), the
   laboratory's limit, and the CTCAE v5.0 grade :func:`studylib.safety.lab_grades` gives.
-- **VS**: heart rate, systolic pressure, oxygen saturation and weight measured before each
-  IL-2 dose slot. Urine output over the shift and the yes/no events of ``vitals.csv`` have no
-  VS test and are not written.
+- **VS**: heart rate, systolic pressure, oxygen saturation, weight and urine output over the
+  shift (a sponsor-defined test, UROUT) measured before each IL-2 dose slot. The yes/no events
+  and durations of the label's criteria in ``vitals.csv`` are not vital signs and are not
+  written.
 - **ADAE**: AE with the arm, numeric dates and grade, and ``TRTEMFL``: the event started in
   the reporting window the adverse-event tables count (:func:`studylib.safety.events.at_risk`).
 """

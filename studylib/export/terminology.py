@@ -163,12 +163,15 @@ LAB_TESTS = {
     "neutrophils": Measurement("NEUT", "Neutrophils", "HEMATOLOGY", "G_per_L", "10^9/L"),
     "lymphocytes": Measurement("LYM", "Lymphocytes", "HEMATOLOGY", "G_per_L", "10^9/L"),
 }
-#: ``vitals.csv`` columns to VS tests (urine output and the yes/no events are not vital signs).
+#: ``vitals.csv`` columns to VS tests (the yes/no events and durations of the label's criteria
+#: are findings about the dose decision, not vital signs).
 VITAL_TESTS = {
     "heart_rate": Measurement("HR", "Heart Rate", "VITAL SIGNS", "1/min", "beats/min"),
     "systolic_bp": Measurement("SYSBP", "Systolic Blood Pressure", "VITAL SIGNS", "mmHg", "mmHg"),
     "o2_saturation": Measurement("OXYSAT", "Oxygen Saturation", "VITAL SIGNS", "percent", "%"),
     "weight": Measurement("WEIGHT", "Weight", "VITAL SIGNS", "kg", "kg"),
+    # no CDISC VS test: a sponsor-defined code, as the data dictionary maps it
+    "urine_output_8h": Measurement("UROUT", "Urine Output over 8 Hours", "VITAL SIGNS", "mL", "mL"),
 }
 #: ``adverse_events.csv`` codes to AE terminology: action taken (ACN), outcome (OUT).
 ACTIONS = {
@@ -189,12 +192,17 @@ OUTCOMES = {
 }
 
 
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
 def unit_term(text: str) -> str:
     """A unit as written, in the ASCII CDISC UNIT spells (``µmol/L`` is ``umol/L``,
-    ``x10^9/L`` is ``10^9/L``).
+    ``x10^9/L`` and ``× 10⁹/L`` are ``10^9/L``); any other character is kept, for the export
+    to refuse with its subject.
 
-    >>> unit_term("µmol/L"), unit_term("x10^9/L"), unit_term("mg/dL")
-    ('umol/L', '10^9/L', 'mg/dL')
+    >>> unit_term("µmol/L"), unit_term("x10^9/L"), unit_term("× 10⁹/L"), unit_term("mg/dL")
+    ('umol/L', '10^9/L', '10^9/L', 'mg/dL')
     """
     out = text.strip().replace("µ", "u").replace("μ", "u")
+    out = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "10^" + m.group(1).translate(_SUPERSCRIPTS), out)
     return re.sub(r"^[x×]\s*(?=10)", "", out)
