@@ -79,9 +79,9 @@ def test_waterfall_bars_are_sorted_and_coloured_by_response():
     from matplotlib.colors import to_hex
 
     assert [to_hex(bar.get_facecolor()) for bar in bars] == [
-        RESPONSE_COLOURS["PD"],
-        RESPONSE_COLOURS["SD"],
-        RESPONSE_COLOURS["PR"],
+        to_hex(RESPONSE_COLOURS["PD"]),
+        to_hex(RESPONSE_COLOURS["SD"]),
+        to_hex(RESPONSE_COLOURS["PR"]),
     ]
 
 

@@ -21,6 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from studylib.analysis.arms import arm_label, compared_arms
+from studylib.plots.colours import ARM_PALETTE, RESPONSE_COLOURS, arm_colours
 from studylib.protocol import Protocol, resolve_protocol
 from studylib.units import Q_
 from studylib.wording import years
@@ -39,18 +40,6 @@ __all__ = [
 ]
 
 #: Colour of each best-overall-response category (colour-blind safe, Okabe-Ito).
-RESPONSE_COLOURS = {
-    "CR": "#009E73",
-    "PR": "#56B4E9",
-    "SD": "#F0E442",
-    "NON-CR/NON-PD": "#E69F00",
-    "PD": "#D55E00",
-    "NE": "#999999",
-    "ND": "#BBBBBB",
-    "MISSING": "#DDDDDD",
-}
-#: Colours of the arms, in the protocol's order of ``[[arms]]`` (Okabe-Ito blue, purple, ...).
-ARM_PALETTE = ("#0072B2", "#CC79A7", "#009E73", "#E69F00", "#56B4E9", "#D55E00")
 
 # Swimmer-plot markers: event kind -> (marker, colour, legend label).
 _SWIMMER_MARKERS = {
@@ -63,12 +52,6 @@ _SWIMMER_MARKERS = {
     "death": ("s", "#000000", "Death"),
     "alive": (">", "#777777", "Alive at last contact"),
 }
-
-
-def arm_colours(protocol: Protocol | None = None) -> dict[str, str]:
-    """Each arm's colour, by code: the palette in the order of the protocol's ``[[arms]]``."""
-    codes = resolve_protocol(protocol).arm_codes
-    return dict(zip(codes, ARM_PALETTE, strict=False))
 
 
 def _thresholds(ruleset: str | None, protocol: Protocol) -> tuple[float, float]:

@@ -18,22 +18,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from studylib.plots.colours import RESPONSE_COLOURS
 from studylib.protocol import Protocol, Ruleset
 from studylib.recist.rulesets import thresholds
 
 __all__ = ["RESPONSE_COLOURS", "spider_plot", "waterfall_plot"]
-
-#: One colour per response category, the same in every figure of the workbook.
-RESPONSE_COLOURS = {
-    "CR": "#1a9850",
-    "PR": "#91cf60",
-    "SD": "#fee08b",
-    "NON-CR/NON-PD": "#d9ef8b",
-    "PD": "#d73027",
-    "NE": "#bdbdbd",
-    "ND": "#e0e0e0",
-    "MISSING": "#f0f0f0",
-}
 
 
 def _reference_lines(ax, t) -> list[Line2D]:

@@ -1,0 +1,36 @@
+"""The workbook's colours: one per response category and one per arm, in every figure.
+
+Okabe-Ito colours, which stay distinct for readers with colour-vision deficiency; grey for
+what could not be judged.
+"""
+
+from __future__ import annotations
+
+from studylib.protocol import Protocol, resolve_protocol
+
+__all__ = ["RESPONSE_COLOURS", "ARM_PALETTE", "arm_colours"]
+
+#: One colour per response category (:data:`studylib.vocabulary.BOR_ORDER`).
+RESPONSE_COLOURS = {
+    "CR": "#009E73",
+    "PR": "#56B4E9",
+    "SD": "#F0E442",
+    "NON-CR/NON-PD": "#E69F00",
+    "PD": "#D55E00",
+    "NE": "#999999",
+    "ND": "#BBBBBB",
+    "MISSING": "#DDDDDD",
+}
+
+#: Colours of the arms, in the protocol's order of ``[[arms]]`` (blue, purple, ...).
+ARM_PALETTE = ("#0072B2", "#CC79A7", "#009E73", "#E69F00", "#56B4E9", "#D55E00")
+
+
+def arm_colours(protocol: Protocol | None = None) -> dict[str, str]:
+    """Each arm's colour, by code: the palette in the order of the protocol's ``[[arms]]``.
+
+    >>> arm_colours()
+    {'A': '#0072B2', 'B': '#CC79A7'}
+    """
+    codes = resolve_protocol(protocol).arm_codes
+    return dict(zip(codes, ARM_PALETTE, strict=False))
