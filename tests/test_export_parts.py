@@ -225,7 +225,9 @@ def test_the_command_exports_a_trial_folder(tiny_trial, tmp_path, capsys):
     out = tmp_path / "cdisc"
     assert main(["export", "--data", str(tiny_trial), "--out", str(out)]) == 0
     said = capsys.readouterr().out
-    assert "wrote 11 datasets" in said and "adsl 2" in said
+    written = sorted(path.stem for path in out.glob("*.xpt"))
+    assert f"wrote {len(written)} datasets" in said and "adsl 2" in said
+    assert {"dm", "tu", "tr", "rs", "adsl", "adrs", "adtte"} <= set(written)
     doc = json.loads((out / "adrs.json").read_text(encoding="utf-8"))
     assert check_dataset_json(doc) == []
 
@@ -420,6 +422,8 @@ def test_safety_forms_become_ae_lb_vs_and_adae(with_safety_forms, tmp_path):
 
 
 def test_absent_safety_forms_are_left_out_and_said(tiny_trial, tmp_path):
+    for form in ("adverse_events", "labs", "vitals"):
+        (tiny_trial / f"{form}.csv").unlink(missing_ok=True)
     result = export_datasets(tiny_trial, tmp_path / "cdisc")
     assert set(result.left_out) == {"ae", "lb", "vs", "adae"}
     assert "adverse_events.csv" in result.left_out["adae"]
