@@ -19,7 +19,7 @@ $(READY): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	# rfc3987-syntax builds parsers at import and costs every notebook 1.4 s; jsonschema works
-	# without it (../shared/research/platform.md, papermill pitfalls).
+	# without it (docs/research/platform.md, papermill pitfalls).
 	-$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
 		--display-name "Python 3 (studylib)" > /dev/null

@@ -28,7 +28,7 @@ def test_primary_endpoint_responders_by_arm(cohort):
 
 
 def test_primary_endpoint_categories_match_the_derived_counts(analysis):
-    """CR/PR/SD/PD 5/8/5/6 in arm B and 3/4/5/8 in arm A, none not evaluable (trial.md §2.2)."""
+    """CR/PR/SD/PD 5/8/5/6 in arm B and 3/4/5/8 in arm A, none not evaluable (NCT01416831.md §2.2)."""
     table = analysis.primary.table
     assert table.loc["B", ["cr", "pr", "sd", "pd", "ne"]].tolist() == [5, 8, 5, 6, 0]
     assert table.loc["A", ["cr", "pr", "sd", "pd", "ne"]].tolist() == [3, 4, 5, 8, 0]
@@ -61,7 +61,7 @@ def test_consort_counts_are_the_publication_s(analysis):
 
 
 def test_excluded_after_consent_reasons(analysis):
-    """3 rapid progression, 2 cardiac ischaemia, 1 insurance (trial.md §1.5)."""
+    """3 rapid progression, 2 cardiac ischaemia, 1 insurance (NCT01416831.md §1.5)."""
     reasons = analysis.flow.reasons
     excluded = reasons[reasons["stage"] == "excluded"]["n"].tolist()
     assert excluded == [3, 2, 1]

@@ -17,11 +17,11 @@ BY_KEY = {f.key: f for f in PUBLISHED}
 
 
 def test_every_figure_has_a_mark_a_source_and_a_section():
-    """Each figure is SOURCE, DERIVED or COMPUTED – NOT PUBLISHED and cites trial.md."""
+    """Each figure is SOURCE, DERIVED or COMPUTED – NOT PUBLISHED and cites NCT01416831.md."""
     assert len(BY_KEY) == len(PUBLISHED)
     for figure in PUBLISHED:
         assert figure.mark in (SOURCE, DERIVED, COMPUTED)
-        assert figure.section.startswith("trial.md §")
+        assert figure.section.startswith("NCT01416831.md §")
         assert figure.source_name
 
 
@@ -30,7 +30,7 @@ def test_statistics_are_never_marked_as_published():
     for figure in PUBLISHED:
         if figure.unit in ("p", "ratio") or "_ci_" in figure.key:
             assert figure.mark == COMPUTED, figure.key
-            assert figure.section == "trial.md §2.4"
+            assert figure.section == "NCT01416831.md §2.4"
 
 
 def test_sourced_flow_figures():

@@ -34,7 +34,7 @@ def test_clopper_pearson_matches_scipy_exact_interval(events, n):
 
 
 def test_interval_of_the_derived_counts():
-    """13/24 and 7/20 give 32.8%-74.4% and 15.4%-59.2% (trial.md §2.4, computed check)."""
+    """13/24 and 7/20 give 32.8%-74.4% and 15.4%-59.2% (NCT01416831.md §2.4, computed check)."""
     b, a = response_rate(13, 24), response_rate(7, 20)
     assert (round(100 * b.ci_low, 1), round(100 * b.ci_high, 1)) == (32.8, 74.4)
     assert (round(100 * a.ci_low, 1), round(100 * a.ci_high, 1)) == (15.4, 59.2)
@@ -85,7 +85,7 @@ def test_fisher_one_sided_is_the_upper_tail():
 
 
 def test_derived_counts_give_the_computed_check_values():
-    """13/24 vs 7/20: p 0.238 two-sided, 0.167 one-sided, odds ratio 2.19 (trial.md §2.4)."""
+    """13/24 vs 7/20: p 0.238 two-sided, 0.167 one-sided, odds ratio 2.19 (NCT01416831.md §2.4)."""
     result = compare_rates(13, 24, 7, 20)
     assert round(result.p_value, 3) == 0.238
     assert round(result.p_value_one_sided, 3) == 0.167

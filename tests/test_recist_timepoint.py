@@ -45,7 +45,7 @@ def responses(*patients: Patient, column="target_response", **options) -> list[s
 
 
 def test_columns_start_with_the_design_contract():
-    """The output has the DESIGN.md columns first, in order, then the extra ones."""
+    """The output has the contract's columns first, in order, then the extra ones."""
     out = run(Patient().targets(50).follow(49, 40))
     assert out.columns[: len(DESIGN_COLUMNS)].tolist() == DESIGN_COLUMNS
     assert {"baseline_date", "targets_measured", "targets_expected", "reason"} <= set(out.columns)

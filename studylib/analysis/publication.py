@@ -1,8 +1,8 @@
 """The trial's published figures, as data, each with its source mark.
 
 These are facts about the trial, not protocol rules: what the registry's results posting and
-the paper's abstract say, as compiled in research/trial.md (§1.5, §2.2, §2.4). Each figure
-carries the mark trial.md gives it:
+the paper's abstract say, as compiled in docs/research/NCT01416831.md (§1.5, §2.2, §2.4). Each figure
+carries the mark NCT01416831.md gives it:
 
 ``SOURCE``
     appears in the cited source as given;
@@ -50,7 +50,7 @@ PUBLISHED_ARMS = {"experimental": "B", "comparator": "A"}
 _SOURCES = {
     "CTG-RES": "ClinicalTrials.gov NCT01416831 results, recruitment and pre-assignment (Nov 2022)",
     "JITC": "Curti et al., J Immunother Cancer 2020;8:e000773, abstract",
-    "trial.md": "studylib research notes, research/trial.md",
+    "NCT01416831.md": "studylib research notes, docs/research/NCT01416831.md",
 }
 
 
@@ -73,9 +73,9 @@ class PublishedFigure:
     mark
         :data:`SOURCE`, :data:`DERIVED` or :data:`COMPUTED`.
     source
-        Key of the source (``CTG-RES``, ``JITC``, ``trial.md``).
+        Key of the source (``CTG-RES``, ``JITC``, ``NCT01416831.md``).
     section
-        Where in research/trial.md it is compiled.
+        Where in docs/research/NCT01416831.md it is compiled.
     """
 
     key: str
@@ -125,7 +125,7 @@ _WHAT = {
 
 
 def _build() -> tuple[PublishedFigure, ...]:
-    s15, s22, s24 = "trial.md §1.5", "trial.md §2.2", "trial.md §2.4"
+    s15, s22, s24 = "NCT01416831.md §1.5", "NCT01416831.md §2.2", "NCT01416831.md §2.4"
     figures = [_fig(k, label, v, "patients", 0, m, "CTG-RES", s15) for k, label, v, m in _FLOW]
     figures.insert(
         5,
@@ -236,7 +236,7 @@ def _build() -> tuple[PublishedFigure, ...]:
             "p",
             3,
             COMPUTED,
-            "trial.md",
+            "NCT01416831.md",
             s24,
         ),
         _fig(
@@ -246,7 +246,7 @@ def _build() -> tuple[PublishedFigure, ...]:
             "ratio",
             2,
             COMPUTED,
-            "trial.md",
+            "NCT01416831.md",
             s24,
         ),
         _fig(
@@ -256,7 +256,7 @@ def _build() -> tuple[PublishedFigure, ...]:
             "p",
             3,
             COMPUTED,
-            "trial.md",
+            "NCT01416831.md",
             s24,
         ),
         _fig(
@@ -266,7 +266,7 @@ def _build() -> tuple[PublishedFigure, ...]:
             "p",
             2,
             COMPUTED,
-            "trial.md",
+            "NCT01416831.md",
             s24,
         ),
         _fig(
@@ -276,7 +276,7 @@ def _build() -> tuple[PublishedFigure, ...]:
             "%",
             1,
             COMPUTED,
-            "trial.md",
+            "NCT01416831.md",
             s24,
         ),
         _fig(
@@ -286,7 +286,7 @@ def _build() -> tuple[PublishedFigure, ...]:
             "%",
             1,
             COMPUTED,
-            "trial.md",
+            "NCT01416831.md",
             s24,
         ),
         _fig(
@@ -296,7 +296,7 @@ def _build() -> tuple[PublishedFigure, ...]:
             "%",
             1,
             COMPUTED,
-            "trial.md",
+            "NCT01416831.md",
             s24,
         ),
         _fig(
@@ -306,7 +306,7 @@ def _build() -> tuple[PublishedFigure, ...]:
             "%",
             1,
             COMPUTED,
-            "trial.md",
+            "NCT01416831.md",
             s24,
         ),
     ]
@@ -348,7 +348,7 @@ def compare_with_publication(workbook: Mapping[str, float]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``figure`` (label); ``mark``; ``reference`` (the figure as trial.md gives it: published
+        ``figure`` (label); ``mark``; ``reference`` (the figure as NCT01416831.md gives it: published
         when the mark is SOURCE, arithmetic on published figures when DERIVED, and a check
         computed by the research notes, never a trial result, when COMPUTED – NOT PUBLISHED);
         ``workbook``; ``difference`` (workbook minus reference, in the figure's unit);
@@ -372,7 +372,7 @@ def compare_with_publication(workbook: Mapping[str, float]) -> pd.DataFrame:
                 "difference": ours - f.value if computed else np.nan,
                 "unit": f.unit,
                 "agrees": bool(np.round(ours, f.decimals) == f.value) if computed else pd.NA,
-                "source": f.section if f.source == "trial.md" else f"{f.source}, {f.section}",
+                "source": f.section if f.source == "NCT01416831.md" else f"{f.source}, {f.section}",
                 "key": f.key,
             }
         )

@@ -2,7 +2,7 @@
 
 A screening record is a row of ``data/screening.csv`` (as loaded by
 :func:`studylib.data.load_cohort`, or read raw) or a dict with the same keys
-(``shared/DESIGN.md``, "Screening record"). :func:`read_records` turns a frame of them into
+(the screening record of ``data/README.md``). :func:`read_records` turns a frame of them into
 one typed column per field:
 
 - yes/no fields become nullable booleans; they accept Y/N, yes/no, true/false, 1/0, Python

@@ -2,7 +2,7 @@
 
 A criterion is ``pass``, ``fail``, ``review`` (a person must decide: the principal
 investigator, or a repeat test), ``missing`` (a value it needs is not recorded) or
-``not_applicable``. A patient (shared/DESIGN.md, "Eligibility") is ``ineligible`` if any
+``not_applicable``. A patient is ``ineligible`` if any
 criterion fails; else ``incomplete`` if any is missing; else ``needs_review`` if any asks for
 review; else ``eligible``.
 """

@@ -30,7 +30,7 @@ __all__ = ["DEFAULT_SEED", "DEFAULT_PATIENTS", "SynthCohort", "generate", "write
 
 #: The seed of the bundled cohort in ``data/`` (the trial's registry number).
 DEFAULT_SEED = 1416831
-#: The trial screened 63 patients (trial.md 1.5).
+#: The trial screened 63 patients (NCT01416831.md 1.5).
 DEFAULT_PATIENTS = TRIAL_FACTS.screened
 
 _STREAMS = ("plan", "timeline", "screening", "dosing", "tumours", "followup")

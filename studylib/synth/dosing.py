@@ -4,7 +4,7 @@ Every IL-2 cycle has the protocol's maximum number of dose slots, one every dose
 the cycle's first morning; each slot is ``given`` or ``held`` with a reason. Most patients do
 not receive every dose: a few single doses are held for toxicity, and the cycle is usually
 stopped early, after which the remaining slots are held ("cycle stopped ..."). The reasons
-follow published institutional hold and stop criteria for high-dose IL-2 (trial.md 4.3-4.4);
+follow published institutional hold and stop criteria for high-dose IL-2 (NCT01416831.md 4.3-4.4);
 they are descriptions, not rules the workbook applies. The dose of every slot is the
 protocol's dose per kilogram times the weight written at screening, in IU.
 """

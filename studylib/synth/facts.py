@@ -1,6 +1,6 @@
 """What the trial published, which the synthetic cohort reproduces (facts, not protocol rules).
 
-Every figure here comes from ``shared/research/trial.md`` (the ClinicalTrials.gov results page,
+Every figure here comes from ``docs/research/NCT01416831.md`` (the ClinicalTrials.gov results page,
 posted Nov 2022, and the abstract of Curti et al., J Immunother Cancer 2020). They are counts
 of what happened in the trial, not rules of the protocol, so they live here rather than in
 ``protocol.toml``. Where the sources are silent and the generator needs a number (the split of
@@ -27,35 +27,35 @@ __all__ = ["TrialFacts", "TRIAL_FACTS", "Flow", "apportion", "published_arm", "s
 
 @dataclass(frozen=True)
 class TrialFacts:
-    """Published counts of NCT01416831, with where each one comes from (trial.md sections)."""
+    """Published counts of NCT01416831, with where each one comes from (NCT01416831.md sections)."""
 
-    #: trial.md 1.5 (CTG-RES): "63 potential patients were screened".
+    #: NCT01416831.md 1.5 (CTG-RES): "63 potential patients were screened".
     screened: int
-    #: trial.md 1.5: 63 screened, 50 signed consent; the 13 others are screen failures [DERIVED].
+    #: NCT01416831.md 1.5: 63 screened, 50 signed consent; the 13 others are screen failures [DERIVED].
     screen_failures: int
-    #: trial.md 1.5: "6 were excluded: 3 for rapid melanoma progression during screening, 2 for
+    #: NCT01416831.md 1.5: "6 were excluded: 3 for rapid melanoma progression during screening, 2 for
     #: cardiac ischemia on exercise tolerance testing, 1 for insurance issues".
     excluded_after_consent: MappingProxyType
-    #: trial.md 1.5: "44 enrolled".
+    #: NCT01416831.md 1.5: "44 enrolled".
     enrolled: int
-    #: trial.md 1.5: "20 were assigned to Arm A"; arm B 44 - 20 = 24 [DERIVED].
+    #: NCT01416831.md 1.5: "20 were assigned to Arm A"; arm B 44 - 20 = 24 [DERIVED].
     arms: MappingProxyType
-    #: trial.md 1.1: "Arm A: IL-2 Monotherapy", "Arm B: SBRT + IL-2" (which arm had SBRT).
+    #: NCT01416831.md 1.1: "Arm A: IL-2 Monotherapy", "Arm B: SBRT + IL-2" (which arm had SBRT).
     arm_receives_sbrt: MappingProxyType
-    #: trial.md 1.5: "7 of those chose the optional crossover".
+    #: NCT01416831.md 1.5: "7 of those chose the optional crossover".
     crossover: int
-    #: trial.md 2.2: the only integer counts matching the abstract's percentages [DERIVED].
+    #: NCT01416831.md 2.2: the only integer counts matching the abstract's percentages [DERIVED].
     best_response: MappingProxyType
-    #: trial.md 2.2: "1 CR and 2 PR" among the 7 crossover patients [SOURCE]; the split of the
+    #: NCT01416831.md 2.2: "1 CR and 2 PR" among the 7 crossover patients [SOURCE]; the split of the
     #: other four between SD and PD is not published: 2 and 2 is this generator's choice.
     crossover_response: MappingProxyType
-    #: trial.md 2.2: "5-year OS: 26% (SBRT + IL-2) vs 25% (IL-2)".
+    #: NCT01416831.md 2.2: "5-year OS: 26% (SBRT + IL-2) vs 25% (IL-2)".
     five_year_os: MappingProxyType
-    #: trial.md 1.1: actual start July 1 2011; actual primary completion April 5 2017.
+    #: NCT01416831.md 1.1: actual start July 1 2011; actual primary completion April 5 2017.
     first_enrollment: dt.date
     last_enrollment: dt.date
     #: Not published: the synthetic data cut-off, after every patient's fifth year (results
-    #: were first posted on Nov 15 2022, trial.md 1.1).
+    #: were first posted on Nov 15 2022, NCT01416831.md 1.1).
     data_cutoff: dt.date
 
 

@@ -57,7 +57,7 @@ SCREEN_FAILURES = (
     "pregnant_or_lactating",
 )
 
-#: Exclusions after consent (trial.md 1.5); ``None``: not an eligibility criterion, else the
+#: Exclusions after consent (NCT01416831.md 1.5); ``None``: not an eligibility criterion, else the
 #: rule of the criterion whose id the text names.
 _EXCLUDED_REASONS = {
     "rapid_progression": (None, "rapid melanoma progression during screening"),

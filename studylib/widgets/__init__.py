@@ -1,7 +1,7 @@
 """Teaching widgets for the protocol tour: thin ipywidgets views over the engines.
 
 Each panel maps controls to an engine's arguments and shows what the engine returns; none
-holds a rule, a threshold or a response decision of its own (shared/DESIGN.md). Panels are
+holds a rule, a threshold or a response decision of its own. Panels are
 ``ipywidgets.VBox`` subclasses, so ``display(panel)`` shows them in JupyterLab or Voilà, and
 tests set ``panel.<control>.value`` and read the result synchronously.
 
