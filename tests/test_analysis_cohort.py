@@ -28,7 +28,7 @@ def test_primary_endpoint_responders_by_arm(cohort):
 
 
 def test_primary_endpoint_categories_match_the_derived_counts(analysis):
-    """CR/PR/SD/PD 5/8/5/6 in arm B and 3/4/5/8 in arm A, none not evaluable (NCT01416831.md §2.2)."""
+    """CR/PR/SD/PD 5/8/5/6 in arm B, 3/4/5/8 in arm A, none not evaluable (NCT01416831.md §2.2)."""
     table = analysis.primary.table
     assert table.loc["B", ["cr", "pr", "sd", "pd", "ne"]].tolist() == [5, 8, 5, 6, 0]
     assert table.loc["A", ["cr", "pr", "sd", "pd", "ne"]].tolist() == [3, 4, 5, 8, 0]

@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"
 TOUR = "notebooks/00_protocol_tour.ipynb"
-# docs/research/platform.md §5: the flags that run Debian's Chromium headless as root in a container.
+# docs/research/platform.md §5: the flags that run Debian's Chromium headless as root in a
+# container.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

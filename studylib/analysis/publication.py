@@ -1,8 +1,8 @@
 """The trial's published figures, as data, each with its source mark.
 
 These are facts about the trial, not protocol rules: what the registry's results posting and
-the paper's abstract say, as compiled in docs/research/NCT01416831.md (§1.5, §2.2, §2.4). Each figure
-carries the mark NCT01416831.md gives it:
+the paper's abstract say, as compiled in docs/research/NCT01416831.md (§1.5, §2.2, §2.4).
+Each figure carries the mark NCT01416831.md gives it:
 
 ``SOURCE``
     appears in the cited source as given;
@@ -348,7 +348,7 @@ def compare_with_publication(workbook: Mapping[str, float]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``figure`` (label); ``mark``; ``reference`` (the figure as NCT01416831.md gives it: published
+        ``figure`` (label); ``mark``; ``reference`` (the figure as the notes give it: published
         when the mark is SOURCE, arithmetic on published figures when DERIVED, and a check
         computed by the research notes, never a trial result, when COMPUTED – NOT PUBLISHED);
         ``workbook``; ``difference`` (workbook minus reference, in the figure's unit);

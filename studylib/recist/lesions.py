@@ -1,7 +1,7 @@
 """Layer 1 of the RECIST engine: the lesions, their codes, and the baseline checks.
 
 The input is two frames in the shape of ``data/lesions.csv`` and ``data/assessments.csv``
-(``data/README.md``, lesions and assessments). :func:`prepare_lesions` and :func:`prepare_assessments` check
+(``data/README.md``). :func:`prepare_lesions` and :func:`prepare_assessments` check
 every code and raise one error listing all unknown values; :func:`baseline_problems` reports
 what RECIST 1.1 section 3 does not allow at baseline (non-measurable targets, too many
 targets, irradiated targets) as a table, and never changes the data to make it fit.

@@ -31,10 +31,10 @@ class TrialFacts:
 
     #: NCT01416831.md 1.5 (CTG-RES): "63 potential patients were screened".
     screened: int
-    #: NCT01416831.md 1.5: 63 screened, 50 signed consent; the 13 others are screen failures [DERIVED].
+    #: NCT01416831.md 1.5: 63 screened, 50 signed consent; the 13 others screen failures [DERIVED].
     screen_failures: int
-    #: NCT01416831.md 1.5: "6 were excluded: 3 for rapid melanoma progression during screening, 2 for
-    #: cardiac ischemia on exercise tolerance testing, 1 for insurance issues".
+    #: NCT01416831.md 1.5: "6 were excluded: 3 for rapid melanoma progression during screening,
+    #: 2 for cardiac ischemia on exercise tolerance testing, 1 for insurance issues".
     excluded_after_consent: MappingProxyType
     #: NCT01416831.md 1.5: "44 enrolled".
     enrolled: int
