@@ -93,6 +93,12 @@ def test_both_formats_hold_the_same_rows(exported, xpt):
         pd.testing.assert_frame_equal(xpt[name], frame, check_dtype=False, obj=name)
 
 
+def test_the_keys_identify_every_record(exported):
+    for name, frame in exported.datasets.items():
+        keys = list(dataset(name).keys)
+        assert not frame.duplicated(keys).any(), (name, keys)
+
+
 def test_numeric_dates_are_sas_dates_with_a_format(exported):
     raw, meta = pyreadstat.read_xport(
         str(exported.folder / "adsl.xpt"), disable_datetime_conversion=True

@@ -417,6 +417,7 @@ def test_safety_forms_become_ae_lb_vs_and_adae(with_safety_forms, tmp_path):
     # T002 received no treatment: outside the safety population, never treatment-emergent
     assert adae["TRTEMFL"].tolist() == ["Y", "Y", None]
     for name in ("ae", "lb", "vs", "adae"):
+        assert not d[name].duplicated(list(dataset(name).keys)).any(), name
         doc = json.loads((tmp_path / "cdisc" / f"{name}.json").read_text(encoding="utf-8"))
         assert check_dataset_json(doc) == [], name
 
