@@ -149,9 +149,19 @@ _SCREENING = Table(
         ),
         _yn(
             "histology_confirmed",
-            "Melanoma confirmed by biopsy or cytology",
+            "The protocol's diagnosis (bundled: melanoma) confirmed by biopsy or cytology",
             "IE INCL01",
-            needed_by=("histology",),
+            needed_by=("histology", "histology_subtype"),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        Column(
+            "histology_subtype",
+            "text",
+            "Predominant histological subtype (clear_cell, papillary, ...), for a protocol whose"
+            " histology criterion names the subtypes it admits (NCT02306954)",
+            "MH",
+            required=False,
+            needed_by=("histology_subtype",),
             if_absent=_NOBODY_ELIGIBLE,
         ),
         Column(
@@ -207,6 +217,22 @@ _SCREENING = Table(
             "Study-specific consent form signed",
             "DS CONSENT",
             needed_by=("consent",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        _yn(
+            "pregnancy_precautions_agreed",
+            "Agrees to take appropriate precautions to avoid pregnancy (NCT02306954: women of"
+            " childbearing potential and men)",
+            "IE",
+            needed_by=("agreement",),
+            if_absent=_NOBODY_ELIGIBLE,
+        ),
+        _yn(
+            "registry_agreed",
+            "Agrees to participate in the registry the protocol names (NCT02306954: the PROCLAIM"
+            " IL-2 patient registry)",
+            "IE",
+            needed_by=("agreement",),
             if_absent=_NOBODY_ELIGIBLE,
         ),
         Column(
@@ -436,8 +462,9 @@ _SBRT_SITES = Table(
         Column(
             "site",
             "text",
-            "Organ: lung, mediastinum, chest_wall, bone, long_bone, liver, or any other name "
-            "(not amenable to SBRT)",
+            "Organ or site as the protocol's [sbrt.sites] names them (bundled: lung,"
+            " mediastinum, chest_wall, bone, long_bone, liver); any other name is not amenable"
+            " to SBRT",
             "TULOC",
         ),
         Column(

@@ -47,12 +47,46 @@ def variant_protocol():
     return load_protocol(VARIANT_PROTOCOL)
 
 
-@pytest.fixture(scope="session", params=["bundled", "variant"])
+#: The sister trial's protocol (NCT02306954, renal cancer), shipped beside the bundled one.
+RENAL_PROTOCOL = REPO / "studylib" / "protocols" / "NCT02306954.toml"
+
+
+@pytest.fixture(scope="session")
+def renal_protocol():
+    """The sister trial's protocol: same design as the bundled one, its own criteria, sites
+    and fractionation (``studylib/protocols/NCT02306954.toml``)."""
+    from studylib.protocol import load_protocol
+
+    return load_protocol(RENAL_PROTOCOL)
+
+
+@pytest.fixture(scope="session", params=["bundled", "variant", "renal"])
 def any_protocol(request):
-    """Each protocol file an engine test should follow: the bundled one and the variant."""
+    """Each protocol file an engine test should follow: the bundled one, the variant and the
+    sister trial's."""
     from studylib.protocol import PROTOCOL, load_protocol
 
-    return PROTOCOL if request.param == "bundled" else load_protocol(VARIANT_PROTOCOL)
+    files = {"variant": VARIANT_PROTOCOL, "renal": RENAL_PROTOCOL}
+    return PROTOCOL if request.param == "bundled" else load_protocol(files[request.param])
+
+
+def edit_protocol_file(source: Path, folder: Path, *replacements: tuple[str, str]) -> Path:
+    """A copy of the protocol file ``source`` as ``folder/protocol.toml``, with each ``old``
+    text (which must be there) replaced by its ``new``."""
+    text = Path(source).read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = folder / "protocol.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def edited_protocol(tmp_path: Path):
+    """``edited_protocol(source, (old, new), ...)``: :func:`edit_protocol_file` into
+    ``tmp_path``."""
+    return lambda source, *replacements: edit_protocol_file(source, tmp_path, *replacements)
 
 
 @pytest.fixture

@@ -10,6 +10,10 @@ _ELIGIBLE = {
     "birth_date": "1970-06-15",
     "sex": "F",
     "histology_confirmed": "Y",
+    # Read only by the sister trial's criteria (NCT02306954): subtype and agreements.
+    "histology_subtype": "clear_cell",
+    "registry_agreed": "Y",
+    "pregnancy_precautions_agreed": "Y",
     "ecog": 1,
     "childbearing_potential": "Y",
     "pregnancy_test": "negative",

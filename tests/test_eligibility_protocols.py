@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import edit_protocol_file
 from eligibility_records import eligible, man
 
 from studylib.data import load_cohort
@@ -35,13 +36,7 @@ VARIANT_PROTOCOL = Path(__file__).parent / "fixtures" / "protocol_variant.toml"
 
 def _variant_file(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
     """A copy of the variant protocol file with ``replacements`` made in its text."""
-    text = VARIANT_PROTOCOL.read_text(encoding="utf-8")
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / "protocol.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return edit_protocol_file(VARIANT_PROTOCOL, tmp_path, *replacements)
 
 
 # --- The criteria are the file's -------------------------------------------------------------
@@ -290,7 +285,7 @@ def test_an_unknown_rule_is_one_clear_protocol_error(tmp_path):
     assert message.startswith(f"{path}: [[eligibility.criteria]]")
     assert "criterion 'IN-6' names rule 'signed_consent'" in message
     assert "criterion 'EX-8' names rule 'white_count'" in message
-    assert "known rules: age, bilirubin, brain_mets, " in message
+    assert "known rules: age, agreement, bilirubin, brain_mets, " in message
     with pytest.raises(ProtocolError, match="white_count"):
         screen_cohort(pd.DataFrame([eligible()]), protocol=protocol)
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from studylib.eligibility import text
-from studylib.eligibility.values import Problems, is_blank
+from studylib.eligibility.values import Problems, is_blank, name_key
 from studylib.protocol import Protocol, resolve_protocol
 from studylib.units import parse_quantity
 
@@ -41,9 +41,7 @@ FOCUS_COLUMNS = [
 
 
 def _site_name(value: object) -> str | None:
-    if is_blank(value):
-        return None
-    return str(value).strip().lower().replace(" ", "_").replace("-", "_")
+    return None if is_blank(value) else name_key(value)
 
 
 def _diameter_cm(value: object, plausible_cm: float) -> float:

@@ -14,13 +14,17 @@ import pandas as pd
 
 from studylib.eligibility import text
 from studylib.eligibility.registry import Evaluator, evaluator
+from studylib.eligibility.values import YES_NO_FIELDS, name_key
 from studylib.eligibility.verdicts import is_false, is_true, outcome, rowwise
+from studylib.errors import ProtocolError
 from studylib.protocol import Criterion, Protocol
 from studylib.units import Q_
-from studylib.wording import and_list, hours, plural, whole_hours
+from studylib.wording import and_list, hours, or_list, plural, whole_hours
 
 __all__ = [
     "histology",
+    "histology_subtype",
+    "agreement",
     "age",
     "ecog",
     "pregnancy_test",
@@ -73,6 +77,145 @@ def histology(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.D
         unknown=f"Confirmation of {diagnosis} by biopsy or cytology is not recorded.",
         ask=f"Record whether {diagnosis} was confirmed by biopsy or cytology"
         " (histology_confirmed).",
+    )
+
+
+def _spoken(name: str) -> str:
+    """A protocol name as words: ``"clear_cell"`` -> ``"clear cell"``."""
+    return name.replace("_", " ")
+
+
+@evaluator("histology_subtype", options=("diagnosis", "subtypes"))
+def histology_subtype(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
+    """The criterion's ``diagnosis`` confirmed by biopsy or cytology, with a predominant
+    histological subtype among its ``subtypes`` (NCT02306954: "predominant conventional (clear
+    cell) renal cancer").
+
+    A confirmation recorded as no fails, and so does a recorded subtype the criterion does not
+    admit; a confirmed diagnosis of an admitted subtype passes; anything else is missing.
+    """
+    diagnosis = str(criterion.options["diagnosis"]).strip()
+    sentence = diagnosis[:1].upper() + diagnosis[1:]
+    admitted = [name_key(name) for name in criterion.options["subtypes"]]
+    required = or_list(_spoken(name) for name in admitted)
+    confirmed = v["histology_confirmed"]
+    subtype = pd.Series(v["histology_subtype"], index=v.index, dtype=object)
+    recorded = subtype.notna()
+    other = recorded & ~subtype.isin(admitted)
+    status = np.select(
+        [is_false(confirmed), other, is_true(confirmed) & subtype.isin(admitted)],
+        ["fail", "fail", "pass"],
+        "missing",
+    )
+
+    def reason(s: str, yes: object, kind: object) -> str:
+        said = f"histology_subtype: {kind}"
+        if s == "fail" and yes is False:
+            return f"{sentence} is not confirmed by biopsy or cytology (histology_confirmed: no)."
+        if s == "fail":
+            return f"The predominant subtype is {_spoken(kind)} ({said}); {required} is required."
+        if s == "pass":
+            return (
+                f"{sentence} is confirmed by biopsy or cytology, predominantly {_spoken(kind)}"
+                f" (histology_confirmed: yes; {said})."
+            )
+        absent = []
+        if yes is None:
+            absent.append(f"confirmation of {diagnosis} by biopsy or cytology")
+        if kind is None:
+            absent.append(f"the predominant subtype of the {diagnosis}")
+        text_ = and_list(absent)
+        return f"{text_[:1].upper()}{text_[1:]} {'is' if len(absent) == 1 else 'are'} not recorded."
+
+    def resolve(s: str, yes: object, kind: object) -> str:
+        if s != "missing":
+            return ""
+        asks = []
+        if yes is None:
+            asks.append(
+                f"whether {diagnosis} was confirmed by biopsy or cytology (histology_confirmed)"
+            )
+        if kind is None:
+            asks.append(
+                f"the predominant subtype from the pathology report (histology_subtype;"
+                f" {required} is required)"
+            )
+        return f"Record {and_list(asks)}."
+
+    yes = [None if pd.isna(x) else bool(x) for x in confirmed]
+    kinds = [None if pd.isna(x) else x for x in subtype]
+    return outcome(
+        v.index, status, rowwise(reason, status, yes, kinds), rowwise(resolve, status, yes, kinds)
+    )
+
+
+#: The groups an agreement may be limited to (``applies_to``): whether a record is in the
+#: group, outside it, or unknown, and the words and record values that say so.
+_GROUPS = {
+    "childbearing_potential": (
+        lambda v: is_true(v["childbearing_potential"]),
+        lambda v: is_false(v["childbearing_potential"]),
+        "women of childbearing potential",
+        "childbearing_potential: no",
+    ),
+    "male": (
+        lambda v: v["sex"].eq("M").fillna(False).astype(bool),
+        lambda v: v["sex"].eq("F").fillna(False).astype(bool),
+        "men",
+        "sex: F",
+    ),
+}
+
+
+def _agreement_options(criterion: Criterion, protocol: Protocol) -> tuple[str, list[str]]:
+    """The criterion's yes/no ``field`` and ``applies_to`` groups, checked against the data
+    dictionary and :data:`_GROUPS`."""
+    field = criterion.options["field"]
+    groups = criterion.options.get("applies_to", [])
+    where = f"{protocol.path}: [[eligibility.criteria]] {criterion.id}"
+    if field not in YES_NO_FIELDS:
+        raise ProtocolError(
+            f"{where}: field = {field!r}: expected a yes/no column of screening.csv"
+            f" ({', '.join(YES_NO_FIELDS)})"
+        )
+    unknown = [g for g in groups if g not in _GROUPS] if isinstance(groups, list) else [groups]
+    if unknown:
+        raise ProtocolError(
+            f"{where}: applies_to = {groups!r}: expected a list of {', '.join(_GROUPS)}"
+        )
+    return field, groups
+
+
+@evaluator("agreement", options=("field", "agrees_to"))
+def agreement(v: pd.DataFrame, criterion: Criterion, protocol: Protocol) -> pd.DataFrame:
+    """The patient agrees to what the criterion's ``agrees_to`` says, recorded as yes in its
+    yes/no ``field`` (NCT02306954: joining the PROCLAIM registry; avoiding pregnancy).
+
+    With ``applies_to`` (``childbearing_potential``, ``male``), the criterion does not apply to
+    a record known to be in none of those groups.
+    """
+    field, groups = _agreement_options(criterion, protocol)
+    what = str(criterion.options["agrees_to"]).strip()
+    flag = v[field]
+    outside = pd.Series(bool(groups), index=v.index)
+    for group in groups:
+        outside &= _GROUPS[group][1](v)
+    status = np.select(
+        [outside.to_numpy(dtype=bool), is_true(flag), is_false(flag)],
+        ["not_applicable", "pass", "fail"],
+        "missing",
+    )
+    only = and_list(_GROUPS[g][2] for g in groups)
+    facts = "; ".join(_GROUPS[g][3] for g in groups)
+    said = {
+        "pass": f"The patient agrees to {what} ({field}: yes).",
+        "fail": f"The patient does not agree to {what} ({field}: no).",
+        "missing": f"Whether the patient agrees to {what} is not recorded.",
+        "not_applicable": f"Applies only to {only}; not this patient ({facts}).",
+    }
+    ask = f"Record whether the patient agrees to {what} ({field})."
+    return outcome(
+        v.index, status, [said[s] for s in status], [ask if s == "missing" else "" for s in status]
     )
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "lab_unit",
     "field_meaning",
     "is_blank",
+    "name_key",
     "read_records",
 ]
 
@@ -156,11 +157,17 @@ def _yes_no(value: object) -> bool:
     return answer
 
 
+def name_key(value: object) -> str:
+    """A name as the protocol file spells its names: ``"Chest wall"`` -> ``"chest_wall"``,
+    ``"clear-cell"`` -> ``"clear_cell"``."""
+    return str(value).strip().lower().replace(" ", "_").replace("-", "_")
+
+
 def _choice(field: str) -> Callable[[object], str]:
     options = _CHOICES[field]
 
     def read(value: object) -> str:
-        key = str(value).strip().lower().replace(" ", "_").replace("-", "_")
+        key = name_key(value)
         if key not in options:
             raise ValueError("one of " + ", ".join(sorted(set(options.values()))))
         return options[key]
@@ -283,6 +290,7 @@ _OTHER_READERS: dict[str, Callable[[Protocol], Callable[[object], object]]] = {
     "pregnancy_test_at": _datetime,
     "planned_start_at": _datetime,
     "brain_mets": lambda protocol: _choice("brain_mets"),
+    "histology_subtype": lambda protocol: name_key,
 }
 
 #: The fields of a screening record, in the order problems with them are listed.

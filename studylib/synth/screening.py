@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from studylib.dictionary import TABLES
 from studylib.protocol import Protocol
 from studylib.synth import calendar as cal
 from studylib.units import Q_, convert
@@ -60,7 +61,7 @@ SCREEN_FAILURES = (
 #: Exclusions after consent (NCT01416831.md 1.5); ``None``: not an eligibility criterion, else the
 #: rule of the criterion whose id the text names.
 _EXCLUDED_REASONS = {
-    "rapid_progression": (None, "rapid melanoma progression during screening"),
+    "rapid_progression": (None, "rapid {diagnosis} progression during screening"),
     "cardiac_ischemia": ("cardiac_ischemia", "ischaemia on exercise tolerance test"),
     "insurance": (None, "insurance authorisation for treatment not obtained"),
 }
@@ -70,6 +71,27 @@ def screen_failure_kinds(protocol: Protocol) -> tuple[str, ...]:
     """The kinds of :data:`SCREEN_FAILURES` the protocol has a criterion for."""
     rules = {criterion.rule for criterion in protocol.eligibility.criteria}
     return tuple(kind for kind in SCREEN_FAILURES if kind in rules)
+
+
+def _diagnosis(protocol: Protocol) -> str:
+    """The disease the protocol's histology criterion confirms (bundled: melanoma)."""
+    for criterion in protocol.eligibility.criteria:
+        if "diagnosis" in criterion.options:
+            return str(criterion.options["diagnosis"]).strip()
+    return "disease"
+
+
+def _sister_fields(protocol: Protocol, n: int, consented: np.ndarray) -> dict[str, np.ndarray]:
+    """Columns only some protocols read (NCT02306954): every patient's predominant subtype is
+    the first one the histology criterion admits, and each agreement a criterion asks for is
+    recorded yes for those who signed consent (screen failures were not asked)."""
+    fields: dict[str, np.ndarray] = {}
+    for criterion in protocol.eligibility.criteria:
+        if criterion.rule == "histology_subtype":
+            fields["histology_subtype"] = np.full(n, criterion.options["subtypes"][0], object)
+        elif criterion.rule == "agreement":
+            fields[criterion.options["field"]] = np.where(consented, "Y", "").astype(object)
+    return fields
 
 
 def _criterion_ids(protocol: Protocol) -> dict[str, str]:
@@ -172,6 +194,12 @@ def _foci(plan, rng, style_mm, protocol: Protocol) -> pd.DataFrame:
     site[no_site] = others[rank[no_site] % len(others)]
     limit_mm = _magnitude(protocol.sbrt.max_site_diameter, "mm")
     diameter = rng.integers(12, int(0.85 * limit_mm) + 1, len(rows))
+    # A focus in a lymph-node site is a node a target can be made of: its short axis (here its
+    # size) measurable under the primary ruleset.
+    rules = protocol.response.ruleset(protocol.response.primary_ruleset)
+    node_min = int(_magnitude(rules.node_measurable_min, "mm")) + 1
+    nodal = np.isin(site, protocol.sbrt.nodal_sites)
+    diameter[nodal] = np.maximum(diameter[nodal], node_min)
     written = np.where(
         style_mm[rows],
         np.char.add(diameter.astype(str), " mm"),
@@ -311,14 +339,15 @@ def screen_cohort(
         "infection": lambda i: "active pulmonary infection",
         "bilirubin": lambda i: f"total bilirubin {bili_text[i]} above {limit['bilirubin']}",
         "prior_radiation": lambda i: "previous radiation to the site proposed for SBRT",
-        "histology": lambda i: "melanoma not confirmed by biopsy or cytology",
+        "histology": lambda i: f"{_diagnosis(protocol)} not confirmed by biopsy or cytology",
         "pregnant_or_lactating": lambda i: "lactating",
     }
     ids = _criterion_ids(protocol)
     for i in np.flatnonzero(outcome == "screen_failure"):
         text[i] = f"{ids[reason[i]]}: {reasons[reason[i]](i)}"
     excluded = outcome == "excluded_after_consent"
-    for key, (rule, words) in _EXCLUDED_REASONS.items():
+    for key, (rule, template) in _EXCLUDED_REASONS.items():
+        words = template.format(diagnosis=_diagnosis(protocol))
         named = (
             f"{ids[rule]}: {words}" if rule in ids else f"{words} (not an eligibility criterion)"
         )
@@ -369,7 +398,9 @@ def screen_cohort(
             "laboratory": np.array([x.name for x in lab], dtype=object),
             "screening_outcome": outcome,
             "outcome_reason": text,
+            **_sister_fields(protocol, n, consent == "Y"),
         }
     )
+    frame = frame[[c.name for c in TABLES["screening"].columns if c.name in frame.columns]]
     foci = _foci(plan, rng, pounds, protocol)
     return frame, foci, weight_kg
