@@ -18,6 +18,7 @@ from studylib.eligibility import screen_cohort
 from studylib.protocol import PROTOCOL
 from studylib.synth import write_cohort
 from studylib.synth.writer import csv_text
+from studylib.units import parse_quantity
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +55,16 @@ def test_every_enrolled_renal_patient_is_eligible_under_its_own_criteria(renal_c
 
 
 def test_lymph_node_sbrt_sites_become_nodal_lesions(tmp_path, renal_protocol):
-    """A focus at the liver hilum's lymph nodes is a node lesion ('lymph_node', nodal)."""
+    """A focus at the liver hilum's lymph nodes is a node lesion, and large enough at screening
+    (longest diameter) to be a measurable node (short axis at least 15 mm under RECIST 1.1)."""
     cohort = write_cohort(tmp_path / "rcc", seed=1, protocol=renal_protocol)
     foci, lesions = cohort.tables["sbrt_sites"], cohort.tables["lesions"]
-    nodal = foci[foci["site"].eq("liver_hilum_node") & foci["lesion_id"].ne("")]
+    nodal = foci[foci["site"].eq("liver_hilum_node")]
     assert len(nodal) > 0
-    linked = nodal.merge(lesions, on=["patient_id", "lesion_id"], suffixes=("_focus", ""))
-    assert set(linked["site"]) == {"lymph_node"}
-    assert set(linked["nodal"]) == {"Y"}
+    sizes = [parse_quantity(d, "cm").to("mm").magnitude for d in nodal["longest_diameter"]]
+    assert min(sizes) >= 16
+    linked = nodal[nodal["lesion_id"].ne("")].merge(lesions, on=["patient_id", "lesion_id"])
+    assert len(linked) > 0 and set(linked["nodal"]) == {"Y"}
 
 
 def test_the_bundled_cohort_is_not_asked_for_the_sister_columns(data_dir):
