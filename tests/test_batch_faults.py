@@ -49,6 +49,7 @@ SLEEPY = str(NOTEBOOKS / "sleepy.ipynb")
 KILL_WORKER = str(NOTEBOOKS / "kill_worker.ipynb")
 SLOW_ONCE = str(NOTEBOOKS / "slow_once.ipynb")
 MANY_CELLS = str(NOTEBOOKS / "many_cells.ipynb")
+FREEZE_WORKER = str(NOTEBOOKS / "freeze_worker.ipynb")
 # a kernel's start, on two cores shared by a whole team, can take this long
 KERNEL_START_S = 120
 # the runner's grace period (10 s) and the time to kill what is left
@@ -95,6 +96,31 @@ def test_a_stop_signal_ends_the_run_cleanly_within_seconds(tmp_path, signum, inh
     entry = read_entries(run_dir)[("T002", "sleepy")]
     assert entry["status"] == "interrupted"
     assert f"stopped by {name}" in entry["error"]["message"]
+
+
+def test_a_worker_that_cannot_stop_is_killed_after_the_grace_period(tmp_path):
+    """Ctrl-C while a worker is frozen (it cannot stop its notebook): after the grace period
+    the batch kills it and its kernel, and ends with the notebook recorded as interrupted."""
+    out = tmp_path / "outputs"
+    arguments = ["--data", str(copy_trial(tmp_path)), "--out", str(out), "--patients", "T001"]
+    with batch_process([*arguments, "--notebooks", FREEZE_WORKER], tmp_path) as batch:
+
+        def frozen():
+            for process in tagged(batch.tag):
+                with contextlib.suppress(psutil.Error):
+                    if process.status() == psutil.STATUS_STOPPED:
+                        return True
+            return False
+
+        assert wait_for(frozen, KERNEL_START_S), batch.stdout + batch.stderr
+        batch.signal(signal.SIGINT)
+        sent = time.monotonic()
+        assert batch.wait(timeout=60) == 130, batch.stdout + batch.stderr
+        assert 10 <= time.monotonic() - sent < STOP_S + 10  # the grace period, then the kill
+        assert not batch.leftovers()
+    assert "the notebooks in progress have 10 s to stop" in batch.stderr
+    entry = read_entries(run_folder(out))[("T001", "freeze_worker")]
+    assert entry["status"] == "interrupted"
 
 
 def test_ctrl_c_while_planning_stops_at_once_and_writes_nothing(tmp_path):

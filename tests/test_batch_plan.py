@@ -278,3 +278,28 @@ def test_an_earlier_result_kept_by_a_stopped_run_counts_as_not_run(tmp_path):
     text = summary(report)
     assert "NOT RUN 1 notebook(s) of 1 patient(s), stopped before they finished: P001" in text
     assert "Interrupted by SIGTERM" in text and report.exit_code == 143
+
+
+def test_one_run_at_a_time_per_run_folder(tmp_path):
+    """A second lock on a run folder is refused naming the holder; once released it is free;
+    a file left by a run that died is taken over, and said so."""
+    import json
+    import os
+
+    from studylib.batch.lock import LOCK_FILE, RunLock
+
+    run_dir = tmp_path / "outputs" / "night"
+    first = RunLock(run_dir)
+    first.acquire()
+    with pytest.raises(BatchError, match=f"another studylib batch is running .*pid {os.getpid()}"):
+        RunLock(run_dir).acquire()
+    first.release()
+    assert not (run_dir / LOCK_FILE).exists()
+    (run_dir / LOCK_FILE).write_text(json.dumps({"pid": 4242, "host": "ward-pc"}))
+    with RunLock(run_dir) as again:
+        assert again.took_over == (
+            "took over the lock left by a run that is no longer running (pid 4242 on ward-pc,"
+            " started ?)"
+        )
+        assert json.loads((run_dir / LOCK_FILE).read_text())["pid"] == os.getpid()
+    assert not (run_dir / LOCK_FILE).exists()

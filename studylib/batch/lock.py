@@ -65,9 +65,19 @@ class RunLock:
         Raises
         ------
         BatchError
-            When another run holds it, naming that run's pid and host.
+            When another run holds it, naming that run's pid and host, or when the folder
+            cannot be written (a full disk, no permission).
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._take()
+        except OSError as error:
+            self.release()
+            raise BatchError(
+                f"cannot write in {self.path.parent}: {error.strerror or error}; nothing was run"
+            ) from error
+
+    def _take(self) -> None:
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
