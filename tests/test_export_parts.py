@@ -425,6 +425,8 @@ def test_safety_forms_become_ae_lb_vs_and_adae(with_safety_forms, tmp_path):
 def test_absent_safety_forms_are_left_out_and_said(tiny_trial, tmp_path):
     for form in ("adverse_events", "labs", "vitals"):
         (tiny_trial / f"{form}.csv").unlink(missing_ok=True)
+    (tmp_path / "cdisc").mkdir()
+    (tmp_path / "cdisc" / "ae.xpt").write_bytes(b"an earlier export's AE")
     result = export_datasets(tiny_trial, tmp_path / "cdisc")
     assert set(result.left_out) == {"ae", "lb", "vs", "adae"}
     assert "adverse_events.csv" in result.left_out["adae"]

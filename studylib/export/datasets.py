@@ -102,7 +102,9 @@ def export_datasets(data, out, *, created: datetime | None = None) -> ExportResu
         A trial folder, or a :class:`studylib.data.Cohort` already loaded. Everything
         trial-specific is read from its protocol (``cohort.protocol``).
     out
-        The folder to write to (created when absent; files of the same names are replaced).
+        The folder to write to (created when absent; files of the same names are replaced,
+        and the files of a dataset left out, from an earlier export, are removed so that the
+        folder never mixes two exports).
     created
         The creation time recorded in the Dataset-JSON files (default: now).
 
@@ -137,6 +139,9 @@ def export_datasets(data, out, *, created: datetime | None = None) -> ExportResu
         meta = dataset(name)
         files.append(write_xpt(frame, meta, folder / f"{name}.xpt"))
         files.append(write_dataset_json(frame, meta, folder / f"{name}.json", **options))
+    for name in left_out:
+        for suffix in (".xpt", ".json"):
+            (folder / f"{name}{suffix}").unlink(missing_ok=True)
     names = [n.upper() for n in frames]
     table = dataset_table(names).assign(records=[len(f) for f in frames.values()])
     for filename, content in (("metadata.csv", metadata_table(names)), ("datasets.csv", table)):
