@@ -17,12 +17,20 @@ _EXPORTS = {
     "parse_quantity": "studylib.units",
     "convert": "studylib.units",
     "PROTOCOL": "studylib.protocol",
+    "Protocol": "studylib.protocol",
     "load_protocol": "studylib.protocol",
+    "protocol_for_folder": "studylib.protocol",
     # trial data
     "load_cohort": "studylib.data",
     "Cohort": "studylib.data",
+    # the one family of errors
     "Problem": "studylib.errors",
+    "StudylibError": "studylib.errors",
     "DataError": "studylib.errors",
+    "ProtocolError": "studylib.errors",
+    "ResponseError": "studylib.errors",
+    "BatchError": "studylib.errors",
+    "SynthError": "studylib.errors",
     # eligibility
     "screen": "studylib.eligibility",
     "screen_cohort": "studylib.eligibility",
