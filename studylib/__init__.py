@@ -63,6 +63,8 @@ _EXPORTS = {
     "primary_endpoint": "studylib.analysis",
     "PrimaryEndpoint": "studylib.analysis",
     "analyse_cohort": "studylib.analysis",
+    # CDISC datasets out
+    "export_datasets": "studylib.export",
     # notebooks and batch
     "run_batch": "studylib.batch.runner",
     "record": "studylib.record",
