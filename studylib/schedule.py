@@ -31,9 +31,9 @@ from studylib import calendar_rules as rules
 from studylib.calendar_rules import registry_phrase
 from studylib.dosing import IL2Dose, il2_dose
 from studylib.protocol import Protocol, resolve_protocol
-from studylib.units import format_quantity
+from studylib.rulebook import rulebook
 from studylib.vocabulary import yes_no
-from studylib.wording import and_list, day_label, days, enrollment_range, hours, plural, weeks
+from studylib.wording import and_list, day_label, hours, weeks
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -66,82 +66,13 @@ _EVENT_ORDER = {"sbrt_fraction": 0, "il2_dose": 1, "assessment": 2}
 def protocol_rules(protocol: Protocol | None = None) -> pd.DataFrame:
     """The scheduling and dosing rules as the workbook applies them, worded from the protocol.
 
-    For notebooks and readers: one row per subject (``what``), the ``rule`` with the
-    protocol's numbers, and its ``source`` (``registry``, ``reading`` for the workbook's
-    interpretation of an ambiguous sentence, or ``label`` for the Proleukin label).
+    The ``treatment`` rules of :func:`studylib.rulebook.rulebook`: one row per subject
+    (``what``), the ``rule`` with the protocol's numbers, and its ``source`` (``registry``,
+    ``reading`` for the workbook's interpretation of an ambiguous sentence, or ``label`` for
+    the Proleukin label).
     """
-    protocol = resolve_protocol(protocol)
-    il2, sbrt, crossover = protocol.il2, protocol.sbrt, protocol.crossover
-    monday = il2.start_weekday
-    per_course = il2.cycles_in_first_course
-    scan_weeks = and_list(t.week for t in protocol.assessments.timepoints)
-    fractions = "; ".join(
-        f"enrollment {enrollment_range(r.first_enrollment_number, r.last_enrollment_number)}:"
-        f" {plural(r.fractions, 'fraction')} on the {and_list(r.weekdays)} before the {monday}"
-        " IL-2 start"
-        for r in sbrt.fractionation
-    )
-    sbrt_arms = and_list(f"arm {a.code}" for a in protocol.arms if a.receives_sbrt)
-    after = crossover.response_assessment_after.to("week").magnitude
-    rows = [
-        (
-            "IL-2",
-            f"starts on a {monday}; {format_quantity(il2.dose_per_kg)} of actual body weight"
-            f" every {format_quantity(il2.dose_interval)}, at most {il2.max_doses_per_cycle}"
-            f" doses per cycle and {il2.max_doses_first_course} over {per_course} cycles",
-            "registry",
-        ),
-        (
-            f"cycle {per_course}" if per_course == 2 else "later cycles of a course",
-            "each cycle of a course after the first"
-            f" ({rules.registry_phrase_or_reading(il2.quote)}) is planned on the {monday}"
-            f" {days(il2.cycle_interval)} after the previous cycle starts, and may start up to"
-            f" {days(il2.allowed_delay)} later",
-            "reading",
-        ),
-        (
-            "responders",
-            f"up to {il2.additional_cycles_for_responders} more cycles (registry), planned as"
-            f" courses of {per_course} cycles from the {monday} each scan window closes",
-            "reading",
-        ),
-        (
-            "SBRT",
-            f"{sbrt_arms}, and arm {crossover.from_arm} on crossover:"
-            f" {format_quantity(sbrt.dose_per_fraction)} per fraction; {fractions}",
-            "registry",
-        ),
-        (
-            "crossover",
-            f"arm {crossover.from_arm} patients progressing after cycle {crossover.after_cycle}:"
-            f" SBRT by the same rule, cycle {crossover.first_cycle} on the {monday} after the"
-            f" last fraction, later cycles as in the first course, response scan"
-            f" {after:g} weeks after cycle {crossover.first_cycle} starts",
-            "registry",
-        ),
-        (
-            "scans",
-            f"weeks {scan_weeks} after the first IL-2 dose (registry); each may be done up to"
-            f" {days(protocol.assessments.window)} after its planned day",
-            "reading",
-        ),
-        (
-            "dose preparation",
-            f"{format_quantity(il2.activity_per_mass_iu)} ="
-            f" {format_quantity(il2.activity_per_mass_mg)};"
-            f" {format_quantity(il2.reconstituted_concentration)} after reconstitution;"
-            f" whole single-dose vials of {format_quantity(il2.vial_content)}",
-            "label",
-        ),
-        (
-            "dose given",
-            "a dose given more than"
-            f" {format_quantity(il2.dose_tolerance)} from the dose for the screening weight"
-            " is reported as a deviation",
-            "reading",
-        ),
-    ]
-    return pd.DataFrame(rows, columns=["what", "rule", "source"])
+    book = rulebook(protocol)
+    return book[book["topic"] == "treatment"][["what", "rule", "source"]].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------
