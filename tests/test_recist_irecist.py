@@ -13,6 +13,7 @@ from studylib.errors import DataError
 from studylib.protocol import PROTOCOL, ProtocolError, load_protocol
 from studylib.recist import irecist_best_response, timepoint_responses
 from studylib.recist.irecist import RULES, irecist_timepoints
+from studylib.vocabulary import IBOR_ORDER
 
 PROTOCOL_FILE = Path(__file__).resolve().parents[1] / "studylib" / "protocol.toml"
 
@@ -499,3 +500,58 @@ def test_a_new_lesion_not_assessed_keeps_the_iupd_open():
     assert codes(out) == (["iUPD", "NE", "iPR"], ["iupd", "iupd_not_evaluable", "reset"])
     assert out["new_not_evaluated"].tolist() == [0, 1, 0]
     assert "1 seen before not assessed" in out["reason"].iloc[1]
+
+
+# --- the bundled synthetic cohort -----------------------------------------------------------
+
+
+def test_bundled_cohort_shows_its_designed_pseudo_and_confirmed_progressions(data_dir):
+    """The synthetic design (plan column ``beyond_progression``) is what the engine finds:
+    a pseudo-progression is iUPD then a reset to a response, a confirmed progression is iUPD
+    then iCPD; the RECIST 1.1 best responses are unchanged (tests/test_synth.py)."""
+    from studylib.data import load_cohort
+    from studylib.synth import DEFAULT_PATIENTS, DEFAULT_SEED, generate
+
+    design = generate(DEFAULT_PATIENTS, DEFAULT_SEED).design.set_index("patient_id")
+    beyond = design.loc[design["beyond_progression"] != "", "beyond_progression"]
+    assert (beyond == "pseudo_progression").sum() >= 2
+    assert (beyond == "confirmed_progression").sum() >= 2
+    cohort = load_cohort(data_dir)
+    out = timepoint_responses(
+        cohort.lesions, cohort.assessments, ruleset="irecist", protocol=cohort.protocol
+    )
+    for patient, kind in beyond.items():
+        rows = out[out["patient_id"] == patient]
+        opened = rows.index[rows["rule"] == "iupd"][0]
+        after = rows.loc[opened + 1]
+        expected = ("reset", "iPR") if kind == "pseudo_progression" else ("confirm", "iCPD")
+        assert after["rule"].startswith(expected[0]) and after["overall_response"] == expected[1], (
+            patient,
+            after["reason"],
+        )
+        assert rows.loc[opened, "recist_response"] == "PD"
+
+
+def test_primary_window_gives_the_ibor_of_the_sensitivity_analysis(data_dir):
+    """``primary_best_response(..., ruleset="irecist")``: the primary endpoint's window and
+    reference date, iRECIST timepoints and best response; a pseudo-progression inside the
+    window is a RECIST 1.1 PD and an iRECIST iPR."""
+    from studylib.data import load_cohort
+    from studylib.recist.variants import primary_best_response
+
+    cohort = load_cohort(data_dir)
+    frames = (cohort.randomization, cohort.dosing, cohort.lesions, cohort.assessments)
+    recist = primary_best_response(*frames, protocol=cohort.protocol).patients
+    ibor = primary_best_response(*frames, ruleset="irecist", protocol=cohort.protocol).patients
+    assert set(ibor["bor"]) <= set(IBOR_ORDER)
+    both = (
+        recist.set_index("patient_id")["bor"]
+        .to_frame("recist")
+        .join(ibor.set_index("patient_id")["bor"].rename("irecist"))
+    )
+    renamed = both["recist"].map({"CR": "iCR", "PR": "iPR", "SD": "iSD"})
+    not_pd = both["recist"] != "PD"
+    assert (both.loc[not_pd, "irecist"] == renamed[not_pd]).all()
+    assert set(both.loc[~not_pd, "irecist"]) <= {"iUPD", "iCPD", "iPR", "iSD", "iCR"}
+    pseudo = both[(both["recist"] == "PD") & both["irecist"].isin(["iPR", "iSD", "iCR"])]
+    assert len(pseudo) >= 2

@@ -20,7 +20,10 @@ place where a patient's primary (and crossover) response is decided, for the pat
 (:mod:`studylib.analysis.endpoints`) alike.
 
 Every function takes ``protocol=`` (default: the bundled protocol); the windows, the ruleset
-and the crossover arm are read from it.
+and the crossover arm are read from it. The primary response also takes ``ruleset="irecist"``
+(:mod:`studylib.recist.irecist`): the same window and reference date, iRECIST timepoints and
+the iRECIST best overall response (:func:`~studylib.recist.irecist_bor.irecist_best_response`),
+for the sensitivity analysis.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ import pandas as pd
 
 from studylib.protocol import Protocol, Ruleset, resolve_protocol
 from studylib.recist.bor import best_overall_response
+from studylib.recist.irecist import IRECIST
+from studylib.recist.irecist_bor import irecist_best_response
 from studylib.recist.lesions import prepare_assessments, prepare_lesions
 from studylib.recist.rulesets import get_ruleset
 from studylib.recist.timepoint import timepoint_responses
@@ -170,7 +175,8 @@ def primary_response(
         Date of the first IL-2 dose per patient (Series or mapping, e.g.
         ``cycle_starts(cohort.dosing, 1)``); patients without one are left out.
     ruleset, exclude_irradiated
-        Default to the protocol's ``primary_ruleset`` and ``exclude_irradiated``.
+        Default to the protocol's ``primary_ruleset`` and ``exclude_irradiated``; ``ruleset``
+        may also be ``"irecist"``.
     crossover_sbrt
         First crossover SBRT day of the patients who crossed over
         (:func:`crossover_sbrt_starts`): nothing later is counted for them.
@@ -185,7 +191,7 @@ def primary_response(
         The timepoint responses up to each patient's ``cutoff_date`` (a column).
     """
     protocol = resolve_protocol(protocol)
-    rules = get_ruleset(ruleset or protocol.response.primary_ruleset, protocol)
+    rules = _primary_rules(ruleset, protocol)
     cutoff = primary_cutoffs(treatment_starts, crossover_sbrt, protocol=protocol)
     les, asm = _patients(lesions, assessments, cutoff.index)
     asm = asm[asm["date"] <= asm["patient_id"].map(cutoff)]
@@ -199,6 +205,14 @@ def primary_response(
     )
     out["cutoff_date"] = out["patient_id"].map(cutoff)
     return out
+
+
+def _primary_rules(ruleset: str | Ruleset | None, protocol: Protocol) -> str | Ruleset:
+    """The ruleset asked for, or the protocol's primary one; iRECIST, a response model on top
+    of a ruleset rather than a ruleset, passes by name."""
+    if isinstance(ruleset, str) and ruleset == IRECIST:
+        return ruleset
+    return get_ruleset(ruleset or protocol.response.primary_ruleset, protocol)
 
 
 def _patients(
@@ -336,11 +350,20 @@ class AnalysedResponse:
 
 
 def _best(
-    responses: pd.DataFrame, references: pd.Series, cutoffs: pd.Series | None, protocol: Protocol
+    responses: pd.DataFrame,
+    references: pd.Series,
+    cutoffs: pd.Series | None,
+    protocol: Protocol,
+    *,
+    irecist: bool = False,
 ) -> pd.DataFrame:
     """Unconfirmed best overall response with the protocol's SD minimum, stopping at the
-    first PD (``[response].reading``: no confirmation in this randomised trial)."""
+    first PD (``[response].reading``: no confirmation in this randomised trial); with
+    ``irecist``, the iRECIST best response (Seymour et al. 2017, Table 3), in column ``bor``."""
     counted = responses.loc[responses["overall_response"].notna()]
+    if irecist:
+        best = irecist_best_response(counted, references, cutoff_dates=cutoffs, protocol=protocol)
+        return best.rename(columns={"ibor": "bor"})
     return best_overall_response(
         counted,
         references,
@@ -374,7 +397,8 @@ def primary_best_response(
     randomization, dosing, lesions, assessments
         Frames of a trial folder (all patients, or one patient's rows).
     ruleset
-        Default: the protocol's ``primary_ruleset``.
+        Default: the protocol's ``primary_ruleset``; ``"irecist"`` gives the iRECIST
+        timepoints and best response (``bor`` then holds iCR, iPR, iSD, ..., iCPD).
     include_baseline
         Also return each patient's baseline row in ``responses``.
     protocol
@@ -410,7 +434,8 @@ def primary_best_response(
         include_baseline=include_baseline,
         protocol=protocol,
     )
-    bor = _best(responses, reference, cutoff.dropna(), protocol)
+    irecist = isinstance(ruleset, str) and ruleset == IRECIST
+    bor = _best(responses, reference, cutoff.dropna(), protocol, irecist=irecist)
     patients = randomized.assign(
         first_il2_dose=first_dose.to_numpy(),
         cutoff_date=cutoff.to_numpy(),

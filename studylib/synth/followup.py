@@ -98,7 +98,8 @@ def follow_cohort(
     cutoff = cal.day_number(facts.data_cutoff)
     last_contact = np.where(survivor, cutoff - rng.integers(0, 91, n), died)
     lost = _lost_to_follow_up(arm, died, flow, facts, protocol)
-    last_contact[lost] = np.maximum(died[lost] - 30, progressed[lost])
+    # Last seen no earlier than the progression and the last scan (which may follow it: iRECIST).
+    last_contact[lost] = np.maximum.reduce([died[lost] - 30, progressed[lost], last_scan[lost]])
     died[lost] = cal.NONE
     return pd.DataFrame(
         {

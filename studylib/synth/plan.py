@@ -19,7 +19,15 @@ from studylib.errors import SynthError
 from studylib.protocol import Protocol
 from studylib.synth.facts import Flow, apportion
 
-__all__ = ["Timepoints", "timepoints", "plan_cohort", "patient_ids", "demo_arm", "DEMO_RESPONSE"]
+__all__ = [
+    "Timepoints",
+    "timepoints",
+    "plan_cohort",
+    "beyond_progression",
+    "patient_ids",
+    "demo_arm",
+    "DEMO_RESPONSE",
+]
 
 #: The notebooks' demo patient P001 has a clear partial response (in :func:`demo_arm`).
 DEMO_RESPONSE = "PR"
@@ -111,7 +119,9 @@ def plan_cohort(
     ``reason`` (the screen-failure kind or exclusion), ``arm``, ``enrollment_number`` (0 when
     not enrolled), ``bor`` (the best overall response to produce), ``progress_at`` (the
     scheduled scan, 1-based, showing the first progression; 0 when none is scanned),
-    ``pd_mechanism`` (target / new / nontarget), ``crossover`` and ``crossover_bor``.
+    ``pd_mechanism`` (target / new / nontarget), ``crossover``, ``crossover_bor`` and
+    ``beyond_progression`` (what the scan after the first progression shows, see
+    :func:`beyond_progression`).
     """
     n = flow.screened
     tp = timepoints(protocol)
@@ -155,6 +165,7 @@ def plan_cohort(
     progress_at, mechanism = _progression(bor, crossover, tp, rng)
     progress_at[0] = 0 if bor[0] != "PD" else progress_at[0]  # the demo patient stays clear
     mechanism[progress_at == 0] = ""
+    beyond = beyond_progression(progress_at, mechanism, crossover, tp)
     responds_at, courses = _responses(bor, tp, rng, protocol)
     return pd.DataFrame(
         {
@@ -168,10 +179,34 @@ def plan_cohort(
             "pd_mechanism": mechanism.astype(str),
             "crossover": crossover,
             "crossover_bor": crossover_bor.astype(str),
+            "beyond_progression": beyond.astype(str),
             "responds_at": responds_at,
             "responder_courses": courses,
         }
     )
+
+
+def beyond_progression(progress_at, mechanism, crossover, tp: Timepoints) -> np.ndarray:
+    """Which progressors are scanned once more, and what that scan shows (iRECIST).
+
+    Immunotherapy may shrink tumours after they first grew (pseudo-progression), so iRECIST
+    (Seymour et al. 2017) confirms a first progression on the next scan. Progressors by target
+    growth or a new lesion, seen before the crossover scan and not crossing over, show in turn,
+    in patient order: a ``pseudo_progression`` (the next scan shows a response), a
+    ``confirmed_progression`` (the next scan shows further growth), and ``""`` (no further
+    scan, as before). Nothing is drawn at random, so the rest of the cohort is unchanged, and
+    the RECIST 1.1 best response (which stops at the first progression) is as designed.
+    """
+    beyond = np.full(len(progress_at), "", dtype=object)
+    candidates = np.flatnonzero(
+        (progress_at > 0)
+        & (progress_at < tp.crossover)
+        & ~np.asarray(crossover, dtype=bool)
+        & np.isin(mechanism, ["target", "new"])
+    )
+    turns = np.array(["pseudo_progression", "confirmed_progression", ""], dtype=object)
+    beyond[candidates] = turns[np.arange(len(candidates)) % len(turns)]
+    return beyond
 
 
 def _responses(bor, tp: Timepoints, rng: np.random.Generator, protocol: Protocol):

@@ -173,12 +173,16 @@ def build_timeline(
         "scan_0": baseline,
     }
     progress_at = plan["progress_at"].to_numpy()
+    # iRECIST: some progressors have the next scan too, to confirm or reset the progression.
+    scanned_again = plan["beyond_progression"].to_numpy() != ""
     latest = min(4, window)
     scans = rules.scan_days(cycle_1, protocol)
     for k in range(1, len(tp.weeks) + 1):
         planned = cal.days_of(scans.loc[scans["number"] == k, "planned_on"])
         columns[f"scan_{k}"] = np.where(enrolled, planned + rng.integers(0, latest + 1, n), -1)
-        done = enrolled & ((progress_at == 0) | (k <= progress_at))
+        done = enrolled & (
+            (progress_at == 0) | (k <= progress_at) | (scanned_again & (k == progress_at + 1))
+        )
         if k == tp.crossover:
             done |= crossover
         elif k > tp.first:

@@ -52,6 +52,13 @@ _NOISE_SD, _NOISE_MAX = 0.03, 0.07
 _NOT_EVALUATED_SHARE = 0.08
 _EQUIVOCAL_SHARE = 0.12
 _METHODS, _METHOD_P = np.array(["CT", "PET", "MRI"]), (0.6, 0.3, 0.1)
+# iRECIST (plan column ``beyond_progression``): on the scan after a first progression, a
+# pseudo-progression's target sum is this share of baseline (a partial response well inside
+# -30%) and its new lesion is gone; a confirmed progression's target sum grows by this factor
+# more (well over the 5 mm that confirms), or its new lesion by _NEW_GROWTH.
+_PSEUDO_RESPONSE = (0.50, 0.62)
+_FURTHER_GROWTH = (1.35, 1.45)
+_NEW_GROWTH = 1.8
 
 
 def _u(rng, low, high, n):
@@ -117,6 +124,21 @@ def _design_factors(plan: pd.DataFrame, rng) -> tuple[np.ndarray, np.ndarray]:
     )
     later[crossover] = np.where(xo_bor[crossover] == "CR", _CR, (xo_base * xo_factor)[crossover])
     f[:, _LATER] = later
+
+    # iRECIST: the scan after a first progression shows a response (pseudo-progression) or
+    # further growth (confirmed progression). ``draw`` is not used for progressors above, so no
+    # further number is drawn and the rest of the cohort stays as it was.
+    beyond = plan["beyond_progression"].to_numpy()
+    rows = np.flatnonzero(beyond != "")
+    at = f[rows, progress[rows]]
+    f[rows, progress[rows] + 1] = np.select(
+        [beyond[rows] == "pseudo_progression", mech[rows] == "target"],
+        [
+            _PSEUDO_RESPONSE[0] + np.diff(_PSEUDO_RESPONSE)[0] * draw[rows],
+            at * (_FURTHER_GROWTH[0] + np.diff(_FURTHER_GROWTH)[0] * draw[rows]),
+        ],
+        at,
+    )
 
     local = np.ones((n, len(SCAN_KEYS)))
     local[:, _FIRST] = _u(rng, 0.55, 0.80, n)
@@ -288,7 +310,13 @@ def measure_cohort(
     appears = lesions["appears"].to_numpy()
     scan = np.tile(np.arange(len(SCAN_KEYS)), n_les)
     les = np.repeat(np.arange(n_les), len(SCAN_KEYS))
-    keep = done[row[les], scan] & ((appears[les] == -1) | (appears[les] == scan))
+    # A new lesion is recorded where it appears, and again on the scan after when iRECIST
+    # follows it (plan column ``beyond_progression``).
+    beyond = plan["beyond_progression"].to_numpy()
+    followed = (lesions["kind"].to_numpy() == "new") & (beyond[row] != "")
+    again = followed[les] & (scan == appears[les] + 1)
+    keep = done[row[les], scan] & ((appears[les] == -1) | (appears[les] == scan) | again)
+    again = again[keep]
     scan, les = scan[keep], les[keep]
     prow = row[les]
     m = len(les)
@@ -302,6 +330,7 @@ def measure_cohort(
     target_irradiated = (role == "target") & (irradiated_on != cal.NONE)
     f = np.where(target_irradiated, local[prow, scan], factor[prow, scan])
     f[role == "new"] = 1.0
+    f[again] = np.where(beyond[prow[again]] == "pseudo_progression", _CR, _NEW_GROWTH)
     noise = np.clip(rng.normal(0, _NOISE_SD, m), -_NOISE_MAX, _NOISE_MAX)
     noise[scan == _BASE] = 0.0
     value = np.round(base * f * (1 + noise))
@@ -329,6 +358,7 @@ def measure_cohort(
     shrunk = nt & crossover & (scan == _LATER) & (irradiated_on != cal.NONE) & (xo_bor == "PR")
     state[shrunk] = np.where(rng.random(int(shrunk.sum())) < 0.5, "absent", "present")
     state[(role == "new") & (kind == "new")] = "unequivocal"
+    state[again & (f == _CR)] = ""  # measured again: 0 mm, gone
     state[(role == "new") & (kind == "equivocal")] = "equivocal"
 
     # A target lesion not evaluated now and then, only where the primary scan decides.
