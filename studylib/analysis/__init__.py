@@ -6,6 +6,8 @@ One module per concept (public names re-exported here and imported on first use)
 - :mod:`~studylib.analysis.rates`: response rates with exact intervals, Fisher's exact test.
 - :mod:`~studylib.analysis.endpoints`: primary endpoint (end of cycle 2) and crossover response.
 - :mod:`~studylib.analysis.survival`: progression-free and overall survival by arm.
+- :mod:`~studylib.analysis.irecist`: iRECIST best response and iPFS by arm, a sensitivity
+  analysis beside the primary endpoint.
 - :mod:`~studylib.analysis.flow`: CONSORT participant flow.
 - :mod:`~studylib.analysis.courses`: each patient's course (swimmer and spider plots).
 - :mod:`~studylib.analysis.publication`: the published figures with their source marks.
@@ -38,6 +40,9 @@ _EXPORTS: dict[str, str] = {
     "SurvivalAnalysis": "studylib.analysis.survival",
     "survival_times": "studylib.analysis.survival",
     "survival_by_arm": "studylib.analysis.survival",
+    "IRecistSensitivity": "studylib.analysis.irecist",
+    "irecist_sensitivity": "studylib.analysis.irecist",
+    "irecist_pfs": "studylib.analysis.irecist",
     "ParticipantFlow": "studylib.analysis.flow",
     "participant_flow": "studylib.analysis.flow",
     "patient_courses": "studylib.analysis.courses",

@@ -283,7 +283,9 @@ def swimmer(courses: pd.DataFrame, *, arms=None, protocol: Protocol | None = Non
     return fig
 
 
-def kaplan_meier(analysis, *, at_risk: bool = True, protocol: Protocol | None = None) -> Figure:
+def kaplan_meier(
+    analysis, *, at_risk: bool = True, protocol: Protocol | None = None, title: str | None = None
+) -> Figure:
     """Kaplan-Meier curves by arm with confidence bands, censoring ticks and numbers at risk.
 
     Parameters
@@ -295,6 +297,9 @@ def kaplan_meier(analysis, *, at_risk: bool = True, protocol: Protocol | None = 
     protocol
         The :class:`~studylib.protocol.Protocol` whose arms give the colours (default: the
         bundled one).
+    title
+        The endpoint's name on the figure (default: ``analysis.name``), e.g. to mark a
+        sensitivity analysis.
 
     Returns
     -------
@@ -316,7 +321,8 @@ def kaplan_meier(analysis, *, at_risk: bool = True, protocol: Protocol | None = 
         )
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
-    ax.set_ylabel(f"{analysis.name} (probability)")
+    name = title or analysis.name
+    ax.set_ylabel(f"{name} (probability)")
     ax.set_xlabel(f"{unit.capitalize()}s since randomisation")
     ax.axvline(analysis.landmark_months, color="#999999", linewidth=0.8, linestyle=":")
     landmark = years(Q_(analysis.landmark_months, unit))
@@ -329,7 +335,7 @@ def kaplan_meier(analysis, *, at_risk: bool = True, protocol: Protocol | None = 
         )
     lines.append(f"Log-rank p = {analysis.logrank_p:.3f}")
     ax.text(0.98, 0.98, "\n".join(lines), transform=ax.transAxes, ha="right", va="top", fontsize=8)
-    ax.set_title(analysis.name)
+    ax.set_title(name)
     ax.legend(loc="lower left", fontsize=8)
     if at_risk:
         add_at_risk_counts(

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from studylib.protocol import Ruleset
+from studylib.recist.irecist import IRECIST
 from studylib.recist.lesions import baseline_problems, lesion_measurements, lesion_table
 from studylib.recist.local_control import local_control, local_control_summary
 from studylib.recist.rulesets import get_ruleset
@@ -65,6 +66,11 @@ class PatientResponse:
         otherwise).
     local_control, local_summary
         Each irradiated lesion per scan, and per lesion (``None`` without one).
+    irecist_timepoints, irecist_bor
+        The same window judged by iRECIST (:mod:`studylib.recist.irecist`, a sensitivity
+        analysis): its timepoints, baseline row first, with the RECIST 1.1 response beside
+        (``recist_response``), and the iRECIST best overall response (a dict like ``bor``);
+        ``None`` when the protocol has no ``[response.irecist]`` or nothing is in the window.
     """
 
     patient_id: str
@@ -84,6 +90,8 @@ class PatientResponse:
     crossover_bor: dict[str, Any] | None
     local_control: pd.DataFrame | None
     local_summary: pd.DataFrame | None
+    irecist_timepoints: pd.DataFrame | None = None
+    irecist_bor: dict[str, Any] | None = None
 
 
 #: The best response of a patient never randomised, who is not in any analysis.
@@ -198,4 +206,16 @@ def patient_response(
         crossover_bor=crossover_bor,
         local_control=per_scan,
         local_summary=None if per_scan is None else local_control_summary(per_scan),
+        **_irecist(frames, options, has_lesions and not timepoints.empty, patient_id),
     )
+
+
+def _irecist(frames, options, in_window: bool, patient_id: str) -> dict[str, Any]:
+    """The primary window judged by iRECIST, when the protocol defines it."""
+    if not in_window or options["protocol"].response.irecist is None:
+        return {}
+    judged = primary_best_response(*frames, **{**options, "ruleset": IRECIST})
+    return {
+        "irecist_timepoints": judged.responses,
+        "irecist_bor": _chosen(judged.patients, patient_id),
+    }

@@ -21,6 +21,8 @@ __all__ = [
     "schedule_exercises",
     "response_rules",
     "response_exercises",
+    "irecist_exercise",
+    "pseudo_progression_diameters",
 ]
 
 
@@ -145,4 +147,55 @@ def response_exercises(protocol: Protocol | None = None) -> str:
     return (
         f"The example patient responds at every scan (the first at {first}). Try, one at a time"
         f" (reload the page to start again):\n\n{numbered}"
+    )
+
+
+def pseudo_progression_diameters(protocol: Protocol | None = None) -> tuple[float, float]:
+    """Lesion T1 of the calculator's example patient, for the iRECIST exercise: its diameter at
+    the first follow-up that makes that scan a progression (from the baseline sum, the nadir
+    then), and its diameter at the second follow-up that would confirm it.
+
+    Computed from the example patient (:func:`studylib.widgets.recist.demo_patient`) and the
+    thresholds of iRECIST's base ruleset, so the exercise holds for any protocol file.
+    """
+    import math
+
+    from studylib.recist.rulesets import thresholds
+    from studylib.widgets.recist import demo_patient
+
+    protocol = resolve_protocol(protocol)
+    rules = protocol.response.irecist
+    t = thresholds(rules.base_ruleset, protocol)
+    targets, _ = demo_patient(protocol)
+    baseline = sum(float(lesion.diameters_mm[0]) for lesion in targets)
+    others = [sum(float(lesion.diameters_mm[k]) for lesion in targets[1:]) for k in (1, 2)]
+    progressed = max(baseline * (1 + t.pd_change_pct / 100), baseline + t.pd_min_increase_mm)
+    first = float(math.ceil(progressed - others[0]))
+    increase = float(rules.confirm_min_increase.to("mm").magnitude)
+    confirming = float(math.ceil(first + others[0] + increase - others[1]))
+    return first, confirming
+
+
+def irecist_exercise(protocol: Protocol | None = None) -> str:
+    """The calculator's pseudo-progression exercise, at this protocol's scans and iRECIST
+    numbers (``[response.irecist]``); empty when the protocol has none."""
+    protocol = resolve_protocol(protocol)
+    rules = protocol.response.irecist
+    if rules is None:
+        return ""
+    names = [t.name for t in protocol.assessments.timepoints]
+    first, second = names[0], names[min(1, len(names) - 1)]
+    grown, confirming = pseudo_progression_diameters(protocol)
+    increase = format_quantity(rules.confirm_min_increase)
+    return "\n".join(
+        [
+            "Tick **iRECIST** under the table, then:",
+            "",
+            f"1. Set lesion **T1 at {first} to {grown:g} mm**: RECIST 1.1 calls {first} **PD**"
+            " (and the best response stops there); iRECIST calls it **iUPD**, unconfirmed.",
+            f"2. Leave {second} as it is: the tumours shrank again, so {second} is a response"
+            " and the iUPD is **reset**: a *pseudo-progression*.",
+            f"3. Now set **T1 at {second} to {confirming:g} mm**: the sum is {increase} or more"
+            f" above {first}'s, which **confirms** the progression: **iCPD**.",
+        ]
     )

@@ -7,6 +7,12 @@ given (the tour passes the cohort's; ``None``: the bundled one). The chart draws
 lines (from the protocol file): the partial-response line below the baseline sum and the two
 progression lines above the nadir (+20% and +5 mm under RECIST 1.1), so a learner sees why a
 rise of 20% from a small nadir is not yet progression.
+
+The **iRECIST** switch (shown when the protocol has ``[response.irecist]``) asks the engine
+for iRECIST instead (``ruleset="irecist"``, Seymour et al. 2017): the first progression is
+unconfirmed (iUPD) until a later scan confirms it (iCPD) or shows a response again
+(pseudo-progression); the table puts the RECIST 1.1 response beside it, with the rule of each
+scan.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from matplotlib.figure import Figure
 
 from studylib.errors import DataError
 from studylib.protocol import Protocol, resolve_protocol
+from studylib.recist.irecist import IRECIST
 from studylib.recist.lesions import STATES
 from studylib.recist.rulesets import Thresholds, thresholds
 from studylib.recist.timepoint import timepoint_responses
@@ -195,6 +202,8 @@ class RecistCalculator(widgets.VBox):
         (default: the teaching patient's).
     ruleset
         The ruleset to start with (default: the protocol's, ``[response].default_ruleset``).
+    irecist
+        Start with iRECIST switched on.
     protocol
         The :class:`~studylib.protocol.Protocol` whose scans, rulesets and thresholds the
         panel uses (default: the bundled one).
@@ -209,6 +218,9 @@ class RecistCalculator(widgets.VBox):
         ``{timepoint: Dropdown}`` (follow-ups only): none, equivocal or unequivocal.
     ruleset
         Dropdown of the rulesets of the protocol.
+    irecist
+        Checkbox: iRECIST instead of the ruleset (on its base ruleset, ``[response.irecist]``);
+        hidden and off when the protocol has no ``[response.irecist]``.
     result
         The engine's frame (one row per follow-up), or ``None`` when the input is invalid.
     error
@@ -221,6 +233,7 @@ class RecistCalculator(widgets.VBox):
         nontarget: tuple[str, str, tuple[str, ...]] | None = DEMO_NONTARGET,
         ruleset: str | None = None,
         protocol: Protocol | None = None,
+        irecist: bool = False,
     ) -> None:
         self.protocol = resolve_protocol(protocol)
         demo_targets, demo_nontarget = demo_patient(self.protocol)
@@ -281,6 +294,13 @@ class RecistCalculator(widgets.VBox):
             value=ruleset or self.protocol.response.default_ruleset,
             description="Ruleset",
         )
+        has_irecist = self.protocol.response.irecist is not None
+        self.irecist = widgets.Checkbox(
+            value=irecist and has_irecist,
+            description="iRECIST (confirm progression at the next scan)",
+            indent=False,
+            layout=widgets.Layout(display=None if has_irecist else "none"),
+        )
         self.summary = widgets.HTML()
         self.summary.add_class("studylib-recist-summary")
         self.table = widgets.HTML()
@@ -288,10 +308,11 @@ class RecistCalculator(widgets.VBox):
         self.chart = widgets.Image(format="png", layout=widgets.Layout(max_width="720px"))
 
         controls = [*self.diameters.values(), *self.nontarget_state.values()]
-        controls += [*self.new_lesion.values(), self.ruleset]
+        controls += [*self.new_lesion.values(), self.ruleset, self.irecist]
         for control in controls:
             control.observe(self._update, names="value")
-        super().__init__([widgets.VBox(rows), self.ruleset, self.summary, self.table, self.chart])
+        choice = widgets.HBox([self.ruleset, self.irecist])
+        super().__init__([widgets.VBox(rows), choice, self.summary, self.table, self.chart])
         self.add_class("studylib-recist")
         self._update()
 
@@ -323,10 +344,12 @@ class RecistCalculator(widgets.VBox):
     # -- view --------------------------------------------------------------------------------
 
     def _update(self, _change=None) -> None:
+        # iRECIST stands on its own base ruleset: the dropdown does not apply while it is on.
+        self.ruleset.disabled = self.irecist.value
         try:
             lesions, assessments = self.frames()
             result = timepoint_responses(
-                lesions, assessments, ruleset=self.ruleset.value, protocol=self.protocol
+                lesions, assessments, ruleset=self._model(), protocol=self.protocol
             )
         except ValueError as error:
             self.result, self.error = None, str(error)
@@ -337,7 +360,7 @@ class RecistCalculator(widgets.VBox):
         self.result, self.error = result, ""
         # The summary last: when a reader (or the browser test) sees it change, the table and
         # the chart have been sent before it.
-        rules = thresholds(self.ruleset.value, self.protocol)
+        rules = thresholds(self._base_ruleset(), self.protocol)
         self.chart.value = figure_png(response_chart(result, rules))
         self.table.value = table_html(
             self.response_table(),
@@ -348,6 +371,16 @@ class RecistCalculator(widgets.VBox):
             f"{html.escape(v)}: {badge(r)}"
             for v, r in zip(result["visit"], result["overall_response"], strict=True)
         )
+
+    def _model(self) -> str:
+        """What the engine is asked for: iRECIST, or the chosen ruleset."""
+        return IRECIST if self.irecist.value else self.ruleset.value
+
+    def _base_ruleset(self) -> str:
+        """The ruleset whose thresholds the chart draws (iRECIST's base when it is on)."""
+        if self.irecist.value:
+            return self.protocol.response.irecist.base_ruleset
+        return self.ruleset.value
 
     def _boxes_holding(self, value: object) -> list[str]:
         """The boxes (lesion and timepoint) whose text the engine reported as ``value``."""
@@ -392,6 +425,7 @@ class RecistCalculator(widgets.VBox):
         if r is None:
             return pd.DataFrame()
         baseline = r["baseline_sum_mm"].iloc[0] if len(r) else float("nan")
+        irecist = "rule" in r.columns
         rows = [{"timepoint": "baseline", "sum (mm)": _fmt(baseline)}]
         for _, row in r.iterrows():
             rows.append(
@@ -407,6 +441,11 @@ class RecistCalculator(widgets.VBox):
                     "non-target": row["nontarget_response"],
                     "new lesions": row["new_lesions"],
                     "overall": row["overall_response"],
+                    **(
+                        {"RECIST 1.1": row["recist_response"], "rule": row["rule"]}
+                        if irecist
+                        else {}
+                    ),
                     "why": row["reason"],
                 }
             )

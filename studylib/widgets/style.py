@@ -33,6 +33,13 @@ COLOURS: dict[str, str] = {
     "not_applicable": "#f3f3f3",
     "ND": "#f3f3f3",
     "error": "#f4cccc",
+    # iRECIST: unconfirmed progression between stable disease and confirmed progression.
+    "iCR": "#d9f0d3",
+    "iPR": "#d9f0d3",
+    "iSD": "#fff2cc",
+    "NON-iCR/NON-iUPD": "#fff2cc",
+    "iUPD": "#fce5cd",
+    "iCPD": "#f4cccc",
 }
 
 # pre-line: a line break in a value (the design table's phrases) shows as one.
