@@ -20,6 +20,14 @@ RESPONSE_COLOURS = {
     "NE": "#999999",
     "ND": "#BBBBBB",
     "MISSING": "#DDDDDD",
+    # iRECIST (:data:`studylib.vocabulary.IBOR_ORDER`): as the RECIST category it renames;
+    # unconfirmed progression in its own colour, confirmed progression as PD.
+    "iCR": "#009E73",
+    "iPR": "#56B4E9",
+    "iSD": "#F0E442",
+    "NON-iCR/NON-iUPD": "#E69F00",
+    "iUPD": "#CC79A7",
+    "iCPD": "#D55E00",
 }
 
 #: Colours of the arms, in the protocol's order of ``[[arms]]`` (blue, purple, ...).
