@@ -5,7 +5,8 @@ lessons, a report) takes the sentence from here, so that "at most 14 doses per c
 the same everywhere and follows the protocol file it is given. Each rule names its ``source``:
 ``registry`` (the ClinicalTrials.gov record), ``reading`` (the workbook's interpretation where
 the record is ambiguous or silent, recorded in the protocol file), ``label`` (the Proleukin
-label) or the response criteria the protocol names.
+label), the response criteria the protocol names, or ``irecist`` (``[response.irecist]``,
+Seymour et al. 2017).
 
 >>> book = rulebook()
 >>> book.set_index("what").loc["IL-2", "rule"][:44]
@@ -225,6 +226,27 @@ def _response(protocol: Protocol, ruleset: str | None) -> list[tuple[str, str, s
             " above",
             rules.name,
         ),
+        *_irecist(protocol),
+    ]
+
+
+def _irecist(protocol: Protocol) -> list[tuple[str, str, str]]:
+    """iRECIST, the sensitivity analysis (``[response.irecist]``), when the protocol has it."""
+    rules = protocol.response.irecist
+    if rules is None:
+        return []
+    return [
+        (
+            "iRECIST (sensitivity analysis)",
+            "the first progression is unconfirmed (iUPD); a later scan confirms it (iCPD) by"
+            f" {format_quantity(rules.confirm_min_increase)} more in the target sum or in the"
+            " new target lesions' sum, or growth of a non-target or new non-target lesion (from"
+            f" {weeks(rules.confirmation_window_min)} after the iUPD), or another new lesion;"
+            " stable disease or a response again resets it; new lesions are measured apart, up"
+            f" to {rules.new_target_max} as new targets ({rules.new_target_max_per_organ} per"
+            " organ)",
+            "irecist",
+        )
     ]
 
 

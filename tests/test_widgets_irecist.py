@@ -64,3 +64,14 @@ def test_no_switch_without_irecist_rules(tmp_path):
     calc = RecistCalculator(protocol=protocol, irecist=True)
     assert not calc.irecist.value and calc.irecist.layout.display == "none"
     assert irecist_exercise(protocol) == ""
+
+
+def test_tour_response_rules_word_irecist_with_the_protocols_numbers(any_protocol):
+    from studylib.units import format_quantity
+    from studylib.widgets.lessons import response_rules
+
+    text = response_rules(protocol=any_protocol)
+    rules = any_protocol.response.irecist
+    assert "**iRECIST (sensitivity analysis)**" in text
+    assert f"by {format_quantity(rules.confirm_min_increase)} more" in text
+    assert f"up to {rules.new_target_max} as new targets" in text

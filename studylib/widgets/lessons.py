@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from studylib.protocol import Protocol, resolve_protocol
 from studylib.rulebook import rules_markdown
+from studylib.units import format_quantity
 from studylib.wording import and_list, plural
 
 __all__ = [
