@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from studylib.protocol import WEEKDAYS, Fractionation, Protocol
-from studylib.wording import and_list, days, enrollment_range, plural, whole_days, whole_hours
+from studylib.wording import and_list, days, fraction_group, plural, whole_days, whole_hours
 
 __all__ = [
     "weekday_number",
@@ -382,8 +382,10 @@ def crossover_cycle_rule(protocol: Protocol) -> str:
     return f"IL-2 cycle {first} (crossover): the {weekday} after the last SBRT fraction ({source})"
 
 
-def _numbers(rule: Fractionation) -> str:
-    return enrollment_range(rule.first_enrollment_number, rule.last_enrollment_number)
+def _numbers(rule: Fractionation, template: str = "{numbers}") -> str:
+    return fraction_group(
+        rule.first_enrollment_number, rule.last_enrollment_number, template=template
+    )
 
 
 def fraction_rule(number: int, rule: Fractionation, cycle: int, protocol: Protocol) -> str:
@@ -393,7 +395,7 @@ def fraction_rule(number: int, rule: Fractionation, cycle: int, protocol: Protoc
     weekday = rule.weekdays[number - 1]
     return (
         f"SBRT: {which} on the {weekday} before the {protocol.il2.start_weekday} IL-2 start of"
-        f" cycle {cycle} (registry; enrollment {_numbers(rule)}:"
+        f" cycle {cycle} (registry; {_numbers(rule, 'enrollment {numbers}')}:"
         f" {plural(rule.fractions, 'fraction')} of {gy})"
     )
 

@@ -157,8 +157,8 @@ _SCREENING = Table(
         Column(
             "histology_subtype",
             "text",
-            "Predominant histological subtype (clear_cell, papillary, ...), for a protocol whose"
-            " histology criterion names the subtypes it admits (NCT02306954)",
+            "Predominant histological subtype, as the pathology report names it (clear_cell,"
+            " papillary, ...)",
             "MH",
             required=False,
             needed_by=("histology_subtype",),
@@ -221,16 +221,14 @@ _SCREENING = Table(
         ),
         _yn(
             "pregnancy_precautions_agreed",
-            "Agrees to take appropriate precautions to avoid pregnancy (NCT02306954: women of"
-            " childbearing potential and men)",
+            "Agrees to take appropriate precautions to avoid pregnancy",
             "IE",
             needed_by=("agreement",),
             if_absent=_NOBODY_ELIGIBLE,
         ),
         _yn(
             "registry_agreed",
-            "Agrees to participate in the registry the protocol names (NCT02306954: the PROCLAIM"
-            " IL-2 patient registry)",
+            "Agrees to participate in the registry the protocol names (NCT02306954: PROCLAIM)",
             "IE",
             needed_by=("agreement",),
             if_absent=_NOBODY_ELIGIBLE,

@@ -178,6 +178,9 @@ class AssessmentRules:
     timepoints: tuple[Timepoint, ...]
     quote: str
     reading: str
+    #: ``[assessments].registry``: whether the registry gives the scan weeks (false when the
+    #: schedule is a reading, as for NCT02306954, whose record gives none).
+    registry: bool = True
 
 
 @dataclass(frozen=True)
@@ -538,6 +541,16 @@ class Protocol:
         return f"{self.trial.get('nct_id', 'protocol')} ({self.path})"
 
     @property
+    def headline(self) -> str:
+        """The trial a notebook shows, from ``[trial]`` and ``[[arms]]``: registry number,
+        title and arms (``"NCT01416831: Phase II ... Melanoma. Arms: A IL-2 monotherapy; B
+        SBRT + IL-2."``), never typed for one trial."""
+        arms = "; ".join(f"{arm.code} {arm.name}" for arm in self.arms)
+        return (
+            f"{self.trial.get('nct_id', 'protocol')}: {self.trial.get('title', '')}. Arms: {arms}."
+        )
+
+    @property
     def arm_codes(self) -> tuple[str, ...]:
         """The arms' codes in the file's order."""
         return tuple(arm.code for arm in self.arms)
@@ -755,7 +768,16 @@ def _assessments(r: _Reader) -> AssessmentRules:
         timepoints=timepoints,
         quote=r.get(s, "quote", "assessments"),
         reading=r.get(s, "reading", "assessments"),
+        registry=_flag(r, s, "registry", "assessments", default=True),
     )
+
+
+def _flag(r: _Reader, section: dict[str, Any], key: str, where: str, *, default: bool) -> bool:
+    """An optional true/false entry."""
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        raise r.fail(where, f"{key} = {value!r}: expected true or false")
+    return value
 
 
 _CRITERION_KEYS = ("id", "kind", "rule", "quote", "reading", "label")

@@ -22,7 +22,7 @@ import pandas as pd
 from studylib import calendar_rules as calendar
 from studylib.protocol import Protocol, resolve_protocol
 from studylib.units import format_quantity
-from studylib.wording import and_list, days, enrollment_range, hours, plural, weeks
+from studylib.wording import and_list, days, fraction_group, hours, plural, weeks
 
 __all__ = ["TOPICS", "rulebook", "rules_markdown"]
 
@@ -31,9 +31,10 @@ TOPICS = ("design", "screening", "treatment", "response")
 
 
 def _fractions(protocol: Protocol) -> str:
-    """``"enrollment 1-20: 1 fraction on the Friday; ..."``."""
+    """``"enrollment 1-20: 1 fraction on the Friday; ..."``; ``"every patient: ..."`` for one
+    rule from the first patient on (NCT02306954)."""
     return "; ".join(
-        f"enrollment {enrollment_range(r.first_enrollment_number, r.last_enrollment_number)}:"
+        f"{fraction_group(r.first_enrollment_number, r.last_enrollment_number)}:"
         f" {plural(r.fractions, 'fraction')} on the {and_list(r.weekdays)} before the"
         f" {protocol.il2.start_weekday} IL-2 start"
         for r in protocol.sbrt.fractionation
@@ -44,6 +45,7 @@ def _design(protocol: Protocol) -> list[tuple[str, str, str]]:
     sbrt, il2, cross = protocol.sbrt, protocol.il2, protocol.crossover
     plain = protocol.arm(cross.from_arm)
     arms = and_list(f"arm {arm.code} ({arm.name})" for arm in protocol.arms)
+    by_number = ", by enrolment number (not by tumour)" if len(sbrt.fractionation) > 1 else ""
     last = cross.first_cycle + cross.cycles - 1
     return [
         (
@@ -54,8 +56,8 @@ def _design(protocol: Protocol) -> list[tuple[str, str, str]]:
         ),
         (
             "SBRT fractions",
-            f"{format_quantity(sbrt.dose_per_fraction)} per fraction, by enrolment number"
-            f" (not by tumour): {_fractions(protocol)}",
+            f"{format_quantity(sbrt.dose_per_fraction)} per fraction{by_number}:"
+            f" {_fractions(protocol)}",
             "registry",
         ),
         (
@@ -135,6 +137,7 @@ def _treatment(protocol: Protocol) -> list[tuple[str, str, str]]:
     per_course = il2.cycles_in_first_course
     scan_weeks = and_list(t.week for t in protocol.assessments.timepoints)
     sbrt_arms = and_list(f"arm {a.code}" for a in protocol.arms if a.receives_sbrt)
+    scan_source = "registry" if protocol.assessments.registry else "not in the registry record"
     return [
         (
             "IL-2",
@@ -174,7 +177,7 @@ def _treatment(protocol: Protocol) -> list[tuple[str, str, str]]:
         ),
         (
             "scans",
-            f"weeks {scan_weeks} after the first IL-2 dose (registry); each may be done up to"
+            f"weeks {scan_weeks} after the first IL-2 dose ({scan_source}); each may be done up to"
             f" {days(protocol.assessments.window)} after its planned day",
             "reading",
         ),

@@ -37,6 +37,7 @@ __all__ = [
     "day_label",
     "day_labels",
     "enrollment_range",
+    "fraction_group",
     "criteria",
 ]
 
@@ -123,6 +124,21 @@ def enrollment_range(first: int, last: int | None, *, open_end: str = "on") -> s
     ('1-20', '21 on')
     """
     return f"{first}-{last}" if last is not None else f"{first} {open_end}"
+
+
+def fraction_group(
+    first: int, last: int | None, *, template: str = "enrollment {numbers}", open_end: str = "on"
+) -> str:
+    """Whom a fractionation rule covers: ``template`` with its enrollment numbers, or
+    ``"every patient"`` for a rule from the first patient without an end (one rule for all,
+    as in NCT02306954).
+
+    >>> fraction_group(1, 20), fraction_group(21, None), fraction_group(1, None)
+    ('enrollment 1-20', 'enrollment 21 on', 'every patient')
+    """
+    if first == 1 and last is None:
+        return "every patient"
+    return template.format(numbers=enrollment_range(first, last, open_end=open_end))
 
 
 def criteria(ruleset: str) -> str:

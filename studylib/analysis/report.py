@@ -26,7 +26,11 @@ from studylib.analysis.endpoints import (
 )
 from studylib.analysis.flow import ParticipantFlow, participant_flow
 from studylib.analysis.local import local_control_by_arm
-from studylib.analysis.publication import PUBLISHED_ARMS, compare_with_publication
+from studylib.analysis.publication import (
+    PUBLISHED_ARMS,
+    PUBLISHED_TRIAL,
+    compare_with_publication,
+)
 from studylib.analysis.survival import SurvivalAnalysis, survival_by_arm, survival_times
 from studylib.protocol import Protocol, resolve_protocol
 from studylib.wording import criteria, days, or_list, weeks, years
@@ -85,7 +89,11 @@ class CohortAnalysis:
     protocol: Protocol = field(repr=False)
 
     def comparison(self) -> pd.DataFrame:
-        """Each published figure, the workbook's figure and the difference."""
+        """Each published figure, the workbook's figure and the difference; no rows for a
+        trial other than the one the figures were published for (a sister trial's protocol:
+        NCT01416831's figures are not its results)."""
+        if self.protocol.trial.get("nct_id") != PUBLISHED_TRIAL:
+            return compare_with_publication({}).iloc[0:0]
         return compare_with_publication(workbook_figures(self))
 
     def registry(self) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from studylib.protocol import Protocol, resolve_protocol
 from studylib.units import format_quantity
-from studylib.wording import days, enrollment_range, weeks
+from studylib.wording import days, fraction_group, weeks
 
 __all__ = ["trial_design", "design_labels", "design_table"]
 
@@ -52,12 +52,17 @@ def design_labels(protocol: Protocol | None = None) -> dict[str, str]:
     elig = protocol.eligibility
     n_incl = sum(c.kind == "inclusion" for c in elig.criteria)
     n_excl = sum(c.kind == "exclusion" for c in elig.criteria)
+    groups = [
+        fraction_group(
+            r.first_enrollment_number, r.last_enrollment_number, template="patients {numbers}"
+        )
+        for r in sbrt.fractionation
+    ]
     fractions = "\n".join(
-        f"patients {enrollment_range(rule.first_enrollment_number, rule.last_enrollment_number)}:"
-        f" {rule.fractions} "
-        f"({', '.join(d[:3] for d in rule.weekdays)})"
-        for rule in sbrt.fractionation
+        f"{group}: {rule.fractions} ({', '.join(d[:3] for d in rule.weekdays)})"
+        for group, rule in zip(groups, sbrt.fractionation, strict=True)
     )
+    by_number = "" if groups == ["every patient"] else " by enrolment number"
     scans = ", ".join(
         f"{t.week}{'*' if t.primary else ''}" for t in protocol.assessments.timepoints
     )
@@ -77,7 +82,7 @@ def design_labels(protocol: Protocol | None = None) -> dict[str, str]:
         f"arm_{plain_arm.code}": f"Arm {plain_arm.code}\n{plain_arm.name}",
         "sbrt": (
             f"SBRT {format_quantity(sbrt.dose_per_fraction)} per fraction\n"
-            f"fractions by enrolment number:\n{fractions}\n"
+            f"fractions{by_number}:\n{fractions}\n"
             f"last one on the {sbrt.last_fraction_weekday} before IL-2\n"
             f"≤ {sbrt.max_treated_sites} sites, each ≤ {format_quantity(sbrt.max_site_diameter)}"
         ),

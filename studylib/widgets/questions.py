@@ -50,6 +50,7 @@ def design_questions(protocol: Protocol | None = None) -> list[Question]:
     quotes = " ".join(dict.fromkeys((first.quote, second.quote)))
     arm_a = protocol.arm(cross.from_arm)
     last_cycle = cross.first_cycle + cross.cycles - 1
+    by_number = "fractions by enrolment number, " if len(sbrt.fractionation) > 1 else ""
     return [
         Question(
             prompt=(
@@ -81,7 +82,7 @@ def design_questions(protocol: Protocol | None = None) -> list[Question]:
                 f"cycle {cross.after_cycle}. What does the protocol offer?"
             ),
             answer=(
-                f"Crossover: SBRT (fractions by enrolment number, as in the SBRT arm), then IL-2 "
+                f"Crossover: SBRT ({by_number}as in the SBRT arm), then IL-2 "
                 f"cycles {cross.first_cycle} to {last_cycle}, starting on the "
                 f"{il2.start_weekday} after the last fraction; the crossover response is read "
                 f"{weeks(cross.response_assessment_after)} after cycle "

@@ -76,6 +76,19 @@ _PATIENT_FLAGS = ("histology_confirmed", "consent_signed", "childbearing_potenti
 _HISTORY_FLAGS = ("active_infection", "cardiac_ischemia", "pulmonary_disease_significant")
 
 
+def _protocol_fields(protocol: Protocol) -> dict[str, tuple[str, ...]]:
+    """Fields only some protocols' criteria read (NCT02306954), each with the names offered:
+    the predominant histological subtype (the subtypes the criterion admits) and the yes/no
+    agreement each ``agreement`` criterion names (no names: a yes/no control)."""
+    fields: dict[str, tuple[str, ...]] = {}
+    for criterion in protocol.eligibility.criteria:
+        if criterion.rule == "histology_subtype":
+            fields["histology_subtype"] = tuple(criterion.options["subtypes"])
+        elif criterion.rule == "agreement":
+            fields[str(criterion.options["field"])] = ()
+    return fields
+
+
 def _wide() -> dict[str, object]:
     """Style and layout of a labelled control (a fresh layout each: layouts are shared state)."""
     return {"style": {"description_width": "340px"}, "layout": widgets.Layout(width="540px")}
@@ -138,6 +151,11 @@ class ScreeningForm(widgets.VBox):
     ) -> None:
         self.protocol = resolve_protocol(protocol)
         record = dict(DEMO_CANDIDATE if candidate is None else candidate)
+        extra = _protocol_fields(self.protocol)
+        if candidate is None:
+            # The demo candidate meets the protocol's own criteria too: an admitted subtype,
+            # every agreement given.
+            record.update({k: names[0] if names else "Y" for k, names in extra.items()})
         self.patient_id = str(record.get("patient_id") or "candidate")
         self.result: ScreeningResult | None = None
         self.error = ""
@@ -229,6 +247,15 @@ class ScreeningForm(widgets.VBox):
             f[field] = widgets.Text(
                 value=str(record.get(field) or ""), description=field_meaning(field), **_wide()
             )
+        for field, names in extra.items():
+            value = str(record.get(field) or "")
+            f[field] = (
+                widgets.Combobox(options=list(names), ensure_option=False, value=value)
+                if names
+                else widgets.Dropdown(options=_YES_NO, value=value)
+            )
+            f[field].description = field_meaning(field)
+            f[field].style, f[field].layout = _wide()["style"], _wide()["layout"]
         f["ecog"].add_class("studylib-ecog")
 
         sbrt = self.protocol.sbrt
@@ -270,6 +297,7 @@ class ScreeningForm(widgets.VBox):
                             "sex",
                             "ecog",
                             *_PATIENT_FLAGS,
+                            *extra,
                             "pregnancy_test",
                             "pregnancy_test_at",
                             "planned_start_at",
