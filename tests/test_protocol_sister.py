@@ -135,3 +135,15 @@ def test_renal_mistakes_are_named(tmp_path, old, new, message):
     mistaken.write_text(text.replace(old, new, 1) if old in text else "", encoding="utf-8")
     with pytest.raises(ProtocolError, match=re.escape(message)):
         load_protocol(mistaken)
+
+
+def test_published_criteria_are_those_of_the_bundled_file(renal):
+    """RECIST, iRECIST and the IL-2 hold/stop criteria are published, not the trial's: the
+    renal file carries them unchanged (edit both files together)."""
+    assert renal.response.rulesets == {
+        name: PROTOCOL.response.rulesets[name] for name in ("recist1.1", "recist1.0")
+    }
+    assert renal.response.irecist == PROTOCOL.response.irecist
+    assert renal.safety.criteria == PROTOCOL.safety.criteria
+    assert renal.safety.relative_criteria_to_stop == PROTOCOL.safety.relative_criteria_to_stop
+    assert "NOT IN THIS RECORD" in renal.safety.readings["registry_reading"]

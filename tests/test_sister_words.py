@@ -92,3 +92,13 @@ def test_a_sister_cohort_is_not_compared_with_the_melanoma_publication(
     assert list(renal.comparison().columns) == list(
         analyse_cohort(load_cohort(data_dir)).comparison().columns
     )
+
+
+def test_the_readme_lists_every_eligibility_rule(repo_dir):
+    """'Another trial of the same design' names every rule a criterion may give."""
+    from studylib.eligibility import known_rules
+
+    readme = (repo_dir / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Another trial of the same design", 1)[1].split("\n## ", 1)[0]
+    listed = section.split("(`rule`):", 1)[1].split(". Some take", 1)[0]
+    assert sorted(name.strip(" `\n") for name in listed.split(",")) == known_rules()
