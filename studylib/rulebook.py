@@ -45,7 +45,7 @@ def _design(protocol: Protocol) -> list[tuple[str, str, str]]:
     sbrt, il2, cross = protocol.sbrt, protocol.il2, protocol.crossover
     plain = protocol.arm(cross.from_arm)
     arms = and_list(f"arm {arm.code} ({arm.name})" for arm in protocol.arms)
-    by_number = ", by enrolment number (not by tumour)" if len(sbrt.fractionation) > 1 else ""
+    by_number = ", by enrolment number (not by tumour):" if len(sbrt.fractionation) > 1 else ";"
     last = cross.first_cycle + cross.cycles - 1
     return [
         (
@@ -56,7 +56,7 @@ def _design(protocol: Protocol) -> list[tuple[str, str, str]]:
         ),
         (
             "SBRT fractions",
-            f"{format_quantity(sbrt.dose_per_fraction)} per fraction{by_number}:"
+            f"{format_quantity(sbrt.dose_per_fraction)} per fraction{by_number}"
             f" {_fractions(protocol)}",
             "registry",
         ),

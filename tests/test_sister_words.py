@@ -32,7 +32,9 @@ def test_one_fractionation_rule_for_all_is_worded_as_every_patient(renal_protoco
     assert "enrollment" not in sbrt
     assert "every patient: 2 (Wed, Fri)" in design_labels(renal_protocol)["sbrt"]
     assert "by enrolment number" not in design_labels(renal_protocol)["sbrt"]
-    assert "every patient: **2 fractions** (Wednesday and Friday)" in design_rules(renal_protocol)
+    design = design_rules(renal_protocol)
+    assert "20 Gy per fraction; every patient: 2 fractions on the Wednesday and Friday" in design
+    assert "enrolment number" not in design
     crossover = design_questions(renal_protocol)[2].answer
     assert crossover.startswith("Crossover: SBRT (as in the SBRT arm)")
 
