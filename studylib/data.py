@@ -42,7 +42,7 @@ from studylib.csvfile import FileRead, read_file
 from studylib.dictionary import TABLES, Column, Table
 from studylib.errors import DataError, Problem
 from studylib.plausibility import check_dates, check_values, limits
-from studylib.protocol import Criterion, Protocol, protocol_for_folder, resolve_protocol
+from studylib.protocol import Protocol, protocol_for_folder, resolve_protocol
 from studylib.wording import and_list
 
 __all__ = ["Cohort", "load_cohort", "default_data_dir", "ID_PATTERN"]
@@ -248,7 +248,7 @@ def _absent(reads: dict[str, FileRead], folder: Path, protocol: Protocol) -> lis
             continue
         header = set(read.header)
         for column in table.columns:
-            if column.needed_by and not _readers(column, protocol):
+            if column.needed_by and not column.read_by(protocol):
                 continue  # read only by criteria this protocol does not have: nothing is lost
             if not column.required and column.name not in header:
                 warnings.append(
@@ -273,19 +273,9 @@ def _absent(reads: dict[str, FileRead], folder: Path, protocol: Protocol) -> lis
     return warnings
 
 
-def _readers(column: Column, protocol: Protocol) -> list[Criterion]:
-    """The protocol's criteria that read ``column``: by their rule, and, for a rule serving
-    several criteria, by the ``field`` the criterion names (the sister trial's agreements)."""
-    return [
-        c
-        for c in protocol.eligibility.criteria
-        if c.rule in column.needed_by and c.options.get("field", column.name) == column.name
-    ]
-
-
 def _cost(column: Column, protocol: Protocol) -> str:
     """What an absent column costs, naming the protocol's criteria that read it."""
-    criteria = _readers(column, protocol)
+    criteria = column.read_by(protocol)
     if "{criteria}" in column.if_absent and not criteria:
         return f"no criterion of {protocol.name} reads it"
     names = [f"{c.id} ({c.label})" if c.label else c.id for c in criteria]

@@ -22,6 +22,10 @@ Kinds of column
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from studylib.protocol import Criterion, Protocol
 
 __all__ = ["Column", "Table", "TABLES", "SYNTHETIC_MARK", "synthetic_notice"]
 
@@ -61,6 +65,16 @@ class Column:
     #: What is lost when an optional column is absent from the file; ``{criteria}`` is
     #: replaced by the protocol's criteria whose rule is in ``needed_by``.
     if_absent: str = ""
+
+    def read_by(self, protocol: Protocol) -> list[Criterion]:
+        """The protocol's criteria that read this column: by their rule (``needed_by``), and,
+        for a rule serving several criteria, by the ``field`` each names (NCT02306954's
+        agreements)."""
+        return [
+            c
+            for c in protocol.eligibility.criteria
+            if c.rule in self.needed_by and c.options.get("field", self.name) == self.name
+        ]
 
 
 @dataclass(frozen=True)

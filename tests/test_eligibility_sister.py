@@ -115,3 +115,16 @@ def test_a_criterion_the_evaluator_cannot_use_is_one_protocol_error(
     path = edited_protocol(renal_protocol.path, (old, new))
     with pytest.raises(ProtocolError, match=f"^{re.escape(str(path))}: .*{re.escape(message)}"):
         screen(eligible(), protocol=load_protocol(path))
+
+
+def test_the_record_table_shows_the_fields_the_protocol_asks_for(renal_protocol):
+    """A melanoma record is not shown 'missing' a subtype its protocol never asks for."""
+    record = eligible()
+    for field in ("histology_subtype", "registry_agreed", "pregnancy_precautions_agreed"):
+        record.pop(field)
+    sister = {"histology_subtype", "registry_agreed", "pregnancy_precautions_agreed"}
+    assert not sister & set(screen(record, protocol=PROTOCOL).data["field"])
+    renal = screen(record, protocol=renal_protocol).data.set_index("field")
+    assert set(renal.loc[sorted(sister), "read_as"]) == {"missing"}
+    shown = screen(eligible(histology_subtype="papillary"), protocol=PROTOCOL).data
+    assert "histology_subtype" in set(shown["field"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from studylib.dictionary import TABLES
 from studylib.eligibility import text
 from studylib.eligibility.values import (
     FIELDS,
@@ -23,6 +24,14 @@ from studylib.eligibility.values import (
 from studylib.protocol import Protocol
 
 __all__ = ["record_table"]
+
+
+def _asked(field: str, protocol: Protocol) -> bool:
+    """Whether the protocol asks for ``field``: one no criterion needs always, one criteria
+    need when a criterion of this protocol reads it."""
+    column = TABLES["screening"].column(field)
+    return not column.needed_by or bool(column.read_by(protocol))
+
 
 _DATES = ("screening_date", "birth_date")
 _DATETIMES = ("pregnancy_test_at", "planned_start_at")
@@ -65,9 +74,15 @@ def record_table(record: dict[str, object], typed: pd.Series, protocol: Protocol
     """Each field of a screening record: ``field``, ``meaning``, ``entered``, ``read_as``.
 
     ``entered`` is the value as written (empty when missing); ``read_as`` is what the
-    criteria compared, in the unit of the protocol's threshold, or ``missing``.
+    criteria compared, in the unit of the protocol's threshold, or ``missing``. A field only
+    other protocols' criteria read (NCT02306954's subtype and agreements) is left out when the
+    record does not give it.
     """
-    fields = [f for f in FIELDS if f != "patient_id"]
+    fields = [
+        f
+        for f in FIELDS
+        if f != "patient_id" and (_asked(f, protocol) or not is_blank(record.get(f)))
+    ]
     return pd.DataFrame(
         {
             "field": fields,
