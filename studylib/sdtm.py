@@ -51,6 +51,8 @@ import numpy as np
 import pandas as pd
 
 from studylib.errors import DataError, Problem
+from studylib.export import terminology as terms
+from studylib.vocabulary import LESION_STATES
 
 __all__ = [
     "read_domain",
@@ -60,27 +62,28 @@ __all__ = [
     "write_rs",
 ]
 
-_ROLES = {"TARGET": "target", "NON-TARGET": "non_target", "NEW": "new"}
+# The reader inverts the controlled terms the export writes (one mapping for both ways), and
+# also takes the spellings other sponsors' data use for the same thing.
+_ROLES = {term: role for role, term in terms.ROLES.items()}
 _NONTARGET_STATES = {
-    "PRESENT": "present",
-    "ABSENT": "absent",
-    "UNEQUIVOCAL": "unequivocal_progression",
+    **{terms.STATES[state]: state for state in LESION_STATES["non_target"]},
     "UNEQUIVOCAL PROGRESSION": "unequivocal_progression",
 }
-_NEW_STATES = {"EQUIVOCAL": "equivocal", "UNEQUIVOCAL": "unequivocal", "PRESENT": "unequivocal"}
+# A new lesion reported PRESENT is unequivocally there.
+_NEW_STATES = {
+    **{terms.STATES[state]: state for state in LESION_STATES["new"]},
+    "PRESENT": "unequivocal",
+}
 _METHODS = {
-    "CT": "CT",
-    "CT SCAN": "CT",
+    **{term: method for method, term in terms.METHODS.items()},
+    **{method: method for method in terms.METHODS},
     "SPIRAL CT": "CT",
-    "MRI": "MRI",
     "MRI SCAN": "MRI",
-    "PET": "PET",
-    "PET SCAN": "PET",
     "PET-CT": "PET",
     "PET/CT": "PET",
     "FDG-PET": "PET",
 }
-_TOO_SMALL = ("TOO SMALL TO MEASURE", "TOO SMALL")
+_TOO_SMALL = (terms.TOO_SMALL, "TOO SMALL")
 _RS_TESTS = {
     "target_response": ("TRGRESP", "Target Response"),
     "nontarget_response": ("NTRGRESP", "Non-target Response"),
