@@ -34,12 +34,19 @@ from studylib.schedule import TreatmentPlan
 
 __all__ = ["plan_table", "plan_to_csv", "plan_to_calendar", "plan_to_ics"]
 
-_PRODID = "-//studylib//NCT01416831 treatment plan//EN"
-_DOMAIN = "studylib.nct01416831"
+
+def _trial(plan: TreatmentPlan) -> str:
+    """The registry number of the plan's protocol (``NCT01416831``, ``NCT02306954``)."""
+    return str(plan.protocol.trial.get("nct_id", "protocol"))
 
 
 def _who(plan: TreatmentPlan) -> str:
     return plan.patient_id or f"enrollment {plan.enrollment_number}"
+
+
+def _uid(plan: TreatmentPlan, what: str) -> str:
+    """An event's UID, unique to the patient, the event and the trial."""
+    return f"{_slug(_who(plan))}-{what}@studylib.{_slug(_trial(plan))}"
 
 
 def _slug(text: str) -> str:
@@ -97,7 +104,7 @@ def plan_to_csv(plan: TreatmentPlan, path: str | Path | None = None) -> str:
 
 def _event(uid: str, summary: str, start, end, description: str, category: str, stamp):
     event = icalendar.Event()
-    event.add("uid", f"{uid}@{_DOMAIN}")
+    event.add("uid", uid)
     event.add("dtstamp", stamp)
     event.add("dtstart", start)
     event.add("dtend", end)
@@ -114,7 +121,7 @@ def _sbrt_events(plan: TreatmentPlan, rows: pd.DataFrame, stamp) -> list[icalend
         day = row.planned_at.date()
         events.append(
             _event(
-                f"{_slug(who)}-sbrt-c{row.cycle}-n{row.number}",
+                _uid(plan, f"sbrt-c{row.cycle}-n{row.number}"),
                 f"{who}: {row.label}",
                 day,
                 day + dt.timedelta(days=1),
@@ -153,7 +160,7 @@ def _cycle_events(plan: TreatmentPlan, doses: pd.DataFrame, stamp) -> list[icale
         )
         events.append(
             _event(
-                f"{_slug(who)}-il2-c{cycle}",
+                _uid(plan, f"il2-c{cycle}"),
                 f"{who}: IL-2 cycle {cycle}, up to {len(rows)} doses of {dose.miu:.1f} MIU",
                 first["planned_at"].to_pydatetime(),
                 last["planned_at"].to_pydatetime(),
@@ -172,7 +179,7 @@ def _scan_events(plan: TreatmentPlan, rows: pd.DataFrame, stamp) -> list[icalend
         name = row.label.split(":")[0]
         events.append(
             _event(
-                f"{_slug(who)}-{_slug(name)}",
+                _uid(plan, _slug(name)),
                 f"{who}: {name} (by {row.latest_at:%a %Y-%m-%d})",
                 row.planned_at.date(),
                 row.latest_at.date() + dt.timedelta(days=1),
@@ -202,9 +209,9 @@ def plan_to_calendar(
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.UTC)
     calendar = icalendar.Calendar()
-    calendar.add("prodid", _PRODID)
+    calendar.add("prodid", f"-//studylib//{_trial(plan)} treatment plan//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"{_who(plan)}: treatment plan (NCT01416831)")
+    calendar.add("x-wr-calname", f"{_who(plan)}: treatment plan ({_trial(plan)})")
     events = plan.events
     kinds = (
         (_sbrt_events, "sbrt_fraction"),

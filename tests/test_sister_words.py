@@ -104,3 +104,21 @@ def test_the_readme_lists_every_eligibility_rule(repo_dir):
     section = readme.split("## Another trial of the same design", 1)[1].split("\n## ", 1)[0]
     listed = section.split("(`rule`):", 1)[1].split(". Some take", 1)[0]
     assert sorted(name.strip(" `\n") for name in listed.split(",")) == known_rules()
+
+
+def test_the_calendar_names_the_plans_trial(renal_protocol):
+    """A renal patient's .ics is NCT02306954's: calendar name, product id and every UID;
+    its SBRT fractions are the two of every SBRT-arm patient."""
+    import datetime as dt
+
+    from studylib.calendar_export import plan_to_calendar
+    from studylib.schedule import plan_treatment
+
+    plan = plan_treatment("B", 3, "2024-03-04", "70 kg", protocol=renal_protocol)
+    calendar = plan_to_calendar(plan, stamp=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    assert str(calendar["x-wr-calname"]) == "enrollment 3: treatment plan (NCT02306954)"
+    assert "NCT02306954" in str(calendar["prodid"])
+    uids = [str(event["uid"]) for event in calendar.walk("VEVENT")]
+    assert uids and all(uid.endswith("@studylib.nct02306954") for uid in uids)
+    sbrt = [str(e["summary"]) for e in calendar.walk("VEVENT") if "sbrt" in str(e["uid"])]
+    assert len(sbrt) == 2
