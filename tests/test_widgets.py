@@ -409,7 +409,7 @@ def test_chart_has_no_millimetre_line_under_recist_1_0(calculator):
 def test_unreadable_diameter_names_its_box(calculator):
     """The message names the lesion and the scan of each box the engine could not read."""
     calculator.diameters[("T2", "week 7")].value = "abc"
-    assert "T2 liver at week 7: &#x27;abc&#x27;: expected a number of mm" in (
+    assert "T2 liver at week 7: &#x27;abc&#x27; is not a diameter: expected a number of mm" in (
         calculator.summary.value
     )
     calculator.diameters[("T2", "week 7")].value = "-3"
@@ -530,3 +530,65 @@ def test_response_rules_follow_the_ruleset():
     )
     assert "mm above it" not in response_rules("recist1.0")
     assert "30% below the baseline sum" in response_rules()
+
+
+@pytest.mark.parametrize(("written", "mm"), [("18 mm", 18.0), ("1.8 cm", 18.0), (" 18 ", 18.0)])
+def test_a_diameter_may_carry_its_unit(calculator, written, mm):
+    """'18 mm' and '1.8 cm' are 18 mm, as a radiologist writes them."""
+    calculator.diameters[("T1", "week 7")].value = written
+    assert calculator.error == ""
+    row = calculator.frames()[1].set_index(["lesion_id", "visit"]).loc[("T1", "week 7")]
+    assert float(row["diameter_mm"]) == mm
+
+
+def test_baseline_findings_are_notebook_03s(calculator):
+    """A 5 mm target and an 8 mm node give the same findings as the response notebook."""
+    from studylib.recist.lesions import baseline_problems
+
+    calculator.diameters[("T1", "baseline")].value = "5"
+    calculator.diameters[("T3", "baseline")].value = "8 mm"
+    found = calculator.findings_table()
+    assert found[["lesion", "check"]].values.tolist() == [
+        ["T1", "target_too_small"],
+        ["T3", "target_node_not_measurable"],
+    ]
+    lesions, assessments = calculator.frames()
+    engine = baseline_problems(lesions, assessments, ruleset=calculator.ruleset.value)
+    assert found["message"].tolist() == engine["message"].tolist()
+    assert "Baseline checks" in calculator.findings.value and "5.0 mm" in calculator.findings.value
+
+
+def test_an_error_hides_the_chart_instead_of_a_broken_image(calculator):
+    """Under an error there is no empty image; the chart comes back once the box is fixed."""
+    calculator.diameters[("T1", "week 7")].value = "18 kg"
+    assert calculator.chart.layout.display == "none"
+    assert "'18 kg' is not a diameter" in calculator.error
+    assert not any(type(o).__name__ == "Image" for o in calculator.static())
+    calculator.diameters[("T1", "week 7")].value = "18"
+    assert calculator.chart.layout.display is None and calculator.result is not None
+
+
+@pytest.mark.parametrize("which", ["bundled", "variant"])
+def test_the_ruleset_exercise_changes_the_answer_on_the_calculator(which, variant_protocol):
+    """The exercise's example, typed into the calculator, gives the response the exercise
+    says under each ruleset: switching the ruleset changes it."""
+    import re
+
+    from studylib.protocol import PROTOCOL
+    from studylib.widgets.lessons import SMALL_NADIR_MM, SMALL_RISE_MM, response_exercises
+
+    protocol = PROTOCOL if which == "bundled" else variant_protocol
+    text = response_exercises(protocol)
+    match = re.search(
+        r"switch the ruleset to `([^`]+)`: (.+?) turns \*\*(\S+)\*\* instead of (\S+)", text
+    )
+    assert match, text
+    other, scan, theirs, ours = match.groups()
+    calculator = RecistCalculator(protocol=protocol)
+    names = [name for name, _ in calculator.points]
+    for lesion, low, high in zip(["T1", "T2", "T3"], SMALL_NADIR_MM, SMALL_RISE_MM, strict=True):
+        calculator.diameters[(lesion, names[2])].value = str(low)
+        calculator.diameters[(lesion, names[-1])].value = str(high)
+    assert calculator.result.set_index("visit").loc[scan, "overall_response"] == ours
+    calculator.ruleset.value = other
+    assert calculator.result.set_index("visit").loc[scan, "overall_response"] == theirs != ours

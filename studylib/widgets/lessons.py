@@ -127,23 +127,78 @@ def response_rules(ruleset: str | None = None, protocol: Protocol | None = None)
     return rules_markdown("response", protocol, ruleset=ruleset)
 
 
+#: The calculator's "small rise from a small nadir" exercise: the targets' diameters (mm) at
+#: the second scan and at the last one. Example values, not protocol numbers.
+SMALL_NADIR_MM = (5, 5, 8)
+SMALL_RISE_MM = (7, 6, 9)
+
+
+def small_rise_responses(protocol: Protocol | None = None) -> dict[str, str]:
+    """The last scan's overall response of the small-rise exercise under each ruleset.
+
+    The teaching patient (:func:`studylib.widgets.recist.demo_patient`) with
+    :data:`SMALL_NADIR_MM` at the second scan and :data:`SMALL_RISE_MM` at the last, judged by
+    the RECIST engine: the exercise's rulesets are compared on what the engine returns.
+    """
+    from studylib.recist.timepoint import timepoint_responses
+    from studylib.widgets.recist import TargetLesion, demo_patient, teaching_frames
+
+    protocol = resolve_protocol(protocol)
+    targets, nontarget = demo_patient(protocol)
+    count = len(targets[0].diameters_mm)
+    changed = []
+    for lesion, low, high in zip(targets, SMALL_NADIR_MM, SMALL_RISE_MM, strict=False):
+        values = list(lesion.diameters_mm)
+        values[min(2, count - 1)], values[-1] = low, high
+        changed.append(TargetLesion(lesion.lesion_id, lesion.site, lesion.nodal, tuple(values)))
+    lesions, assessments = teaching_frames(changed, nontarget, protocol=protocol)
+    return {
+        name: timepoint_responses(lesions, assessments, ruleset=name, protocol=protocol)[
+            "overall_response"
+        ].iloc[-1]
+        for name in protocol.response.rulesets
+    }
+
+
+def _ruleset_step(protocol: Protocol, last: str) -> str | None:
+    """Switch to a ruleset that judges the small-rise exercise otherwise, saying why."""
+    default = protocol.response.default_ruleset
+    responses = small_rise_responses(protocol)
+    differing = [name for name, code in responses.items() if code != responses[default]]
+    if not differing:
+        return None
+    other = differing[0]
+    ours, theirs = protocol.response.ruleset(default), protocol.response.ruleset(other)
+    why = (
+        f"`{other}` needs no increase in millimetres for PD, `{default}` needs"
+        f" {format_quantity(ours.pd_min_increase)}"
+        if theirs.pd_min_increase.magnitude == 0 < ours.pd_min_increase.magnitude
+        else f"`{other}` judges progression against the {theirs.pd_reference}, with"
+        f" {theirs.pd_change_from_nadir:g}% and {format_quantity(theirs.pd_min_increase)}"
+    )
+    return (
+        f"Keep the values of step 2 and switch the ruleset to `{other}`: {last} turns"
+        f" **{responses[other]}** instead of {responses[default]} ({why})."
+    )
+
+
 def response_exercises(protocol: Protocol | None = None) -> str:
     """What to try on the RECIST calculator, at this protocol's scans and thresholds."""
     protocol = resolve_protocol(protocol)
     names = [t.name for t in protocol.assessments.timepoints]
     first, second, last = names[0], names[min(1, len(names) - 1)], names[-1]
-    others = [
-        name for name in protocol.response.rulesets if name != protocol.response.default_ruleset
-    ]
+    nadir = ", ".join(f"{mm}" for mm in SMALL_NADIR_MM[:-1]) + f" and {SMALL_NADIR_MM[-1]}"
+    rise = ", ".join(f"{mm}" for mm in SMALL_RISE_MM[:-1]) + f" and {SMALL_RISE_MM[-1]}"
     steps = [
         f"Set lesion **T1 at {last} to 30 mm**: {last} turns **PD**.",
         "Make a small rise from a small nadir that reaches the percentage but not the"
-        f" millimetres: {second} at 5, 5 and 8 mm, then {last} at 7, 6 and 9 mm. Not PD.",
+        f" millimetres: {second} at {nadir} mm, then {last} at {rise} mm. Not PD.",
         "Mark an **unequivocal new lesion** at a follow-up (PD), then an equivocal one (not PD).",
         "Empty a box: a lesion not measured makes that scan *NE*, not evaluable.",
     ]
-    if others:
-        steps.append(f"Switch the ruleset to `{others[0]}` to see what changes.")
+    ruleset_step = _ruleset_step(protocol, last)
+    if ruleset_step:
+        steps.insert(2, ruleset_step)
     numbered = "\n".join(f"{i}. {step}" for i, step in enumerate(steps, start=1))
     return (
         f"The example patient responds at every scan (the first at {first}). Try, one at a time"

@@ -6,7 +6,9 @@ every sum, change, nadir and response on it is the engine's, under the protocol 
 given (the tour passes the cohort's; ``None``: the bundled one). The chart draws the ruleset's
 lines (from the protocol file): the partial-response line below the baseline sum and the two
 progression lines above the nadir (+20% and +5 mm under RECIST 1.1), so a learner sees why a
-rise of 20% from a small nadir is not yet progression.
+rise of 20% from a small nadir is not yet progression. The baseline is checked as notebook
+03 checks it (:func:`studylib.recist.lesions.baseline_problems`): a target below the
+measurable size, a node too small to be a target, too many targets.
 
 The **iRECIST** switch (shown when the protocol has ``[response.irecist]``) asks the engine
 for iRECIST instead (``ruleset="irecist"``, Seymour et al. 2017): the first progression is
@@ -29,12 +31,14 @@ from matplotlib.figure import Figure
 from studylib.errors import DataError
 from studylib.protocol import Protocol, resolve_protocol
 from studylib.recist.irecist import IRECIST
-from studylib.recist.lesions import STATES
+from studylib.recist.lesions import STATES, baseline_problems
 from studylib.recist.rulesets import Thresholds, thresholds
 from studylib.recist.timepoint import timepoint_responses
+from studylib.units import parse_quantity
 from studylib.widgets.style import badge, figure_png, message_html, table_html
 
 __all__ = [
+    "read_diameter",
     "TargetLesion",
     "DEMO_TARGETS",
     "DEMO_NONTARGET",
@@ -107,6 +111,31 @@ def demo_patient(
     )
     lesion_id, site, states = DEMO_NONTARGET
     return targets, (lesion_id, site, _fitted(states, count))
+
+
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def read_diameter(text: str) -> float | None:
+    """A box's diameter in mm: ``""`` (not evaluated), ``"18"``, ``"18 mm"`` or ``"1.8 cm"``.
+
+    Raises
+    ------
+    ValueError
+        Quoting the text when it is neither a number of mm nor a length with its unit.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if _PLAIN_NUMBER.fullmatch(text):
+        return float(text)
+    try:
+        return float(parse_quantity(text, "[length]").to("mm").magnitude)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a diameter: expected a number of mm such as 18, or a length with"
+            " its unit such as '18 mm' or '1.8 cm'"
+        ) from None
 
 
 def _slug(text: str) -> str:
@@ -223,6 +252,8 @@ class RecistCalculator(widgets.VBox):
         hidden and off when the protocol has no ``[response.irecist]``.
     result
         The engine's frame (one row per follow-up), or ``None`` when the input is invalid.
+    baseline_findings
+        What the baseline checks found (:func:`studylib.recist.lesions.baseline_problems`).
     error
         The engine's message for invalid input, else empty.
     """
@@ -243,6 +274,7 @@ class RecistCalculator(widgets.VBox):
         names = [name for name, _ in self.points]
         _check_counts(self.targets, self.nontarget_lesion, names)
         self.result: pd.DataFrame | None = None
+        self.baseline_findings: pd.DataFrame | None = None
         self.error = ""
 
         box = widgets.Layout(width="88px")
@@ -303,6 +335,8 @@ class RecistCalculator(widgets.VBox):
         )
         self.summary = widgets.HTML()
         self.summary.add_class("studylib-recist-summary")
+        self.findings = widgets.HTML()
+        self.findings.add_class("studylib-recist-findings")
         self.table = widgets.HTML()
         self.table.add_class("studylib-recist-table")
         self.chart = widgets.Image(format="png", layout=widgets.Layout(max_width="720px"))
@@ -312,22 +346,35 @@ class RecistCalculator(widgets.VBox):
         for control in controls:
             control.observe(self._update, names="value")
         choice = widgets.HBox([self.ruleset, self.irecist])
-        super().__init__([widgets.VBox(rows), choice, self.summary, self.table, self.chart])
+        super().__init__(
+            [widgets.VBox(rows), choice, self.findings, self.summary, self.table, self.chart]
+        )
         self.add_class("studylib-recist")
         self._update()
 
     # -- frames for the engine ---------------------------------------------------------------
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The lesion and assessment frames the boxes describe (``lesions.csv`` shape)."""
+        """The lesion and assessment frames the boxes describe (``lesions.csv`` shape).
+
+        Raises
+        ------
+        ValueError
+            Naming each box whose text is not a diameter (:func:`read_diameter`).
+        """
         names = [name for name, _ in self.points]
+        read: dict[tuple[str, str], float | None] = {}
+        unread = []
+        for t in self.targets:
+            for n in names:
+                try:
+                    read[(t.lesion_id, n)] = read_diameter(self.diameters[(t.lesion_id, n)].value)
+                except ValueError as error:
+                    unread.append(f"Target {t.label} at {n}: {error}")
+        if unread:
+            raise ValueError("\n".join(unread))
         targets = [
-            TargetLesion(
-                t.lesion_id,
-                t.site,
-                t.nodal,
-                tuple(self.diameters[(t.lesion_id, n)].value for n in names),
-            )
+            TargetLesion(t.lesion_id, t.site, t.nodal, tuple(read[(t.lesion_id, n)] for n in names))
             for t in self.targets
         ]
         nontarget = None
@@ -351,17 +398,24 @@ class RecistCalculator(widgets.VBox):
             result = timepoint_responses(
                 lesions, assessments, ruleset=self._model(), protocol=self.protocol
             )
+            findings = baseline_problems(
+                lesions, assessments, ruleset=self._base_ruleset(), protocol=self.protocol
+            )
         except ValueError as error:
             self.result, self.error = None, str(error)
             self.summary.value = message_html("Check the diameters:\n" + self._problems_text(error))
-            self.table.value = ""
-            self.chart.value = b""
+            self.findings.value = self.table.value = ""
+            # An image widget without an image shows as a broken picture: hide it instead.
+            self.chart.layout.display = "none"
             return
         self.result, self.error = result, ""
+        self.baseline_findings = findings
+        self.findings.value = self._findings_html()
         # The summary last: when a reader (or the browser test) sees it change, the table and
         # the chart have been sent before it.
         rules = thresholds(self._base_ruleset(), self.protocol)
         self.chart.value = figure_png(response_chart(result, rules))
+        self.chart.layout.display = None
         self.table.value = table_html(
             self.response_table(),
             colour_by={"overall": "overall", "targets": "targets"},
@@ -381,6 +435,22 @@ class RecistCalculator(widgets.VBox):
         if self.irecist.value:
             return self.protocol.response.irecist.base_ruleset
         return self.ruleset.value
+
+    def findings_table(self) -> pd.DataFrame:
+        """The baseline checks' findings (notebook 03's), one row per finding."""
+        found = self.baseline_findings
+        if found is None or self.result is None:
+            return pd.DataFrame(columns=["lesion", "check", "severity", "message"])
+        shown = found[["lesion_id", "check", "severity", "message"]].fillna("-")
+        return shown.rename(columns={"lesion_id": "lesion"}).reset_index(drop=True)
+
+    def _findings_html(self) -> str:
+        table = self.findings_table()
+        if table.empty:
+            return ""
+        return "<b>Baseline checks</b> (as notebook 03 reports them)" + table_html(
+            table, css_class="studylib-table studylib-recist-findings-table"
+        )
 
     def _boxes_holding(self, value: object) -> list[str]:
         """The boxes (lesion and timepoint) whose text the engine reported as ``value``."""
@@ -416,8 +486,11 @@ class RecistCalculator(widgets.VBox):
         """The summary, the table and the chart as static output (no front end needed)."""
         from IPython.display import HTML, Image
 
-        shown: list[object] = [HTML(self.summary.value), self.response_table()]
-        return shown + ([Image(self.chart.value)] if self.chart.value else [])
+        shown: list[object] = [HTML(self.findings.value)] if self.findings.value else []
+        shown += [HTML(self.summary.value)]
+        if self.result is None:
+            return shown
+        return shown + [self.response_table(), Image(self.chart.value)]
 
     def response_table(self) -> pd.DataFrame:
         """The engine's result, one row per scan (baseline first), in words and millimetres."""
