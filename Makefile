@@ -53,8 +53,10 @@ teach: $(READY)
 # Jupyter refuses to start as root unless told; containers and CI machines often run as root.
 ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# Rooted at the repository, so that data/ and outputs/ are in reach; opens on notebooks/.
 lab: $(READY)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_OK) notebooks/
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_OK) \
+		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks
 
 bench: $(READY)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

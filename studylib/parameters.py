@@ -82,7 +82,8 @@ def check_parameters(namespace: MutableMapping[str, object], **declared: object)
     Returns
     -------
     Parameters
-        The values and notes (a relative folder resolved); shown in a notebook as a list.
+        The values, and notes saying what a relative folder passed in by papermill was
+        resolved to (the notebook's own default is not repeated); shown as a list.
 
     Raises
     ------
@@ -91,7 +92,8 @@ def check_parameters(namespace: MutableMapping[str, object], **declared: object)
         wrong type, or a folder that does not exist.
     """
     problems: list[str] = []
-    for name in injected_names(namespace):
+    injected = injected_names(namespace)
+    for name in injected:
         if name not in declared:
             close = difflib.get_close_matches(name, list(declared), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]}?)" if close else ""
@@ -106,7 +108,10 @@ def check_parameters(namespace: MutableMapping[str, object], **declared: object)
             problems.append(f"{name}: not set (the notebook's parameters cell declares it)")
             continue
         try:
-            values[name] = _read(name, namespace[name], kind, notes)
+            # What a relative folder was read as is said for a value passed in (papermill,
+            # the batch); the notebook's own default is not repeated on every run.
+            said = notes if name in injected else []
+            values[name] = _read(name, namespace[name], kind, said)
         except ValueError as error:
             problems.append(f"{name}: {error}")
     if problems:

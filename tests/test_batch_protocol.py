@@ -25,7 +25,10 @@ def variant_run(tmp_path_factory):
 def _outputs(path) -> str:
     cells = json.loads(path.read_text())["cells"]
     return "\n".join(
-        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
+        "".join(o.get("text", ""))
+        + "".join(o.get("data", {}).get("text/markdown", ""))
+        # reports show tables and sentences as HTML with a plain-text twin (studylib.tables)
+        + "".join(o.get("data", {}).get("text/plain", ""))
         for c in cells
         for o in c.get("outputs", [])
     )

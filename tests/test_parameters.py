@@ -84,6 +84,14 @@ def test_a_relative_folder_is_resolved_against_the_working_folder_and_said(data_
     assert "relative to the working folder" in params._repr_markdown_()
 
 
+def test_the_notebooks_own_relative_default_is_not_repeated(data_dir, monkeypatch):
+    """Without papermill, the default '../data' is resolved but not announced on every run."""
+    monkeypatch.chdir(data_dir.parent / "notebooks")
+    namespace = {"patient_id": "P001", "data_dir": "../data", "show_cohort_log": True}
+    params = _check(namespace)
+    assert namespace["data_dir"] == data_dir.resolve() and params.notes == []
+
+
 def test_a_folder_that_does_not_exist_names_where_it_was_looked_for(tmp_path, monkeypatch):
     """A relative path that names nothing says the absolute path and the working folder."""
     monkeypatch.chdir(tmp_path)
