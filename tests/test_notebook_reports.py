@@ -88,23 +88,57 @@ def test_scheduling_says_each_slot_rule_once():
     assert "rule" not in re.findall(r"<th[^>]*>([^<]*)</th>", slots)
 
 
-def test_a_batch_screening_report_has_no_empty_log_section(tmp_path, repo_dir):
-    """With show_cohort_log no (as text: papermill reads -p values as YAML), the report has
-    no 'Screening log' heading or table; the value is read as False, not as true text."""
+def _run(name: str, folder: Path, **parameters) -> Path:
+    """Run a committed notebook with papermill, from its folder, as the batch does."""
     import papermill as pm
 
-    out = tmp_path / "01.ipynb"
+    out = folder / name
     pm.execute_notebook(
-        str(NOTEBOOKS / "01_screening.ipynb"),
+        str(NOTEBOOKS / name),
         str(out),
-        parameters={
-            "patient_id": "P005",
-            "data_dir": str(repo_dir / "data"),
-            "show_cohort_log": "no",
-        },
+        parameters=parameters,
         progress_bar=False,
         cwd=str(NOTEBOOKS),
         kernel_name="python3",
+    )
+    return out
+
+
+def _failure(name: str, folder: Path, **parameters):
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError) as error:
+        _run(name, folder, **parameters)
+    return error.value
+
+
+def test_a_misspelt_parameter_stops_the_real_notebook_with_one_sentence(tmp_path, repo_dir):
+    """-p patientid P013 no longer runs P001 and ends well."""
+    error = _failure(
+        "03_response.ipynb", tmp_path, patientid="P013", data_dir=str(repo_dir / "data")
+    )
+    assert error.ename == "ParameterError" and len(error.traceback) == 2
+    assert "did you mean patient_id?" in error.traceback[1]
+
+
+def test_an_unknown_patient_is_one_sentence(tmp_path, repo_dir):
+    """A wrong patient_id is a short message naming the nearest ids, not a long traceback."""
+    error = _failure(
+        "02_scheduling.ipynb", tmp_path, patient_id="p001", data_dir=str(repo_dir / "data")
+    )
+    assert error.ename == "ParameterError" and len(error.traceback) == 1
+    assert "did you mean P001?" in error.traceback[0]
+
+
+def test_a_batch_screening_report_has_no_empty_log_section(tmp_path, repo_dir):
+    """With show_cohort_log no (as text: papermill reads -p values as YAML), the report has
+    no 'Screening log' heading or table; the value is read as False, not as true text."""
+    out = _run(
+        "01_screening.ipynb",
+        tmp_path,
+        patient_id="P005",
+        data_dir=str(repo_dir / "data"),
+        show_cohort_log="no",
     )
     report = out.read_text(encoding="utf-8")
     assert "Screening log" not in json.dumps(
@@ -115,38 +149,3 @@ def test_a_batch_screening_report_has_no_empty_log_section(tmp_path, repo_dir):
         for c in nbformat.reads(report, 4).cells
         if c.cell_type == "markdown"
     )
-
-
-def test_a_misspelt_parameter_stops_the_real_notebook_with_one_sentence(tmp_path, repo_dir):
-    """-p patientid P013 no longer runs P001 and ends well."""
-    import papermill as pm
-
-    with pytest.raises(pm.PapermillExecutionError) as error:
-        pm.execute_notebook(
-            str(NOTEBOOKS / "03_response.ipynb"),
-            str(tmp_path / "03.ipynb"),
-            parameters={"patientid": "P013", "data_dir": str(repo_dir / "data")},
-            progress_bar=False,
-            cwd=str(NOTEBOOKS),
-            kernel_name="python3",
-        )
-    assert error.value.ename == "ParameterError"
-    assert len(error.value.traceback) == 2
-    assert "did you mean patient_id?" in error.value.traceback[1]
-
-
-def test_an_unknown_patient_is_one_sentence(tmp_path, repo_dir):
-    """A wrong patient_id is a short message naming the nearest ids, not a long traceback."""
-    import papermill as pm
-
-    with pytest.raises(pm.PapermillExecutionError) as error:
-        pm.execute_notebook(
-            str(NOTEBOOKS / "02_scheduling.ipynb"),
-            str(tmp_path / "02.ipynb"),
-            parameters={"patient_id": "p001", "data_dir": str(repo_dir / "data")},
-            progress_bar=False,
-            cwd=str(NOTEBOOKS),
-            kernel_name="python3",
-        )
-    assert error.value.ename == "ParameterError"
-    assert len(error.value.traceback) == 1 and "did you mean P001?" in error.value.traceback[0]
