@@ -45,6 +45,12 @@ _EXAMPLES = {
     "mg/dL": "0.9 mg/dL",
     "kg": "72 kg",
     "cm": "3.2 cm",
+    "bpm": "96 bpm",
+    "mmHg": "118 mmHg",
+    "percent": "96 %",
+    "mL": "420 mL",
+    "h": "0 h",
+    "mmol/L": "24 mmol/L",
 }
 
 #: ``report(mask, column, expected, shown)``: one problem per row in ``mask``.

@@ -20,6 +20,7 @@ import pandas as pd
 from studylib.dictionary import TABLES
 from studylib.errors import Problem
 from studylib.protocol import Protocol
+from studylib.safety.ctcae import CTCAE
 from studylib.units import format_quantity, parse_quantities
 from studylib.wording import and_list
 
@@ -73,6 +74,7 @@ def check_across(
     if "dosing" in usable:
         _doses(frames, report, protocol)
     _order(frames, usable, present, report, add)
+    _safety(frames, usable, present, report)
 
 
 def _flag(values: pd.Series) -> pd.Series:
@@ -378,4 +380,53 @@ def _given_needs_a_time(
                 f"this column, absent from the header: {int(given.sum())} doses have status"
                 " 'given' and each needs the time it was given",
             )
+        )
+
+
+def _safety(
+    frames: dict[str, pd.DataFrame],
+    usable: set[str],
+    present: dict[str, set[str]],
+    report: Report,
+) -> None:
+    """An adverse event ends on or after it starts, with a grade its CTCAE v5.0 term defines;
+    a row of vital signs belongs to an IL-2 dose slot of ``dosing.csv``."""
+    if "adverse_events" in usable:
+        events = frames["adverse_events"]
+        if "end_date" in present["adverse_events"]:
+            report(
+                "adverse_events",
+                _flag(events["end_date"] < events["start_date"]),
+                "end_date",
+                "an end date on or after the start date (start_date)",
+            )
+        known = events["term"].isin(CTCAE.event_terms) & events["grade"].notna()
+        grades = (
+            events["term"]
+            .where(known)
+            .map(lambda term: CTCAE.event(term).grades if isinstance(term, str) else ())
+        )
+        undefined = known & pd.Series(
+            [
+                int(g) not in defined if ok else False
+                for g, defined, ok in zip(events["grade"], grades, known, strict=True)
+            ],
+            index=events.index,
+        )
+        expected = [
+            f"a grade CTCAE v5.0 defines for {term}: {and_list(map(str, defined))}" if ok else ""
+            for term, defined, ok in zip(events["term"], grades, undefined, strict=True)
+        ]
+        report("adverse_events", undefined, "grade", pd.Series(expected, index=events.index))
+    if {"vitals", "dosing"} <= usable:
+        vitals, dosing = frames["vitals"], frames["dosing"]
+        il2 = dosing[_flag(dosing["treatment"] == "il2")]
+        slots = pd.MultiIndex.from_frame(il2[["patient_id", "cycle", "number"]])
+        rows = pd.MultiIndex.from_frame(vitals[["patient_id", "cycle", "number"]])
+        report(
+            "vitals",
+            pd.Series(~rows.isin(slots), index=vitals.index)
+            & vitals[["patient_id", "cycle", "number"]].notna().all(axis=1),
+            "number",
+            "a dose slot of dosing.csv: an IL-2 row with this patient_id, cycle and number",
         )

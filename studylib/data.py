@@ -65,6 +65,9 @@ class Cohort:
     lesions: pd.DataFrame
     assessments: pd.DataFrame
     followup: pd.DataFrame
+    vitals: pd.DataFrame
+    labs: pd.DataFrame
+    adverse_events: pd.DataFrame
     notices: dict[str, str] = field(default_factory=dict)
     #: The protocol the folder's data follow: its own ``protocol.toml``, else the bundled one.
     protocol: Protocol = field(default_factory=lambda: resolve_protocol(None))

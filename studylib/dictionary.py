@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from studylib.protocol import Criterion, Protocol
 
+from studylib.safety.ctcae import CTCAE
+
 __all__ = ["Column", "Table", "TABLES", "SYNTHETIC_MARK", "synthetic_notice"]
 
 #: How every file the generator writes begins, whatever the trial.
@@ -701,8 +703,291 @@ _FOLLOWUP = Table(
     ),
 )
 
+
+def _vital(name: str, description: str, sdtm: str, unit: str, cost: str) -> Column:
+    return Column(name, "quantity", description, sdtm, required=False, unit=unit, if_absent=cost)
+
+
+def _label_event(name: str, description: str) -> Column:
+    return _yn(
+        name,
+        f"{description} (Proleukin label criterion; N when absent)",
+        "FA (sponsor-defined)",
+        if_absent="the label's criterion on it is not judged (said in every decision)",
+    )
+
+
+_NOT_JUDGED = "the dose criteria on it are not judged (each decision says so)"
+
+_VITALS = Table(
+    name="vitals",
+    description="The nurse's observations before each IL-2 dose slot assessed (one row per"
+    " slot; the slots after a cycle is stopped are not assessed).",
+    sdtm_domain="VS, FA",
+    key=("patient_id", "cycle", "number"),
+    references=(("patient_id", "randomization"),),
+    optional=True,
+    if_absent="no dose slot can be judged by the dose criteria (studylib.safety); the reasons"
+    " recorded in dosing.csv are shown as they are",
+    columns=(
+        Column("patient_id", "id", "Subject id", "USUBJID"),
+        Column(
+            "cycle",
+            "integer",
+            "IL-2 cycle of the slot (as in dosing.csv)",
+            "VISITNUM",
+            minimum=1,
+            maximum=50,
+        ),
+        Column(
+            "number",
+            "integer",
+            "Dose slot number in its cycle (as in dosing.csv)",
+            "VSTPTNUM",
+            minimum=1,
+            maximum=100,
+        ),
+        Column("measured_at", "datetime", "When the observations were made", "VSDTC"),
+        _vital("heart_rate", "Heart rate at the time of dosing", "VS HR", "bpm", _NOT_JUDGED),
+        _vital("systolic_bp", "Systolic blood pressure", "VS SYSBP", "mmHg", _NOT_JUDGED),
+        _vital(
+            "o2_saturation",
+            "Oxygen saturation (pulse oximetry)",
+            "VS OXYSAT",
+            "percent",
+            _NOT_JUDGED,
+        ),
+        _vital(
+            "urine_output_8h",
+            "Urine output over the last 8-hour shift",
+            "VS UROUT (sponsor-defined)",
+            "mL",
+            _NOT_JUDGED,
+        ),
+        _vital(
+            "weight",
+            "Body weight (weight gain is judged against the screening weight)",
+            "VS WEIGHT",
+            "kg",
+            _NOT_JUDGED,
+        ),
+        _yn(
+            "mental_status_change",
+            "Mental status change (confusion, agitation) at dosing",
+            "FA (sponsor-defined)",
+            if_absent=_NOT_JUDGED,
+        ),
+        _label_event(
+            "arrhythmia_needing_treatment",
+            "Atrial fibrillation, SVT or bradycardia needing treatment",
+        ),
+        _label_event("stool_occult_blood", "Stool occult blood positive"),
+        _label_event("sustained_vt", "Sustained ventricular tachycardia (>= 5 beats)"),
+        _label_event("ecg_ischemia", "ECG changes of ischaemia, angina or chest pain"),
+        _label_event("seizures_repeated", "Repeated or difficult-to-control seizures"),
+        _label_event(
+            "bowel_ischemia_or_bleeding",
+            "Bowel ischaemia or perforation, or GI bleeding needing surgery",
+        ),
+        _vital(
+            "intubation_duration",
+            "How long the patient has been intubated (0 h: not)",
+            "FA (sponsor-defined)",
+            "h",
+            _NOT_JUDGED,
+        ),
+        _vital(
+            "coma_duration",
+            "How long coma or toxic psychosis has lasted (0 h: none)",
+            "FA (sponsor-defined)",
+            "h",
+            _NOT_JUDGED,
+        ),
+    ),
+)
+
+
+def _lab(test: str, description: str, lbtestcd: str, unit: str, analyte: str = "") -> Column:
+    return Column(
+        test,
+        "quantity",
+        description,
+        f"LB {lbtestcd}",
+        required=False,
+        unit=unit,
+        analyte=analyte,
+        if_absent="not graded, and not judged by the dose criteria",
+    )
+
+
+def _limit(name: str, description: str, sdtm: str, unit: str, analyte: str = "") -> Column:
+    return Column(
+        name,
+        "quantity",
+        description,
+        sdtm,
+        required=False,
+        unit=unit,
+        analyte=analyte,
+        if_absent="a grade that needs this limit is left ungraded",
+    )
+
+
+_LABS = Table(
+    name="labs",
+    description="Laboratory panels drawn during treatment, one row per panel, each value with"
+    " the laboratory's reference limit (CTCAE v5.0 grades them; the dose criteria read the"
+    " latest panel before each dose).",
+    sdtm_domain="LB",
+    key=("patient_id", "collected_at"),
+    references=(("patient_id", "randomization"),),
+    optional=True,
+    if_absent="no laboratory value is graded, and the dose criteria on creatinine, platelets,"
+    " bilirubin and bicarbonate are not judged",
+    columns=(
+        Column("patient_id", "id", "Subject id", "USUBJID"),
+        Column("collected_at", "datetime", "When the sample was drawn", "LBDTC"),
+        _lab("creatinine", "Serum creatinine", "CREAT", "mg/dL", "creatinine"),
+        _limit(
+            "creatinine_uln",
+            "Upper limit of normal of creatinine",
+            "LBORNRHI",
+            "mg/dL",
+            "creatinine",
+        ),
+        _lab("bilirubin", "Total bilirubin", "BILI", "mg/dL", "bilirubin"),
+        _limit(
+            "bilirubin_uln", "Upper limit of normal of bilirubin", "LBORNRHI", "mg/dL", "bilirubin"
+        ),
+        _lab("ast", "Aspartate aminotransferase", "AST", "U/L"),
+        _limit("ast_uln", "Upper limit of normal of AST", "LBORNRHI", "U/L"),
+        _lab("alt", "Alanine aminotransferase", "ALT", "U/L"),
+        _limit("alt_uln", "Upper limit of normal of ALT", "LBORNRHI", "U/L"),
+        _lab("platelets", "Platelet count", "PLAT", "G_per_L"),
+        _limit("platelets_lln", "Lower limit of normal of platelets", "LBORNRLO", "G_per_L"),
+        _lab("hemoglobin", "Haemoglobin", "HGB", "g/dL", "hemoglobin"),
+        _limit(
+            "hemoglobin_lln",
+            "Lower limit of normal of haemoglobin",
+            "LBORNRLO",
+            "g/dL",
+            "hemoglobin",
+        ),
+        _lab("wbc", "White blood cell count", "WBC", "G_per_L"),
+        _limit("wbc_lln", "Lower limit of normal of white cells", "LBORNRLO", "G_per_L"),
+        _lab("neutrophils", "Absolute neutrophil count", "NEUT", "G_per_L"),
+        _limit("neutrophils_lln", "Lower limit of normal of neutrophils", "LBORNRLO", "G_per_L"),
+        _lab("lymphocytes", "Absolute lymphocyte count", "LYM", "G_per_L"),
+        _limit("lymphocytes_lln", "Lower limit of normal of lymphocytes", "LBORNRLO", "G_per_L"),
+        _lab("albumin", "Serum albumin", "ALB", "g/dL"),
+        _limit("albumin_lln", "Lower limit of normal of albumin", "LBORNRLO", "g/dL"),
+        _lab("bicarbonate", "Serum bicarbonate (CO2)", "BICARB", "mmol/L"),
+    ),
+)
+
+_ADVERSE_EVENTS = Table(
+    name="adverse_events",
+    description="One row per adverse event: its CTCAE v5.0 term and grade, dates, seriousness,"
+    " relation to IL-2 and SBRT, and what was done with IL-2.",
+    sdtm_domain="AE",
+    key=("patient_id", "ae_id"),
+    references=(("patient_id", "randomization"),),
+    optional=True,
+    if_absent="no adverse-event table (results layout, grade >= 3, worst grade) is made",
+    columns=(
+        Column("patient_id", "id", "Subject id", "USUBJID"),
+        Column("ae_id", "id", "Event id within the patient", "AESPID"),
+        Column(
+            "term",
+            "choice",
+            "CTCAE v5.0 term, spelt as CTCAE spells it (studylib/safety/ctcae_v5.toml lists"
+            " those the workbook knows)",
+            "AEDECOD",
+            allowed=CTCAE.event_terms,
+        ),
+        Column(
+            "grade",
+            "integer",
+            "CTCAE v5.0 grade (one the term defines)",
+            "AETOXGR",
+            minimum=1,
+            maximum=5,
+        ),
+        Column("start_date", "date", "Onset", "AESTDTC"),
+        Column(
+            "end_date",
+            "date",
+            "Resolution (empty while ongoing)",
+            "AEENDTC",
+            required=False,
+            if_absent="every event is shown as ongoing",
+        ),
+        _yn("serious", "Serious adverse event (ICH E2A)", "AESER", required=True),
+        Column(
+            "related_il2",
+            "choice",
+            "Relation to IL-2",
+            "AEREL",
+            required=False,
+            allowed=("related", "not_related"),
+            if_absent="the relation to IL-2 is not shown",
+        ),
+        Column(
+            "related_sbrt",
+            "choice",
+            "Relation to SBRT (not_applicable: never irradiated)",
+            "AERELNST",
+            required=False,
+            allowed=("related", "not_related", "not_applicable"),
+            if_absent="the relation to SBRT is not shown",
+        ),
+        Column(
+            "action_il2",
+            "choice",
+            "Action taken with IL-2",
+            "AEACN",
+            required=False,
+            allowed=(
+                "dose_not_changed",
+                "drug_interrupted",
+                "drug_withdrawn",
+                "not_applicable",
+                "unknown",
+            ),
+            if_absent="the action taken with IL-2 is not shown",
+        ),
+        Column(
+            "outcome",
+            "choice",
+            "Outcome",
+            "AEOUT",
+            required=False,
+            allowed=(
+                "recovered",
+                "recovering",
+                "not_recovered",
+                "recovered_with_sequelae",
+                "fatal",
+                "unknown",
+            ),
+            if_absent="the outcome is not shown",
+        ),
+    ),
+)
+
 #: Every file of a trial folder, in the order they are loaded and documented.
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (_SCREENING, _SBRT_SITES, _RANDOMIZATION, _DOSING, _LESIONS, _ASSESSMENTS, _FOLLOWUP)
+    for t in (
+        _SCREENING,
+        _SBRT_SITES,
+        _RANDOMIZATION,
+        _DOSING,
+        _LESIONS,
+        _ASSESSMENTS,
+        _FOLLOWUP,
+        _VITALS,
+        _LABS,
+        _ADVERSE_EVENTS,
+    )
 }

@@ -784,8 +784,8 @@ def test_a_randomisation_file_without_rows_is_one_problem(bundled_copy):
     assert _problems(bundled_copy) == [
         "randomization.csv: rows: the file has a header and no rows, yet 44 patients screened as"
         " 'enrolled' in screening.csv, 2317 in dosing.csv, 239 in lesions.csv, 860 in"
-        " assessments.csv and 44 in followup.csv refer to it (was it saved before its rows were"
-        " pasted in?)"
+        " assessments.csv, 44 in followup.csv, 1746 in vitals.csv, 759 in labs.csv and 2027 in"
+        " adverse_events.csv refer to it (was it saved before its rows were pasted in?)"
     ]
 
 

@@ -241,8 +241,7 @@ def _reason(c: SafetyCriterion, value: str, limit: str) -> str:
 def _stop_rule(rules: SafetyRules, relative: list[str]) -> str:
     return (
         f"{len(relative)} relative criteria at once ({', '.join(relative)});"
-        f" limit {rules.relative_criteria_to_stop}: stop the cycle"
-        f" ('{rules.relative_to_stop_quote}')."
+        f" limit {rules.relative_criteria_to_stop}: stop the cycle."
     )
 
 

@@ -62,8 +62,9 @@ def lab_grades(
     Returns
     -------
     pandas.DataFrame
-        One row per value (:data:`LAB_GRADE_COLUMNS`): ``grade`` is ``<NA>`` where the grade
-        needs a limit the row does not have.
+        One row per value (:data:`LAB_GRADE_COLUMNS`): ``limit`` is the laboratory's limit as
+        written (empty for the weight); ``grade`` is ``<NA>`` where the grade needs a limit the
+        row does not have.
     """
     baselines = screening.set_index("patient_id") if screening is not None else pd.DataFrame()
     sources = [(labs, "collected_at", [t.test for t in CTCAE.terms if t.test != "weight"])]
@@ -94,7 +95,7 @@ def lab_grades(
                         "test": test,
                         "term": CTCAE.term(test).term,
                         "value": rows[test],
-                        "limit": limits if limits is not None else pd.NA,
+                        "limit": limits if limits is not None else "",
                         "grade": grades,
                     }
                 )

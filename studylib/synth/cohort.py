@@ -21,6 +21,7 @@ from studylib.synth.dosing import dose_cohort
 from studylib.synth.facts import TRIAL_FACTS, TrialFacts, scale_flow
 from studylib.synth.followup import follow_cohort
 from studylib.synth.plan import plan_cohort
+from studylib.synth.safety import safety_records
 from studylib.synth.screening import screen_cohort, screen_failure_kinds
 from studylib.synth.timeline import build_timeline
 from studylib.synth.tumours import measure_cohort
@@ -33,7 +34,8 @@ DEFAULT_SEED = 1416831
 #: The trial screened 63 patients (NCT01416831.md 1.5).
 DEFAULT_PATIENTS = TRIAL_FACTS.screened
 
-_STREAMS = ("plan", "timeline", "screening", "dosing", "tumours", "followup")
+# Streams are spawned by position: a stream appended at the end leaves the others unchanged.
+_STREAMS = ("plan", "timeline", "screening", "dosing", "tumours", "followup", "safety")
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,14 @@ def generate(
         "assessments": assessments,
         "followup": followup,
     }
+    if protocol.safety is not None:
+        vitals, labs, events, hold_reason = safety_records(
+            screening, dosing, rng["safety"], protocol
+        )
+        dosing["hold_reason"] = hold_reason
+        tables |= {"vitals": vitals, "labs": labs, "adverse_events": events}
     return SynthCohort(
-        tables={name: tables[name] for name in TABLES},
+        tables={name: tables[name] for name in TABLES if name in tables},
         design=plan,
         deviations=describe_deviations(chosen, plan, timeline),
         seed=seed,

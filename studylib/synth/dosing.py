@@ -1,12 +1,13 @@
 """Dosing records of a synthetic cohort (``dosing.csv``): SBRT fractions and IL-2 dose slots.
 
 Every IL-2 cycle has the protocol's maximum number of dose slots, one every dose interval from
-the cycle's first morning; each slot is ``given`` or ``held`` with a reason. Most patients do
-not receive every dose: a few single doses are held for toxicity, and the cycle is usually
-stopped early, after which the remaining slots are held ("cycle stopped ..."). The reasons
-follow published institutional hold and stop criteria for high-dose IL-2 (NCT01416831.md 4.3-4.4);
-they are descriptions, not rules the workbook applies. The dose of every slot is the
-protocol's dose per kilogram times the weight written at screening, in IU.
+the cycle's first morning; each slot is ``given`` or ``held``. Most patients do not receive
+every dose: a few single doses are held for toxicity, and the cycle is usually stopped early,
+after which the remaining slots are held ("cycle stopped after dose slot n: ..."). Why is
+written by :mod:`studylib.synth.safety`: the vital signs and laboratory values recorded before
+each dose, and the reason the protocol's ``[safety]`` criteria give for them (a protocol without
+that section leaves the words "toxicity"). The dose of every slot is the protocol's dose per
+kilogram times the weight written at screening, in IU.
 """
 
 from __future__ import annotations
@@ -19,28 +20,8 @@ from studylib.protocol import Protocol
 from studylib.synth import calendar as cal
 from studylib.synth.timeline import SBRT_MINUTE, first_dose_minute, max_fractions
 
-__all__ = ["dose_cohort", "HOLD_REASONS", "STOP_REASONS"]
+__all__ = ["dose_cohort"]
 
-HOLD_REASONS = (
-    "hypotension: systolic blood pressure below 90 mmHg",
-    "oliguria: urine output 120 mL over the 8-h shift",
-    "creatinine 2.6 mg/dL",
-    "sinus tachycardia 124 bpm",
-    "oxygen saturation below 90% on room air",
-    "confusion, resolved before the next dose",
-    "diarrhoea 1000 mL over the shift",
-    "platelets 42 K/uL",
-)
-STOP_REASONS = (
-    "hypotension needing vasopressors",
-    "creatinine 3.1 mg/dL",
-    "atrial fibrillation",
-    "mental status changes not reversible within 2 h",
-    "urine output below 80 mL over the shift",
-    "oxygen requirement above 4 L/min",
-    "weight gain above 15%",
-    "patient declined further doses (fatigue)",
-)
 # Synthetic choice: how many dose slots short of the maximum a cycle stops (0 = all slots
 # used); later cycles stop one slot earlier. Single holds happen on 5% of slots, at most two.
 _SLOTS_SHORT_P = np.array([0.14, 0.12, 0.14, 0.15, 0.13, 0.11, 0.09, 0.07, 0.05])
@@ -72,19 +53,13 @@ def _il2(plan, timeline, weight_kg, rng, protocol: Protocol) -> pd.DataFrame:
     if demo.any() and not single[demo].any():
         single[np.flatnonzero(demo)[0], min(3, max(used[demo][0] - 2, 1))] = True
     stopped = index >= used[:, None]
-    # Reasons as codes into one table of texts (0: none; then the single-hold reasons; then
-    # one "cycle stopped" text per slot count and stop reason), so 350,000 slots cost little.
-    hold_code = 1 + rng.integers(0, len(HOLD_REASONS), (m, slots))
-    stop_code = 1 + len(HOLD_REASONS) + (used - 1) * len(STOP_REASONS)
-    stop_code = stop_code + rng.integers(0, len(STOP_REASONS), m)
-    texts = [""] + list(HOLD_REASONS)
-    texts += [
-        f"cycle stopped after dose slot {n}: {why}"
-        for n in range(1, slots + 1)
-        for why in STOP_REASONS
-    ]
-    code = np.where(stopped, stop_code[:, None], 0)
-    code = np.where(single, hold_code, code)
+    # Which slots are held, and after which slot a cycle stopped; the reasons are the dose
+    # criteria's own words, which studylib.synth.safety writes from the vitals and labs it
+    # records (codes into one table of texts, so 350,000 slots cost little).
+    texts = ["", "dose held for toxicity"]
+    texts += [f"cycle stopped after dose slot {n}: toxicity" for n in range(1, slots + 1)]
+    code = np.where(stopped, 1 + used[:, None], 0)
+    code = np.where(single, 1, code)
     reason = np.array(texts, dtype=object)[code]
     held = single | stopped
 
