@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from studylib.protocol import Protocol, resolve_protocol
@@ -113,8 +112,9 @@ def _hold_bars(ax, reasons: pd.DataFrame, arms: list[str], colours: dict[str, st
 
 
 def patient_safety_figure(slots: pd.DataFrame, grades: pd.DataFrame, patient_id: str) -> Figure:
-    """A patient's IL-2 dose slots (what the criteria said: give, hold, stop; the slots of a
-    stopped cycle in grey) above the CTCAE grades of their laboratory values over time.
+    """A patient's IL-2 cycles side by side: the dose slots (what the criteria said: give,
+    hold, stop; the slots of a stopped cycle in grey) above the CTCAE grades of the laboratory
+    values of that cycle.
 
     Parameters
     ----------
@@ -127,43 +127,54 @@ def patient_safety_figure(slots: pd.DataFrame, grades: pd.DataFrame, patient_id:
     """
     mine = slots[slots["patient_id"] == patient_id]
     labs = grades[(grades["patient_id"] == patient_id) & grades["grade"].notna()]
-    fig = Figure(figsize=(12, 2.2 + 0.35 * max(labs["term"].nunique(), 1)), layout="constrained")
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1, max(labs["term"].nunique(), 1)])
-    shown = np.where(mine["action"] != "", mine["action"], mine["recorded"])
-    for action, colour in ACTION_COLOURS.items():
-        pick = shown == action
-        top.scatter(
-            mine.loc[pick, "scheduled_at"],
-            np.zeros(pick.sum()),
-            marker="s",
-            s=40,
-            color=colour,
-            label=action,
-        )
-    top.set_yticks([])
-    top.set_title(f"{patient_id}: IL-2 dose slots (decision of the criteria) and lab grades")
-    top.legend(ncols=4, fontsize=8, loc="upper right", frameon=False)
+    cycles = sorted(mine["cycle"].unique()) or [1]
     terms = sorted(labs["term"].unique())
-    for i, term in enumerate(terms):
-        rows = labs[labs["term"] == term]
-        bottom.scatter(
-            rows["collected_at"],
-            np.full(len(rows), i),
-            s=60,
-            edgecolors="#555555",
-            color=[GRADE_COLOURS[int(g)] for g in rows["grade"]],
-        )
-    bottom.set_yticks(range(len(terms)), terms, fontsize=8)
-    bottom.set_ylim(-0.7, max(len(terms), 1) - 0.3)
-    bottom.legend(
-        handles=[Patch(color=c, label=f"grade {g}") for g, c in GRADE_COLOURS.items()]
-        + [Line2D([], [], linestyle="none")],
-        ncols=5,
-        fontsize=8,
-        loc="upper left",
-        bbox_to_anchor=(0, -0.15),
-        frameon=False,
+    fig = Figure(
+        figsize=(3 + 2.2 * len(cycles), 2.4 + 0.3 * max(len(terms), 1)), layout="constrained"
     )
-    bottom.set_xlabel("Date")
-    fig.autofmt_xdate()
+    axes = fig.subplots(
+        2, len(cycles), sharey="row", squeeze=False, height_ratios=[1, max(len(terms), 1)]
+    )
+    shown = np.where(mine["action"] != "", mine["action"], mine["recorded"])
+    for k, cycle in enumerate(cycles):
+        top, bottom = axes[0, k], axes[1, k]
+        pick = (mine["cycle"] == cycle).to_numpy()
+        times = mine.loc[pick, "scheduled_at"]
+        start = times.min().normalize() if len(times) else pd.Timestamp(0)
+        for action, colour in ACTION_COLOURS.items():
+            these = pick & (shown == action)
+            top.scatter(
+                mine.loc[these, "scheduled_at"],
+                np.zeros(these.sum()),
+                marker="s",
+                s=36,
+                color=colour,
+                label=action,
+            )
+        top.set_title(f"cycle {cycle}", fontsize=9)
+        top.set_yticks([])
+        end = start + pd.Timedelta(days=6)
+        rows = labs[labs["collected_at"].between(start - pd.Timedelta(days=1), end)]
+        for i, term in enumerate(terms):
+            these = rows[rows["term"] == term]
+            bottom.scatter(
+                these["collected_at"],
+                np.full(len(these), i),
+                s=40,
+                edgecolors="#555555",
+                color=[GRADE_COLOURS[int(g)] for g in these["grade"]],
+            )
+        bottom.set_xlim(start - pd.Timedelta(hours=12), end)
+        top.set_xlim(start - pd.Timedelta(hours=12), end)
+        ticks = pd.date_range(start, end, freq="2D")
+        bottom.set_xticks(ticks, [t.strftime("%m-%d") for t in ticks], fontsize=7)
+        top.set_xticks([])
+    axes[1, 0].set_yticks(range(len(terms)), terms, fontsize=8)
+    axes[1, 0].set_ylim(-0.7, max(len(terms), 1) - 0.3)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles += [Patch(color=c, label=f"grade {g}") for g, c in GRADE_COLOURS.items()]
+    fig.legend(handles=handles, ncols=9, fontsize=8, loc="outside lower center", frameon=False)
+    fig.suptitle(
+        f"{patient_id}: IL-2 dose slots (decision of the criteria) and lab grades", fontsize=10
+    )
     return fig

@@ -19,6 +19,7 @@ _EXPORTS: dict[str, str] = {
     "ScreeningForm": "studylib.widgets.screening",
     "ScheduleExplorer": "studylib.widgets.schedule",
     "RecistCalculator": "studylib.widgets.recist",
+    "DoseExercise": "studylib.widgets.dose_exercise",
     "design_questions": "studylib.widgets.questions",
     "screening_questions": "studylib.widgets.questions",
     "schedule_questions": "studylib.widgets.questions",
