@@ -849,7 +849,7 @@ def test_readme_shows_a_real_error_report(bundled_copy, repo_dir, monkeypatch):
         _replace(trial, "screening.csv", old, new)
     _replace(trial, "randomization.csv", "P003,A,2,2011-11-24,N", "P003,A,2,2011-11-24,yes please")
     _replace(
-        trial, "dosing.csv", "2012-04-09T08:14,given,60720000 IU,", "2012-04-09T08:14,given,0 IU,"
+        trial, "dosing.csv", "2012-04-09T08:01,given,60720000 IU,", "2012-04-09T08:01,given,0 IU,"
     )
     monkeypatch.chdir(trial.parent)
     with pytest.raises(DataError) as error:
