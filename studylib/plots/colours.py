@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from studylib.protocol import Protocol, resolve_protocol
 
-__all__ = ["RESPONSE_COLOURS", "ARM_PALETTE", "arm_colours"]
+__all__ = ["RESPONSE_COLOURS", "ARM_PALETTE", "arm_colours", "GRADE_COLOURS", "ACTION_COLOURS"]
 
 #: One colour per response category (:data:`studylib.vocabulary.BOR_ORDER`).
 RESPONSE_COLOURS = {
@@ -42,3 +42,10 @@ def arm_colours(protocol: Protocol | None = None) -> dict[str, str]:
     """
     codes = resolve_protocol(protocol).arm_codes
     return dict(zip(codes, ARM_PALETTE, strict=False))
+
+
+#: One colour per CTCAE grade (0: none), light to dark.
+GRADE_COLOURS = {0: "#E8E8E8", 1: "#F0E442", 2: "#E69F00", 3: "#D55E00", 4: "#7B1E00"}
+#: One colour per dose decision (:data:`studylib.safety.ACTIONS`), and grey for the slots of a
+#: stopped cycle.
+ACTION_COLOURS = {"give": "#009E73", "hold": "#E69F00", "stop": "#D55E00", "stopped": "#BBBBBB"}

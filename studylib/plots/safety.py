@@ -12,20 +12,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from studylib.plots.colours import ACTION_COLOURS, GRADE_COLOURS, arm_colours
 from studylib.protocol import Protocol, resolve_protocol
 from studylib.safety.delivery import DoseDelivery
 
-__all__ = ["dose_delivery_figure", "patient_safety_figure", "GRADE_COLOURS", "ACTION_COLOURS"]
-
-#: Colour of each CTCAE grade (0: none), light to dark (colour-blind safe).
-GRADE_COLOURS = {0: "#E8E8E8", 1: "#F0E442", 2: "#E69F00", 3: "#D55E00", 4: "#7B1E00"}
-#: Colour of each decision, and of the slots of a stopped cycle.
-ACTION_COLOURS = {"give": "#009E73", "hold": "#E69F00", "stop": "#D55E00", "stopped": "#BBBBBB"}
-_ARM_PALETTE = ("#0072B2", "#CC79A7", "#56B4E9", "#999999")
-
-
-def _arm_colours(protocol: Protocol) -> dict[str, str]:
-    return {code: _ARM_PALETTE[i % len(_ARM_PALETTE)] for i, code in enumerate(protocol.arm_codes)}
+__all__ = ["dose_delivery_figure", "patient_safety_figure"]
 
 
 def dose_delivery_figure(delivery: DoseDelivery, *, protocol: Protocol | None = None) -> Figure:
@@ -40,7 +31,7 @@ def dose_delivery_figure(delivery: DoseDelivery, *, protocol: Protocol | None = 
         The protocol the delivery was computed with (its arms and maximum doses per cycle).
     """
     protocol = resolve_protocol(protocol)
-    colours = _arm_colours(protocol)
+    colours = arm_colours(protocol)
     arms = [a for a in protocol.arm_codes if a in set(delivery.cycles["arm"])]
     fig = Figure(figsize=(12, 5), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[1, 1.2])

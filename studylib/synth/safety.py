@@ -29,9 +29,10 @@ import pandas as pd
 
 from studylib.errors import SynthError
 from studylib.protocol import Protocol, SafetyCriterion
+from studylib.safety.bounds import TYPICAL, healthy_range, inside
 from studylib.safety.delivery import recorded_action
 from studylib.safety.labs import lab_grades, limit_column
-from studylib.units import convert, parse_quantities
+from studylib.units import parse_quantities
 
 __all__ = ["safety_records", "PUBLISHED_GRADE3", "VITAL_COLUMNS", "LAB_COLUMNS"]
 
@@ -85,21 +86,6 @@ LAB_COLUMNS = [
     "bicarbonate",
 ]
 
-# Observations the generator can set to meet a criterion, the unit it draws them in, a
-# healthy value (the side of every bound a dose given stays on), the rounding of the written
-# value and the margin kept from a bound so that rounding never crosses it.
-_DRAWN = {
-    "heart_rate": ("1/min", 80.0, 1.0),
-    "systolic_bp": ("mmHg", 120.0, 1.0),
-    "o2_saturation": ("percent", 97.0, 1.0),
-    "urine_output_8h": ("mL", 600.0, 5.0),
-    "weight": ("percent", 0.0, 0.4),
-    "mental_status_change": ("", 0.0, 0.0),
-    "creatinine": ("mg/dL", 1.0, 0.04),
-    "platelets": ("G_per_L", 250.0, 1.5),
-    "bilirubin": ("mg/dL", 0.6, 0.15),
-    "bicarbonate": ("mmol/L", 25.0, 1.5),
-}
 _LAB_CAUSES = {"creatinine", "platelets", "bilirubin", "bicarbonate"}
 _STOPPED = re.compile(r"^cycle stopped after dose slot (\d+):", re.IGNORECASE)
 _MINUTE = np.timedelta64(1, "m")
@@ -125,55 +111,18 @@ _PNEUMONITIS = 0.05  # per SBRT course: grade 2, related to SBRT
 _SERIOUS_GRADE3 = 0.1  # share of clinical grade 3 events that prolonged the admission
 
 
-def _interval(c: SafetyCriterion, unit: str, key: str) -> tuple[float, float]:
-    """The values (in ``unit``) where criterion ``c`` is met, as [low, high]."""
-    analyte = key if key in ("creatinine", "bilirubin") else None
-    low, high = -np.inf, np.inf
-    for name, bound in c.bounds.items():
-        value = float(convert(bound, unit, analyte).magnitude)
-        if name in ("at_least", "above"):
-            low = value
-        else:
-            high = value
-    return low, high
+def _draw(c: SafetyCriterion, key: str, rng: np.random.Generator) -> float:
+    """A random value meeting criterion ``c`` (a yes/no criterion needs no draw)."""
+    return inside(c, key) if c.when is not None else inside(c, key, rng.random())
 
 
 def _criteria(protocol: Protocol) -> dict[str, list[SafetyCriterion]]:
     """The protocol's criteria the generator can meet, by observation."""
     out: dict[str, list[SafetyCriterion]] = {}
     for c in protocol.safety.criteria:
-        if c.observation in _DRAWN:
+        if c.observation in TYPICAL:
             out.setdefault(c.observation, []).append(c)
     return out
-
-
-def _healthy_range(criteria: list[SafetyCriterion], key: str) -> tuple[float, float]:
-    """The interval around the healthy value where no criterion on ``key`` is met, with the
-    margin kept from each bound."""
-    unit, healthy, margin = _DRAWN[key]
-    low, high = -np.inf, np.inf
-    for c in criteria:
-        if c.when is not None:
-            continue
-        a, b = _interval(c, unit, key)
-        if b <= healthy:
-            low = max(low, b)
-        elif a >= healthy:
-            high = min(high, a)
-    return low + 2 * margin, high - 2 * margin
-
-
-def _inside(c: SafetyCriterion, key: str, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Values that meet criterion ``c``, kept off its bounds by the margin."""
-    unit, _, margin = _DRAWN[key]
-    if c.when is not None:
-        return np.full(n, 1.0 if c.when else 0.0)
-    a, b = _interval(c, unit, key)
-    if np.isinf(b):
-        b = a * 1.15 + 6 * margin
-    if np.isinf(a):
-        a = max(b - max(0.1 * b, 8 * margin), 0.0)
-    return rng.uniform(a + 2 * margin, b - 2 * margin, n)
 
 
 def _fmt(values: np.ndarray, template: str, unit: str) -> np.ndarray:
@@ -263,7 +212,7 @@ def safety_records(
     sens = pd.DataFrame(sens, index=patients.index).loc[pid].to_numpy()
 
     def healthy(key, value):
-        low, high = _healthy_range(criteria.get(key, []), key)
+        low, high = healthy_range(criteria.get(key, []), key)
         return np.clip(value, low, high)
 
     vit = {
@@ -297,22 +246,22 @@ def safety_records(
         stops.append("relative")
     for row in np.flatnonzero(recorded == "hold"):
         c = single_holds[rng.integers(len(single_holds))]
-        vit[c.observation][row] = _inside(c, c.observation, rng, 1)[0]
+        vit[c.observation][row] = _draw(c, c.observation, rng)
         cause[row] = c.observation
     for row in np.flatnonzero(recorded == "stop"):
         choice = stops[rng.integers(len(stops))]
         if choice == "relative":
             keys = [str(k) for k in rng.permutation(sorted(by_key))[:need]]
             for key in keys:
-                vit[key][row] = _inside(by_key[key], key, rng, 1)[0]
+                vit[key][row] = _draw(by_key[key], key, rng)
             cause[row] = " ".join(keys)
         elif choice.observation in _LAB_CAUSES:
-            stat.setdefault(choice.observation, np.full(n, np.nan))[row] = _inside(
-                choice, choice.observation, rng, 1
-            )[0]
+            stat.setdefault(choice.observation, np.full(n, np.nan))[row] = _draw(
+                choice, choice.observation, rng
+            )
             cause[row] = choice.observation
         else:
-            vit[choice.observation][row] = _inside(choice, choice.observation, rng, 1)[0]
+            vit[choice.observation][row] = _draw(choice, choice.observation, rng)
             cause[row] = choice.observation
     assessed["measured"] = assessed["scheduled"].to_numpy() - 30 * _MINUTE
     vitals = _vitals_table(assessed, base, vit)
@@ -383,7 +332,7 @@ def _labs_tables(assessed, patients, stat, sens, criteria, rng):
     noise = rng.normal(0, 1, (k, 8))
 
     def healthy(key, value):
-        low, high = _healthy_range(criteria.get(key, []), key)
+        low, high = healthy_range(criteria.get(key, []), key)
         return np.clip(value, max(low, 0.01), high)
 
     values = {

@@ -24,6 +24,8 @@ __all__ = [
     "response_exercises",
     "irecist_exercise",
     "pseudo_progression_diameters",
+    "dose_rules",
+    "dose_cases",
 ]
 
 
@@ -255,3 +257,97 @@ def irecist_exercise(protocol: Protocol | None = None) -> str:
             f" above {first}'s, which **confirms** the progression: **iCPD**.",
         ]
     )
+
+
+# --- each dose at the bedside ([safety]) -----------------------------------------------------
+
+#: The dose of the cycle the exercise asks about (a teaching choice, capped at the cycle's
+#: maximum number of doses).
+DOSE_EXERCISE_NUMBER = 9
+# The weight before the cycle of the exercise's patient (a teaching choice).
+_EXAMPLE_WEIGHT_KG = 80.0
+_WRITTEN = {
+    "heart_rate": ("%.0f", " bpm"),
+    "systolic_bp": ("%.0f", " mmHg"),
+    "o2_saturation": ("%.0f", " %"),
+    "urine_output_8h": ("%.0f", " mL"),
+    "creatinine": ("%.2f", " mg/dL"),
+    "platelets": ("%.0f", " x10^9/L"),
+    "bilirubin": ("%.1f", " mg/dL"),
+    "bicarbonate": ("%.0f", " mmol/L"),
+}
+
+
+def _written(key: str, value: float) -> str:
+    """An exercise value as a ward writes it (a weight gain as the weight in kg)."""
+    if key == "weight":
+        return f"{_EXAMPLE_WEIGHT_KG * (1 + value / 100):.1f} kg"
+    if key == "mental_status_change":
+        return "Y" if value else "N"
+    template, unit = _WRITTEN[key]
+    return (template % value) + unit
+
+
+def dose_rules(protocol: Protocol | None = None) -> str:
+    """How a dose is decided, with this protocol's numbers (``[safety]``); empty when the
+    protocol has no dose criteria."""
+    protocol = resolve_protocol(protocol)
+    rules = protocol.safety
+    if rules is None:
+        return ""
+    kinds = {
+        "relative": "relative (hold)",
+        "withhold": "the label's withhold (hold)",
+        "absolute": "absolute (stop)",
+        "discontinue": "the label's discontinue (stop)",
+    }
+    counts = {k: sum(c.kind == k for c in rules.criteria) for k in kinds}
+    listed = and_list(f"{n} {kinds[k]}" for k, n in counts.items() if n)
+    return (
+        "Before each dose the nurse checks the observations of the last shift against the"
+        f" protocol's {len(rules.criteria)} criteria: {listed}."
+        f" Any hold criterion met holds the dose; any stop criterion stops the cycle; and"
+        f" **{rules.relative_criteria_to_stop} relative criteria at once stop the cycle** too."
+        " These criteria are **not from the registry**, which gives none: they are the Proleukin"
+        " label's and the 2014 expert consensus's, quoted in the protocol file."
+    )
+
+
+def dose_cases(protocol: Protocol | None = None) -> list[tuple[str, dict[str, str]]]:
+    """Observations before a dose for the tour's exercise, made from this protocol's
+    criteria: every value at the edge of its limit yet on the safe side; one hold criterion
+    met; the protocol's number of relative criteria at once; one stop criterion. Each is
+    ``(title, observations)``; what to do is left to :func:`studylib.safety.dose_decision`."""
+    from studylib.safety.bounds import TYPICAL, edge, inside
+
+    protocol = resolve_protocol(protocol)
+    rules = protocol.safety
+    if rules is None:
+        return []
+    criteria = [c for c in rules.criteria if c.observation in TYPICAL]
+    keys = list(dict.fromkeys(c.observation for c in criteria))
+    base = {k: _written(k, edge(criteria, k)) for k in keys if k != "mental_status_change"}
+    if "weight" in base:
+        base["baseline_weight"] = f"{_EXAMPLE_WEIGHT_KG:g} kg"
+    if "mental_status_change" in keys:
+        base["mental_status_change"] = "N"
+
+    def case(title: str, chosen: list) -> tuple[str, dict[str, str]]:
+        met = {c.observation: _written(c.observation, inside(c, c.observation)) for c in chosen}
+        return title, {**base, **met}
+
+    cases = [("Every value at its limit", dict(base))]
+    holds = [c for c in criteria if c.action == "hold" and not c.change_from]
+    if holds:
+        cases.append(case(holds[0].label, holds[:1]))
+    relative: dict[str, object] = {}
+    for c in criteria:
+        if c.kind == "relative":
+            relative.setdefault(c.observation, c)
+    chosen = list(relative.values())[: rules.relative_criteria_to_stop]
+    if len(chosen) == rules.relative_criteria_to_stop:
+        cases.append(case("Several at once", chosen))
+    stops = [c for c in criteria if c.action == "stop" and not c.change_from]
+    if stops:
+        cases.append(case(stops[0].label, stops[:1]))
+    return cases
