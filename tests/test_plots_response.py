@@ -88,8 +88,8 @@ def test_waterfall_bars_are_sorted_and_coloured_by_response():
 def test_waterfall_rejects_unknown_categories():
     """A response code with no colour is an error, not a silent grey bar."""
     best = best_percent_change(timepoint_responses(*frames(Patient().targets(50).follow(49, 10))))
-    with pytest.raises(ValueError, match="iPR"):
-        waterfall_plot(best, {"P001": "iPR"})
+    with pytest.raises(ValueError, match="PARTIAL"):
+        waterfall_plot(best, {"P001": "PARTIAL"})
 
 
 def test_reference_lines_follow_the_protocol_given(variant_protocol):

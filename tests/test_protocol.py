@@ -155,7 +155,8 @@ def test_every_protocol_number_is_quoted():
     for section in sections:
         if section in {"trial", "plausibility", "il2.product"}:
             continue
-        body = text.split(f"[{section}]", 1)[1].split("\n[", 1)[0]
+        # the section's own header line, not a mention of it in another section's reading
+        body = text.split(f"\n[{section}]\n", 1)[1].split("\n[", 1)[0]
         if not re.search(r"^(quote|source)", body, flags=re.M):
             unquoted.append(section)
     assert unquoted == []
