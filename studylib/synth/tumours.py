@@ -174,11 +174,9 @@ def _lesions(plan, timeline, foci, rng, protocol: Protocol) -> pd.DataFrame:
     irradiated_on = np.where(
         gets_sbrt[rows], last_fraction[rows], np.where(crossover[rows], last_xo[rows], cal.NONE)
     )
-    # A focus in a nodal site ([sbrt.sites].nodal) is a lymph node: measured by its short
-    # axis, and at least the node size that makes it a target.
+    # A focus in a nodal site ([sbrt.sites].nodal) is a lymph node, measured by its short axis
+    # (screening already gives it a measurable size).
     focus_nodal = np.isin(f["site"].to_numpy(), list(protocol.sbrt.nodal_sites))
-    focus_base = f["diameter_mm"].to_numpy().astype(float)
-    focus_base = np.where(focus_nodal, np.maximum(focus_base, node_min + 1), focus_base)
     sbrt = pd.DataFrame(
         {
             "row": rows,
@@ -186,7 +184,7 @@ def _lesions(plan, timeline, foci, rng, protocol: Protocol) -> pd.DataFrame:
             "site": f["site"].to_numpy(),
             "nodal": focus_nodal,
             "irradiated_on": irradiated_on,
-            "base": focus_base,
+            "base": f["diameter_mm"].to_numpy().astype(float),
             "kind": "sbrt",
             "focus": f.index.to_numpy(),
         }
