@@ -29,6 +29,7 @@ import pint
 
 from studylib import calendar_rules as rules
 from studylib.calendar_rules import registry_phrase
+from studylib.columns import ID_PATTERN
 from studylib.dosing import IL2Dose, il2_dose
 from studylib.protocol import Protocol, resolve_protocol
 from studylib.rulebook import rulebook
@@ -109,6 +110,18 @@ def _check_responder_cycles(count: int, protocol: Protocol) -> int:
             f" (registry: '{rules.sentence_with(protocol.il2.quote, 'respond')}')"
         )
     return int(count)
+
+
+def _check_patient_id(patient_id: str | None) -> str | None:
+    """A patient id names calendar events and files: letters, digits, '-' and '_' only."""
+    if patient_id is not None and (
+        not isinstance(patient_id, str) or not ID_PATTERN.match(patient_id)
+    ):
+        raise ValueError(
+            f"patient id {patient_id!r} is not valid; use letters, digits, '-' or '_' (at most"
+            " 64 characters), as in the trial folder"
+        )
+    return patient_id
 
 
 def _checked(*checks):
@@ -479,12 +492,13 @@ def plan_treatment(
         many responder cycles.
     """
     protocol = resolve_protocol(protocol)
-    arm, number, dose, start, extra = _checked(
+    arm, number, dose, start, extra, _ = _checked(
         lambda: _check_arm(arm, protocol),
         lambda: _check_enrollment(enrollment_number, protocol),
         lambda: il2_dose(weight, protocol=protocol),
         lambda: parse_il2_start(il2_start, protocol),
         lambda: _check_responder_cycles(responder_cycles, protocol),
+        lambda: _check_patient_id(patient_id),
     )
     il2 = protocol.il2
     delay = pd.Timedelta(days=rules.whole_days(il2.allowed_delay))
@@ -589,10 +603,11 @@ def plan_crossover(
         As :func:`plan_treatment`.
     """
     protocol = resolve_protocol(protocol)
-    number, dose, start = _checked(
+    number, dose, start, _ = _checked(
         lambda: _check_enrollment(enrollment_number, protocol),
         lambda: il2_dose(weight, protocol=protocol),
         lambda: parse_il2_start(il2_start, protocol),
+        lambda: _check_patient_id(patient_id),
     )
     crossover = protocol.crossover
     first = crossover.first_cycle

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 
 import icalendar
 import pandas as pd
@@ -136,8 +137,9 @@ def test_exports_leave_no_partial_file(tmp_path):
     "patient_id", ['=HYPERLINK("http://example.org","open")', "+1+2", "-2+3", "@SUM(A1)"]
 )
 def test_csv_never_holds_a_formula(patient_id):
-    """Text a spreadsheet would run as a formula is written after an apostrophe."""
-    plan = plan_treatment("B", 21, "2024-03-04", "72 kg", patient_id=patient_id)
+    """Text a spreadsheet would run as a formula is written after an apostrophe (the planner
+    refuses such an id, so the plan is given it afterwards, as a hand-made plan could be)."""
+    plan = replace(plan_treatment("B", 21, "2024-03-04", "72 kg"), patient_id=patient_id)
     table = pd.read_csv(io.StringIO(plan_to_csv(plan)), dtype=str, keep_default_na=False)
     assert set(table["patient_id"]) == {"'" + patient_id}
     assert not any(

@@ -444,3 +444,12 @@ def test_a_start_with_a_time_zone_keeps_its_wall_time():
     plan = plan_treatment("B", 21, aware, "72 kg")
     first = plan.events[plan.events["event"] == "il2_dose"]["planned_at"].iloc[0]
     assert first == pd.Timestamp("2024-03-04 09:00")
+
+
+@pytest.mark.parametrize("patient_id", ["../x", "a b", "", "=HYPERLINK(1)", 7])
+def test_patient_id_must_be_a_trial_folder_id(patient_id):
+    """The id names calendar events and files, so it follows the trial folder's id rule."""
+    with pytest.raises(ValueError, match="patient id .* is not valid"):
+        plan_treatment("A", 1, "2024-03-04", "72 kg", patient_id=patient_id)
+    with pytest.raises(ValueError, match="patient id .* is not valid"):
+        plan_crossover(1, "2024-03-04", "72 kg", patient_id=patient_id)
