@@ -103,9 +103,9 @@ def _hold_bars(ax, reasons: pd.DataFrame, arms: list[str], colours: dict[str, st
 
 
 def patient_safety_figure(slots: pd.DataFrame, grades: pd.DataFrame, patient_id: str) -> Figure:
-    """A patient's IL-2 cycles side by side: the dose slots (what the criteria said: give,
-    hold, stop; the slots of a stopped cycle in grey) above the CTCAE grades of the laboratory
-    values of that cycle.
+    """A patient's IL-2 cycles side by side (each from its first dose, a week wide): the dose
+    slots (what the criteria said: give, hold, stop; the slots of a stopped cycle in grey)
+    above the CTCAE grades of the laboratory values of that week.
 
     Parameters
     ----------
@@ -118,54 +118,58 @@ def patient_safety_figure(slots: pd.DataFrame, grades: pd.DataFrame, patient_id:
     """
     mine = slots[slots["patient_id"] == patient_id]
     labs = grades[(grades["patient_id"] == patient_id) & grades["grade"].notna()]
-    cycles = sorted(mine["cycle"].unique()) or [1]
     terms = sorted(labs["term"].unique())
-    fig = Figure(
-        figsize=(3 + 2.2 * len(cycles), 2.4 + 0.3 * max(len(terms), 1)), layout="constrained"
+    starts = mine.groupby("cycle")["scheduled_at"].min().dt.normalize()
+    width = 7.0  # days shown of each cycle
+    fig = Figure(figsize=(2.5 + 1.6 * max(len(starts), 1), 2.2 + 0.28 * max(len(terms), 1)))
+    top, bottom = fig.subplots(
+        2, 1, sharex=True, height_ratios=[1, max(len(terms), 1)], gridspec_kw={"hspace": 0.08}
     )
-    axes = fig.subplots(
-        2, len(cycles), sharey="row", squeeze=False, height_ratios=[1, max(len(terms), 1)]
+
+    def position(cycle: pd.Series, when: pd.Series) -> np.ndarray:
+        start = cycle.map(starts)
+        offset = cycle.map({c: i for i, c in enumerate(starts.index)})
+        return (offset * (width + 1) + (when - start) / pd.Timedelta(days=1)).to_numpy(float)
+
+    action = np.where(mine["action"] != "", mine["action"], mine["recorded"])
+    top.scatter(
+        position(mine["cycle"], mine["scheduled_at"]),
+        np.zeros(len(mine)),
+        marker="s",
+        s=30,
+        color=[ACTION_COLOURS[a] for a in action],
     )
-    shown = np.where(mine["action"] != "", mine["action"], mine["recorded"])
-    for k, cycle in enumerate(cycles):
-        top, bottom = axes[0, k], axes[1, k]
-        pick = (mine["cycle"] == cycle).to_numpy()
-        times = mine.loc[pick, "scheduled_at"]
-        start = times.min().normalize() if len(times) else pd.Timestamp(0)
-        for action, colour in ACTION_COLOURS.items():
-            these = pick & (shown == action)
-            top.scatter(
-                mine.loc[these, "scheduled_at"],
-                np.zeros(these.sum()),
-                marker="s",
-                s=36,
-                color=colour,
-                label=action,
-            )
-        top.set_title(f"cycle {cycle}", fontsize=9)
-        top.set_yticks([])
-        end = start + pd.Timedelta(days=6)
-        rows = labs[labs["collected_at"].between(start - pd.Timedelta(days=1), end)]
-        for i, term in enumerate(terms):
-            these = rows[rows["term"] == term]
-            bottom.scatter(
-                these["collected_at"],
-                np.full(len(these), i),
-                s=40,
-                edgecolors="#555555",
-                color=[GRADE_COLOURS[int(g)] for g in these["grade"]],
-            )
-        bottom.set_xlim(start - pd.Timedelta(hours=12), end)
-        top.set_xlim(start - pd.Timedelta(hours=12), end)
-        ticks = pd.date_range(start, end, freq="2D")
-        bottom.set_xticks(ticks, [t.strftime("%m-%d") for t in ticks], fontsize=7)
-        top.set_xticks([])
-    axes[1, 0].set_yticks(range(len(terms)), terms, fontsize=8)
-    axes[1, 0].set_ylim(-0.7, max(len(terms), 1) - 0.3)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
+    top.set_yticks([])
+    cycle_of = pd.Series(pd.NA, index=labs.index, dtype=object)
+    for cycle, start in starts.items():
+        inside = labs["collected_at"].between(
+            start - pd.Timedelta(hours=12), start + pd.Timedelta(days=width)
+        )
+        cycle_of[inside] = cycle
+    drawn = labs[cycle_of.notna()]
+    row = {term: i for i, term in enumerate(terms)}
+    bottom.scatter(
+        position(cycle_of[cycle_of.notna()], drawn["collected_at"]),
+        drawn["term"].map(row),
+        s=36,
+        edgecolors="#555555",
+        color=[GRADE_COLOURS[int(g)] for g in drawn["grade"]],
+    )
+    bottom.set_yticks(range(len(terms)), terms, fontsize=8)
+    bottom.set_ylim(-0.7, max(len(terms), 1) - 0.3)
+    centres = [i * (width + 1) + width / 2 for i in range(len(starts))]
+    bottom.set_xticks(centres, [f"cycle {c}\n{s:%Y-%m-%d}" for c, s in starts.items()], fontsize=8)
+    for i in range(1, len(starts)):
+        for ax in (top, bottom):
+            ax.axvline(i * (width + 1) - 0.5, color="#999999", linewidth=0.8, linestyle=":")
+    bottom.set_xlim(-0.5, max(len(starts), 1) * (width + 1) - 0.5)
+    handles = [Patch(color=c, label=a) for a, c in ACTION_COLOURS.items()]
     handles += [Patch(color=c, label=f"grade {g}") for g, c in GRADE_COLOURS.items()]
-    fig.legend(handles=handles, ncols=9, fontsize=8, loc="outside lower center", frameon=False)
-    fig.suptitle(
-        f"{patient_id}: IL-2 dose slots (decision of the criteria) and lab grades", fontsize=10
+    fig.legend(handles=handles, ncols=9, fontsize=8, loc="lower center", frameon=False)
+    top.set_title(
+        f"{patient_id}: IL-2 dose slots (decision of the criteria) and lab grades,"
+        " each cycle from its first dose",
+        fontsize=10,
     )
+    fig.subplots_adjust(left=0.22, right=0.98, top=0.9, bottom=0.22)
     return fig
