@@ -402,3 +402,58 @@ def test_dask_recomputes_the_notebook_of_a_lost_worker(tmp_path, monkeypatch):
     assert entry["status"] == "ok"
     assert "second try" in (run_folder(out) / "T001" / "slow_once.ipynb").read_text()
     assert "(1 worker ran them)" in batch.stdout
+
+
+def test_a_lost_dask_scheduler_ends_the_run_with_a_clear_message(tmp_path):
+    """The scheduler killed while a notebook runs: the batch does not wait for ever (it spun
+    for 96 minutes once); it records the notebook as not finished, says why, and ends."""
+    pytest.importorskip(
+        "distributed", reason="Dask distributed is an optional extra (studylib[dask])"
+    )
+    scheduler_file = tmp_path / "scheduler.json"
+    started: list[subprocess.Popen] = []
+
+    def start(*arguments: str) -> None:
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", *arguments],
+                cwd=tmp_path,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+
+    try:
+        start("distributed.cli.dask_scheduler", "--port", "0", "--dashboard-address", ":0",
+              "--scheduler-file", str(scheduler_file))  # fmt: skip
+        assert wait_for(scheduler_file.exists, KERNEL_START_S)
+        address = json.loads(scheduler_file.read_text())["address"]
+        start("distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1",
+              "--no-dashboard")  # fmt: skip
+        out = tmp_path / "outputs"
+        arguments = ["--data", str(copy_trial(tmp_path)), "--out", str(out)]
+        arguments += ["--patients", "T002", "--notebooks", SLEEPY, "--scheduler", address]
+        with batch_process(arguments, tmp_path) as batch:
+            assert wait_for(lambda: kernels_of(started[1]), KERNEL_START_S), batch.stderr
+            os.killpg(started[0].pid, signal.SIGKILL)  # the scheduler, gone
+            assert batch.wait(timeout=KERNEL_START_S) == 1, batch.stdout + batch.stderr
+        entry = read_entries(run_folder(out))[("T002", "sleepy")]
+        assert entry["error"]["kind"] == "scheduler lost"
+        assert "stopped answering" in batch.stdout + batch.stderr
+    finally:
+        for process in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+
+def kernels_of(process: subprocess.Popen) -> list[psutil.Process]:
+    """The notebook kernels a process (a Dask worker) has started, however deep."""
+    with contextlib.suppress(psutil.Error):
+        return [
+            child
+            for child in psutil.Process(process.pid).children(recursive=True)
+            if "ipykernel_launcher" in " ".join(child.cmdline())
+        ]
+    return []

@@ -93,6 +93,7 @@ class DaskBackend:
         self.executor = self.client.get_executor(pure=False)
         self._pending: dict[concurrent.futures.Future, Task] = {}
         self._run_dirs: set[str] = set()
+        self._stopping = False
         self.description = f"Dask cluster at {address}"
 
     def submit(self, tasks: list[Task]) -> None:
@@ -110,7 +111,12 @@ class DaskBackend:
         for future in done:
             task = self._pending.pop(future)
             if future.cancelled():
-                continue  # stopped before it started: the runner records it
+                if self._stopping:
+                    continue  # stopped before it started: the runner records it
+                # Dask cancels every future when it loses its scheduler: record each, or the
+                # run would wait for ever for notebooks nobody runs.
+                finished.append((task, _lost(task, self.description)))
+                continue
             try:
                 finished.append((task, future.result()))
             except Exception as error:
@@ -118,6 +124,7 @@ class DaskBackend:
         return finished
 
     def stop(self, grace_s: float, hurried) -> list[tuple[Task, dict]]:
+        self._stopping = True
         for future in self._pending:
             future.cancel()
         for run_dir in self._run_dirs:
@@ -134,9 +141,23 @@ class DaskBackend:
             return
         self.executor.shutdown(wait=False)
         try:
-            self.client.run(_shutdown_warm_kernels)
+            if self.client.status == "running":  # not while it looks for a lost scheduler
+                with contextlib.suppress(OSError, TimeoutError):
+                    self.client.run(_shutdown_warm_kernels)
         finally:
-            self.client.close()
+            with contextlib.suppress(OSError, TimeoutError):
+                self.client.close()
+
+
+def _lost(task: Task, cluster: str) -> dict:
+    """The entry of a task whose Dask scheduler stopped answering before it finished."""
+    return _entry(
+        task,
+        "error",
+        "scheduler lost",
+        f"the {cluster} stopped answering before the notebook finished; start the scheduler"
+        " again and rerun the same command to run what is missing",
+    )
 
 
 def _failed(task: Task, error: Exception) -> dict:
@@ -147,14 +168,21 @@ def _failed(task: Task, error: Exception) -> dict:
         if died
         else f"the Dask worker could not run it: {type(error).__name__}: {error}"
     )
+    return _entry(
+        task, "worker_died" if died else "error", "worker died" if died else "worker", message
+    )
+
+
+def _entry(task: Task, status: str, kind: str, message: str) -> dict:
+    """A manifest entry for a task that ended without its notebook's own result."""
     return {
         "patient_id": task.patient_id,
         "notebook": task.notebook,
         "parameters": task.parameters,
         "fingerprint": task.fingerprint,
         "inputs": task.inputs,
-        "status": "worker_died" if died else "error",
-        "error": {"kind": "worker died" if died else "worker", "message": message},
+        "status": status,
+        "error": {"kind": kind, "message": message},
         "started_at": None,
         "ended_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "recorded": {},
