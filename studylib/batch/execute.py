@@ -9,7 +9,7 @@ problem never stops the others.
 Kernels
 -------
 By default every notebook gets a fresh kernel, shut down at once when it ends (papermill's
-graceful shutdown sometimes waits 2.5 s more: ../shared/research/platform.md §3). With
+graceful shutdown sometimes waits 2.5 s more: docs/research/platform.md §3). With
 ``warm=True`` a worker keeps one kernel and runs notebook after notebook in it, putting
 the kernel back in a fresh kernel's state in between (:mod:`studylib.batch.inkernel`): the
 kernel start and the imports (about 1.8 s a notebook) are paid once per worker. A warm

@@ -23,6 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from studylib.dictionary import TABLES
 from studylib.export import terminology as ct
 from studylib.export.iso import iso_date, iso_datetime
 from studylib.export.source import StudySource
@@ -92,20 +93,9 @@ def _findings(table: pd.DataFrame, tests: dict, when: str, limits=None) -> pd.Da
     return out.sort_values(["patient_id", "when", "column"], kind="stable").reset_index(drop=True)
 
 
-#: The columns of ``adverse_events.csv`` AE reads (an absent optional one is empty).
-_EVENT_COLUMNS = [
-    "patient_id",
-    "ae_id",
-    "term",
-    "grade",
-    "start_date",
-    "end_date",
-    "serious",
-    "related_il2",
-    "related_sbrt",
-    "action_il2",
-    "outcome",
-]
+#: The columns of ``adverse_events.csv`` as the data dictionary lists them (an absent optional
+#: one is empty).
+_EVENT_COLUMNS = [column.name for column in TABLES["adverse_events"].columns]
 
 
 def adverse_events(source: StudySource) -> pd.DataFrame:

@@ -27,6 +27,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from studylib.dictionary import TABLES
 from studylib.errors import SynthError
 from studylib.protocol import Protocol, SafetyCriterion
 from studylib.safety.bounds import TYPICAL, healthy_range, inside
@@ -628,19 +629,6 @@ def _cycle_lookup(assessed):
 
 
 def _events_table(frame: pd.DataFrame, sbrt: pd.DataFrame, rng) -> pd.DataFrame:
-    columns = [
-        "patient_id",
-        "ae_id",
-        "term",
-        "grade",
-        "start_date",
-        "end_date",
-        "serious",
-        "related_il2",
-        "related_sbrt",
-        "action_il2",
-        "outcome",
-    ]
     frame = frame.sort_values(["patient_id", "start", "term"], kind="stable")
     frame = frame.reset_index(drop=True)
     irradiated = set(sbrt["patient_id"])
@@ -671,4 +659,4 @@ def _events_table(frame: pd.DataFrame, sbrt: pd.DataFrame, rng) -> pd.DataFrame:
             ),
             "outcome": "recovered",
         }
-    )[columns]
+    )[[column.name for column in TABLES["adverse_events"].columns]]

@@ -385,6 +385,9 @@ def screen_cohort(
             "pft_dlco_pct": _fmt("%.0f", pfts[0]),
             "pft_fev1_pct": _fmt("%.0f", pfts[1]),
             "pft_fev1_fvc_pct": _fmt("%.0f", pfts[2]),
+            # Every value is at or above predicted, or excludes outright: nothing for the
+            # principal investigator to review, so the decision is empty, as the form leaves it.
+            "pft_pi_approved": "",
             "wbc": wbc_text,
             "hgb": hgb_text,
             "ast": ast_text,
