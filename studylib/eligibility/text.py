@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pint
 
+from studylib.units import unit_label
+
 __all__ = [
-    "UNIT_LABELS",
-    "unit_label",
     "number",
     "amount",
     "threshold",
@@ -30,16 +30,7 @@ __all__ = [
     "above",
 ]
 
-#: How units are printed for people (pint's names for them are internal).
-UNIT_LABELS = {"G_per_L": "x10^9/L", "K_per_uL": "K/µL", "%": "%", "percent": "%"}
-
 _TOLERANCE = 1e-9
-
-
-def unit_label(unit: str | pint.Unit) -> str:
-    """``"x10^9/L"`` for the unit pint calls ``G_per_L``; other units as pint abbreviates them."""
-    text = unit if isinstance(unit, str) else f"{unit:~P}"
-    return UNIT_LABELS.get(text, text)
 
 
 def _sig(value: float, digits: int, decimal: bool = True) -> str:
