@@ -392,6 +392,9 @@ def test_dask_recomputes_the_notebook_of_a_lost_worker(tmp_path, monkeypatch):
                 assert found, batch.stdout + batch.stderr
                 worker, kernel = found
                 orphans.append(kernel)
+                # Killed once the first try sleeps (a kernel still starting has not run it).
+                started = markers / "T001-started"
+                assert wait_for(started.exists, KERNEL_START_S), batch.stdout + batch.stderr
                 worker.kill()  # the nanny starts a new worker; the scheduler reruns the task
                 assert batch.wait(timeout=KERNEL_START_S * 2) == 0, batch.stdout + batch.stderr
         finally:
