@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -301,6 +302,88 @@ def _write_report(problems: list[Problem], folder: Path, report_dir: str | Path 
     return path
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A trial folder read and checked under one protocol, before any patient is chosen."""
+
+    frames: dict[str, pd.DataFrame]
+    notices: dict[str, str]
+    warnings: list[Problem]
+    problems: list[Problem]
+    file_problems: list[Problem]
+
+
+#: The last folders checked, by content and protocol (see :func:`_checked`).
+_CHECKED: OrderedDict[tuple, _Checked] = OrderedDict()
+_CHECKED_KEPT = 4
+
+
+def _contents(folder: Path) -> tuple[str | None, ...] | None:
+    """The SHA-256 of each file of the data dictionary in ``folder`` (None when absent);
+    None when a file cannot be read (the load says why)."""
+    paths = [folder / table.filename for table in TABLES.values()]
+    try:
+        return tuple(
+            hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+            for path in paths
+        )
+    except OSError:
+        return None
+
+
+def _checked(folder: Path, protocol: Protocol) -> _Checked:
+    """Read and check every file of ``folder``; the same files under the same protocol are
+    read once per process.
+
+    Every notebook of a batch loads the whole trial folder (a warm worker runs notebook after
+    notebook in one process): reading it again costs a third of a second each time. The key
+    is the files' content, not their dates, so an edited file is always read again; each
+    caller gets its own copy of the tables.
+    """
+    contents = _contents(folder)
+    key = (str(folder.resolve()), contents, protocol.sha256)
+    if key not in _CHECKED:
+        checked = _check_folder(folder, protocol)
+        # Kept only when every file was read, and not rewritten while it was being read.
+        if contents is None or _contents(folder) != contents:
+            return checked
+        _CHECKED[key] = checked
+        while len(_CHECKED) > _CHECKED_KEPT:
+            _CHECKED.popitem(last=False)
+    _CHECKED.move_to_end(key)
+    return _CHECKED[key]
+
+
+def _check_folder(folder: Path, protocol: Protocol) -> _Checked:
+    problems: list[Problem] = []
+    file_problems: list[Problem] = []
+    reporter = _Reporter({}, {}, problems)
+    reads = {
+        name: _load_table(folder, table, problems, file_problems, reporter, protocol)
+        for name, table in TABLES.items()
+    }
+    frames = {name: read.frame for name, read in reads.items()}
+    readable = {name for name, read in reads.items() if read.readable}
+    across: list[Problem] = []
+    checks = _Reporter(frames, reads, across)
+    checks.reported = reporter.reported
+    present = {name: set(read.header) for name, read in reads.items()}
+    judged = {name: frame for name, frame in frames.items() if name in readable}
+    check_values(judged, checks, protocol)
+    check_dates(judged, checks, protocol, calendar_days)
+    usable = {name for name, read in reads.items() if read.usable}
+    check_across(frames, usable, present, checks, file_problems.append, protocol)
+    unread = set().union(*(read.unread_patients for read in reads.values()))
+    problems += [p for p in across if p.patient_id not in unread]
+    return _Checked(
+        frames=frames,
+        notices={name: read.notice for name, read in reads.items()},
+        warnings=_absent(reads, folder, protocol),
+        problems=problems,
+        file_problems=file_problems,
+    )
+
+
 def load_cohort(
     path: str | Path | None = None,
     *,
@@ -347,26 +430,8 @@ def load_cohort(
     if not folder.is_dir():
         raise FileNotFoundError(f"no trial data folder at {folder}")
     protocol = protocol_for_folder(folder) if protocol is None else resolve_protocol(protocol)
-    problems: list[Problem] = []
-    file_problems: list[Problem] = []
-    reporter = _Reporter({}, {}, problems)
-    reads = {
-        name: _load_table(folder, table, problems, file_problems, reporter, protocol)
-        for name, table in TABLES.items()
-    }
-    frames = {name: read.frame for name, read in reads.items()}
-    readable = {name for name, read in reads.items() if read.readable}
-    across: list[Problem] = []
-    checks = _Reporter(frames, reads, across)
-    checks.reported = reporter.reported
-    present = {name: set(read.header) for name, read in reads.items()}
-    judged = {name: frame for name, frame in frames.items() if name in readable}
-    check_values(judged, checks, protocol)
-    check_dates(judged, checks, protocol, calendar_days)
-    usable = {name for name, read in reads.items() if read.usable}
-    check_across(frames, usable, present, checks, file_problems.append, protocol)
-    unread = set().union(*(read.unread_patients for read in reads.values()))
-    problems += [p for p in across if p.patient_id not in unread]
+    checked = _checked(folder, protocol)
+    problems, file_problems = list(checked.problems), list(checked.file_problems)
     other: list[Problem] = []
     if patients is not None:
         selected = set(patients)
@@ -394,9 +459,9 @@ def load_cohort(
         raise DataError(problems, context=str(folder), report=report)
     return Cohort(
         path=folder,
-        notices={name: read.notice for name, read in reads.items()},
+        notices=dict(checked.notices),
         protocol=protocol,
-        warnings=_absent(reads, folder, protocol),
+        warnings=list(checked.warnings),
         other_problems=sorted(other, key=position),
-        **frames,
+        **{name: frame.copy() for name, frame in checked.frames.items()},
     )

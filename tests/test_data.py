@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +38,32 @@ def test_valid_folder_loads_with_types(tiny_trial):
     assert pd.isna(screening.loc[0, "pregnancy_test"])
     assert cohort.notices["screening"] == "SYNTHETIC test data"
     assert cohort.patient_ids == ["T001", "T002", "T003"]
+
+
+def test_a_folder_loaded_again_is_the_same_and_each_load_owns_its_tables(tiny_trial):
+    """A folder read once per process (a batch's warm worker loads it for every notebook):
+    a second load gives the same tables, and changing one load's tables changes no other."""
+    first = load_cohort(tiny_trial)
+    first.screening.loc[0, "weight"] = "1 kg"
+    first.dosing.drop(first.dosing.index, inplace=True)
+    again = load_cohort(tiny_trial, patients=["T001"])
+    assert again.screening.loc[0, "weight"] == "80 kg"
+    assert len(again.dosing) > 0
+    assert again.warnings == load_cohort(tiny_trial).warnings
+
+
+def test_an_edited_file_is_read_again_even_with_its_size_and_date_unchanged(tiny_trial):
+    """The folder is recognised by its files' content: an edit of the same length, with the
+    file's date put back, is still seen."""
+    path = tiny_trial / "screening.csv"
+    stat = path.stat()
+    assert load_cohort(tiny_trial).screening.loc[0, "weight"] == "80 kg"
+    _replace(tiny_trial, "screening.csv", "80 kg", "81 kg")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert load_cohort(tiny_trial).screening.loc[0, "weight"] == "81 kg"
+    _replace(tiny_trial, "screening.csv", "81 kg", "0 kg!")
+    assert "screening.csv" in str(_problems(tiny_trial))
 
 
 def test_every_problem_is_reported_with_file_line_column_value(tiny_trial):
