@@ -460,3 +460,42 @@ def kernels_of(process: subprocess.Popen) -> list[psutil.Process]:
             if "ipykernel_launcher" in " ".join(child.cmdline())
         ]
     return []
+
+
+@pytest.mark.parametrize("warm", [[], ["--warm"]], ids=["fresh", "warm"])
+def test_a_kernel_that_dies_while_starting_is_started_once_more(tmp_path, warm):
+    """Two kernels starting at once can be given the same port, and one dies before it
+    answers: the notebook is not lost to that, its kernel is started again and kernels.log
+    says so."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    launcher = tmp_path / "dies_once.py"
+    launcher.write_text(
+        "import os, pathlib, runpy, sys\n"
+        "marker = pathlib.Path(os.environ['STUDYLIB_TEST_MARKERS']) / 'kernel-died'\n"
+        "if not marker.exists():\n"
+        "    marker.touch()\n"
+        "    sys.exit('zmq.error.ZMQError: Address already in use (as two kernels get)')\n"
+        "sys.argv = ['ipykernel_launcher', *sys.argv[1:]]\n"
+        "runpy.run_module('ipykernel_launcher', run_name='__main__')\n"
+    )
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, str(launcher), "-f", "{connection_file}"]
+    kernel = {"argv": argv, "display_name": "Python 3", "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    jupyter_path = os.pathsep.join(
+        p for p in (str(tmp_path / "jupyter"), os.environ.get("JUPYTER_PATH")) if p
+    )
+    env = {"STUDYLIB_TEST_MARKERS": str(markers), "JUPYTER_PATH": jupyter_path}
+    out = tmp_path / "outputs"
+    arguments = ["--data", str(copy_trial(tmp_path)), "--out", str(out), "--workers", "1"]
+    arguments += ["--patients", "T001", "--notebooks", PROBES[0], *warm]
+    with batch_process(arguments, tmp_path, env=env) as batch:
+        assert batch.wait(timeout=KERNEL_START_S * 2) == 0, batch.stdout + batch.stderr
+        assert not batch.leftovers()
+    assert (markers / "kernel-died").exists()
+    assert read_entries(run_folder(out))[("T001", "probe_screening")]["status"] == "ok"
+    log = (run_folder(out) / "kernels.log").read_text()
+    assert "Address already in use" in log
+    assert "died while starting (kernels.log above says why); starting it once more" in log

@@ -539,8 +539,31 @@ def _html(report, task: Task) -> str:
     return body
 
 
+#: How jupyter_client says a kernel ended before it answered its first message.
+DIED_STARTING = "Kernel died before replying to kernel_info"
+
+
 def _execute(task: Task) -> tuple[str, dict | None]:
-    """Run the notebook; leave it in ``_local.notebook``; return (status, error)."""
+    """Run the notebook; leave it in ``_local.notebook``; return (status, error).
+
+    A kernel that dies while it starts is started once more: two workers starting kernels at
+    the same moment can be given the same free port (jupyter_client picks a port and frees it
+    before the kernel binds it), and the second kernel dies with "Address already in use"
+    before any cell runs. kernels.log says so.
+    """
+    status, error = _execute_once(task)
+    died_starting = status == "error" and error["cell_index"] is None
+    if died_starting and DIED_STARTING in error["evalue"] and not _stopping():
+        with open(Path(task.run_dir) / "kernels.log", "a", encoding="utf-8") as log:
+            log.write(
+                f"studylib batch: the kernel for {task.patient_id} / {task.notebook} died while"
+                " starting (kernels.log above says why); starting it once more\n"
+            )
+        status, error = _execute_once(task)
+    return status, error
+
+
+def _execute_once(task: Task) -> tuple[str, dict | None]:
     _local.notebook = None
     log_path = Path(task.run_dir) / "kernels.log"
     with open(log_path, "ab") as log:
