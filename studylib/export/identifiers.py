@@ -5,8 +5,8 @@
 ``STUDYID-patient_id``: unique across studies, as SDTMIG asks, while ``SUBJID`` keeps the
 trial folder's patient id.
 
->>> from studylib.protocol import PROTOCOL
->>> ids = study_identifiers(PROTOCOL)
+>>> from studylib.protocol import load_protocol
+>>> ids = study_identifiers(load_protocol())
 >>> ids.studyid, ids.siteid, ids.country, ids.usubjid("P001")
 ('11-062A', '01', 'USA', '11-062A-P001')
 """

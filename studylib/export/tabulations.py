@@ -125,12 +125,12 @@ def disposition(source: StudySource) -> pd.DataFrame:
     died = cohort.followup.dropna(subset=["died_on"])
     reason = failed["outcome_reason"].astype(object)
     parts = [
-        ("PROTOCOL MILESTONE", "INFORMED CONSENT OBTAINED", consented["patient_id"],
+        (ct.MILESTONE, "INFORMED CONSENT OBTAINED", consented["patient_id"],
          None, consented["screening_date"], 0),
-        ("PROTOCOL MILESTONE", "RANDOMIZED", rand["patient_id"], None, rand["randomized_on"], 1),
-        ("DISPOSITION EVENT", "SCREEN FAILURE", failed["patient_id"],
+        (ct.MILESTONE, "RANDOMIZED", rand["patient_id"], None, rand["randomized_on"], 1),
+        (ct.DISPOSITION_EVENT, "SCREEN FAILURE", failed["patient_id"],
          reason.where(reason.notna(), None), pd.Series(pd.NaT, index=failed.index), 1),
-        ("DISPOSITION EVENT", "DEATH", died["patient_id"], None, died["died_on"], 2),
+        (ct.DISPOSITION_EVENT, "DEATH", died["patient_id"], None, died["died_on"], 2),
     ]  # fmt: skip
     rows = pd.concat(
         [

@@ -31,6 +31,8 @@ __all__ = [
     "TREATMENTS",
     "Treatment",
     "EVALUATOR",
+    "MILESTONE",
+    "DISPOSITION_EVENT",
     "RESPONSE_VALUES",
     "Measurement",
     "LAB_TESTS",
@@ -70,6 +72,9 @@ STATES = {
 }
 #: TRORRES of a target lesion too small to measure (RECIST 1.1 appendix II).
 TOO_SMALL = "TOO SMALL TO MEASURE"
+#: DSCAT of the disposition events DS records (consent and randomisation are milestones).
+MILESTONE = "PROTOCOL MILESTONE"
+DISPOSITION_EVENT = "DISPOSITION EVENT"
 #: Who assessed the images: the trial's investigators (no central review).
 EVALUATOR = "INVESTIGATOR"
 

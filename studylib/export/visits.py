@@ -10,10 +10,10 @@
   (``UNSCHEDULED 7.1``, ``7.2``; in hundredths when more than nine follow one visit), the
   SDTMIG convention: every scan date of a patient gets its own visit.
 
->>> from studylib.protocol import PROTOCOL
+>>> from studylib.protocol import load_protocol
 >>> scans = pd.DataFrame({"patient_id": "P1", "date": pd.to_datetime(
 ...     ["2024-01-02", "2024-02-28", "2024-03-20", "2024-04-16"])})
->>> out = scan_visits(scans, pd.Series({"P1": pd.Timestamp("2024-01-08")}), PROTOCOL)
+>>> out = scan_visits(scans, pd.Series({"P1": pd.Timestamp("2024-01-08")}), load_protocol())
 >>> out[["visit", "visitnum"]].values.tolist()
 [['BASELINE', 0.0], ['WEEK 7', 7.0], ['UNSCHEDULED 7.1', 7.1], ['WEEK 14', 14.0]]
 """

@@ -6,11 +6,12 @@ criteria through this module, so that an example follows the protocol it is made
 typical values and resolutions below are not rules: they say where a healthy patient's value
 lies (the side of every bound a dose given stays on) and how finely a ward writes it.
 
->>> from studylib.protocol import PROTOCOL
->>> c = PROTOCOL.safety.criterion("REL-HR")
+>>> from studylib.protocol import load_protocol
+>>> safety = load_protocol().safety
+>>> c = safety.criterion("REL-HR")
 >>> met_interval(c, "heart_rate")
 (100.0, 130.0)
->>> healthy_range(PROTOCOL.safety.criteria, "heart_rate")
+>>> healthy_range(safety.criteria, "heart_rate")
 (-inf, 98.0)
 """
 
