@@ -32,7 +32,8 @@ from studylib.errors import SynthError
 from studylib.protocol import Protocol, SafetyCriterion
 from studylib.safety.bounds import TYPICAL, healthy_range, inside
 from studylib.safety.delivery import recorded_action
-from studylib.safety.labs import lab_grades, limit_column
+from studylib.safety.labs import lab_grades
+from studylib.synth.screening import POUND_KG
 from studylib.units import parse_quantities
 
 __all__ = ["safety_records", "PUBLISHED_GRADE3", "VITAL_COLUMNS", "LAB_COLUMNS"]
@@ -43,49 +44,17 @@ __all__ = ["safety_records", "PUBLISHED_GRADE3", "VITAL_COLUMNS", "LAB_COLUMNS"]
 #: 600,000 and 34% at 720,000 IU/kg in melanoma (Target Oncol 2014;9:63-71).
 PUBLISHED_GRADE3 = {"Hypotension": (31.0, 81.0), "Blood bilirubin increased": (12.0, 34.0)}
 
-#: Columns of ``vitals.csv`` as written (the label's yes/no events are recorded "N" when absent
-#: and the durations "0 h", so that every criterion is judged).
-VITAL_COLUMNS = [
-    "patient_id",
-    "cycle",
-    "number",
-    "measured_at",
-    "heart_rate",
-    "systolic_bp",
-    "o2_saturation",
-    "urine_output_8h",
-    "weight",
-    "mental_status_change",
-    "arrhythmia_needing_treatment",
-    "stool_occult_blood",
-    "sustained_vt",
-    "ecg_ischemia",
-    "seizures_repeated",
-    "bowel_ischemia_or_bleeding",
-    "intubation_duration",
-    "coma_duration",
+#: Columns of ``vitals.csv`` and ``labs.csv`` as written: the data dictionary's.
+VITAL_COLUMNS = [column.name for column in TABLES["vitals"].columns]
+LAB_COLUMNS = [column.name for column in TABLES["labs"].columns]
+# The label's events and durations other than mental status: recorded "N" (absent) and "0 h",
+# so that every criterion is judged.
+_ABSENT_EVENTS = [
+    c.name
+    for c in TABLES["vitals"].columns
+    if c.kind == "yes_no" and c.name != "mental_status_change"
 ]
-_ABSENT_EVENTS = VITAL_COLUMNS[10:16]
-_DURATIONS = VITAL_COLUMNS[16:]
-_LAB_TESTS = (
-    "creatinine",
-    "bilirubin",
-    "ast",
-    "alt",
-    "platelets",
-    "hemoglobin",
-    "wbc",
-    "neutrophils",
-    "lymphocytes",
-    "albumin",
-)
-#: Columns of ``labs.csv`` as written.
-LAB_COLUMNS = [
-    "patient_id",
-    "collected_at",
-    *[c for t in _LAB_TESTS for c in (t, limit_column(t))],
-    "bicarbonate",
-]
+_DURATIONS = [c.name for c in TABLES["vitals"].columns if c.kind == "quantity" and c.unit == "h"]
 
 _LAB_CAUSES = {"creatinine", "platelets", "bilirubin", "bicarbonate"}
 _STOPPED = re.compile(r"^cycle stopped after dose slot (\d+):", re.IGNORECASE)
@@ -292,7 +261,7 @@ def _vitals_table(assessed, base, vit) -> pd.DataFrame:
             "urine_output_8h": _fmt(np.round(vit["urine_output_8h"] / 5) * 5, "%.0f", " mL"),
             "weight": np.where(
                 pounds,
-                _fmt(np.round(weight / 0.45359237, 1), "%.1f", " lb"),
+                _fmt(np.round(weight / POUND_KG, 1), "%.1f", " lb"),
                 _fmt(np.round(weight, 1), "%.1f", " kg"),
             ),
             "mental_status_change": np.where(vit["mental_status_change"] > 0.5, "Y", "N"),
