@@ -477,38 +477,17 @@ def parse_quantities(
 
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     text = series.astype("string").str.strip()
-    parsed = {
-        spelling: _parsed(spelling, expected, to, analyte)
-        for spelling in text.dropna().unique()
-        if spelling != ""
-    }
+    parsed: dict[str, tuple[float, str, str]] = {}
+    for spelling in text.dropna().unique():
+        if spelling == "":
+            continue
+        try:
+            quantity = parse_quantity(spelling, expected)
+            if to is not None:
+                quantity = convert(quantity, to, analyte)
+            parsed[spelling] = (float(quantity.magnitude), f"{quantity.units:~P}", "")
+        except ValueError as error:
+            parsed[spelling] = (math.nan, "", str(error))
     missing = (math.nan, "", "")
     rows = [parsed.get(v, missing) if isinstance(v, str) else missing for v in text.tolist()]
     return pd.DataFrame(rows, index=series.index, columns=["magnitude", "unit", "error"])
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _parsed(
-    spelling: str,
-    expected: str | pint.Unit | None,
-    to: str | pint.Unit | None,
-    analyte: str | None,
-) -> tuple[float, str, str]:
-    """One spelling of :func:`parse_quantities`: magnitude, unit and error message.
-
-    Cached: every notebook of a batch loads the whole trial folder (its labs and vitals hold
-    thousands of spellings), and a warm worker's next notebook reads the same ones.
-    """
-    try:
-        quantity = parse_quantity(spelling, expected)
-        if to is not None:
-            quantity = convert(quantity, to, analyte)
-        return float(quantity.magnitude), _unit_text(quantity.units), ""
-    except ValueError as error:
-        return math.nan, "", str(error)
-
-
-@functools.lru_cache(maxsize=512)
-def _unit_text(unit: pint.Unit) -> str:
-    # pint formats a unit in ~25 µs; a column repeats one or two units thousands of times.
-    return f"{unit:~P}"
